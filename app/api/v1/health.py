@@ -1,0 +1,29 @@
+"""Liveness and readiness probes (outside /api/v1: they describe the process, not the data)."""
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from app.api.deps import SessionDep
+from app.core.migrations import head_revision
+from app.core.problems import ProblemError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+def healthz() -> dict[str, str]:
+    """Answers while the process runs, whatever the database does."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database is reachable and migrated to head")
+def readyz(session: SessionDep) -> dict[str, str]:
+    """503 problem when the database is down or not at the expected migration."""
+    try:
+        current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception as exc:  # any driver error means not ready
+        raise ProblemError(503, "The database is not reachable or not migrated.", code="not-ready") from exc
+    head = head_revision()
+    if current != head:
+        raise ProblemError(503, f"The database is at migration {current}, not {head}.", code="not-ready")
+    return {"status": "ready", "migration": str(current)}

@@ -1,0 +1,36 @@
+"""Closed vocabularies shared by tables, schemas and services."""
+
+from enum import StrEnum
+
+
+class Qualifier(StrEnum):
+    """How the source qualifies a number ("more than 8.9 tons" → more_than)."""
+
+    exact = "exact"
+    more_than = "more_than"
+    about = "about"
+    almost = "almost"
+    up_to = "up_to"
+
+
+class Scope(StrEnum):
+    """What a figure covers: one phase, one operation over years, or the organisation as a whole."""
+
+    phase = "phase"
+    cumulative = "cumulative"
+    programme = "programme"
+
+
+class CandidateStatus(StrEnum):
+    """Review state of an extracted figure."""
+
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class KeyScope(StrEnum):
+    """What an API key may write: curators add and correct, admins also retract."""
+
+    curator = "curator"
+    admin = "admin"

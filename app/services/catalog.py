@@ -1,0 +1,27 @@
+"""Look-ups of operations (by slug or any alias), phases, metrics and units."""
+
+import unicodedata
+
+from sqlmodel import Session, select
+
+from app.models import Operation, OperationAlias
+
+
+def alias_key(name: str) -> str:
+    """Case- and form-insensitive key of a name ("KANAL", "Kanal" and "kanal" are one)."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def resolve_operation(*, session: Session, key: str) -> Operation | None:
+    """The operation named by a slug or alias, case-insensitively; None when unknown."""
+    k = alias_key(key)
+    op = session.get(Operation, k)
+    if op is not None:
+        return op
+    slug = session.exec(select(OperationAlias.operation_slug).where(OperationAlias.alias_key == k)).first()
+    return session.get(Operation, slug) if slug else None
+
+
+def operation_slugs(*, session: Session) -> list[str]:
+    """Every operation slug, in display order (for not-found answers)."""
+    return list(session.exec(select(Operation.slug).order_by(Operation.position, Operation.slug)))
