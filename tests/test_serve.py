@@ -1,0 +1,66 @@
+"""`opstats serve` migrates and seeds an empty database, and is safe to start twice at once."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.core.db import make_engine
+from app.models import Result
+from app.services.seedfiles import read_seeds
+from app.core.config import get_settings
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "exited"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server not ready in time")
+
+
+def start(url: str, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url)
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
+def test_two_servers_started_at_once_seed_exactly_once(fresh_db):
+    ports = [free_port(), free_port()]
+    with ExitStack() as stack:
+        procs = [start(fresh_db.url, p) for p in ports]
+        for proc in procs:
+            stack.callback(proc.kill)
+            stack.callback(proc.terminate)
+        for port, proc in zip(ports, procs, strict=True):
+            wait_healthy(port, proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[1]}/api/v1/operations/Naemnik") as r:
+            assert b'"slug":"mercenary"' in r.read()
+    engine = make_engine(fresh_db.url)
+    try:
+        with Session(engine) as s:
+            n = s.exec(select(func.count()).select_from(Result)).one()
+    finally:
+        engine.dispose()
+    assert n == sum(len(f.results) for f in read_seeds(get_settings().seeds_dir).result_files)
