@@ -1,21 +1,28 @@
 """The `opstats` command line: serve, migrate, seed."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.services.seedfiles import SeedError
 
-cli = typer.Typer(help="opstats: provenance-first statistics of the CSTO's standing operations.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="opstats: provenance-first statistics of the CSTO's standing operations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+keys_cli = typer.Typer(help="API keys for writes (only their hash is stored).", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 err = Console(stderr=True)
 
 
@@ -38,8 +45,15 @@ def serve(
         _fail_seed(exc)
     if report is not None:
         err.print(f"opstats: seeded {dict(report.created)}")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def _fail_seed(exc: SeedError) -> None:
@@ -54,8 +68,8 @@ def seed(
     check: Annotated[bool, typer.Option("--check", help="Validate seeds/ without writing.")] = False,
 ) -> None:
     """Load seeds/ in one transaction (idempotent); --check validates on a throwaway database."""
-    from app.services.seeding import seed_database
     from app.services.seedcheck import check_seeds
+    from app.services.seeding import seed_database
 
     settings = get_settings()
     try:
@@ -73,6 +87,55 @@ def seed(
     Console(stderr=True).print(table)
     verdict = "seeds are valid" if check else ("changed" if report.changed else "nothing changed")
     print(f"opstats seed: {verdict}")
+
+
+@cli.command()
+def extract(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, metavar="FILE", help="A UTF-8 text file."),
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="Output: table or json.")] = "table",
+) -> None:
+    """Print the candidate figures of a text file, offline (the catalogue comes from seeds/)."""
+    import json
+
+    from app.services.extraction import catalog_from_seeds, extract_candidates
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"{fmt!r} is not one of 'table', 'json'", param_hint="--format")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]error[/red] cannot read {file}: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    try:
+        catalog = catalog_from_seeds(root=get_settings().seeds_dir)
+    except SeedError as exc:
+        _fail_seed(exc)
+    cands = extract_candidates(text=text, catalog=catalog)
+    if fmt == "json":
+        print(json.dumps([c.to_dict() for c in cands], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(cands)} candidate(s) in {file.name}")
+    for column in ("value", "unit", "as written", "qualifier", "metric", "operation", "phase", "country"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("conf.", no_wrap=True)
+    table.add_column("quote [start:end]", min_width=40, overflow="fold")
+    for c in cands:
+        table.add_row(
+            f"{c.value:.12g}",
+            c.unit,
+            c.number_text,
+            c.qualifier,
+            c.metric or "—",
+            c.operation or "—",
+            c.phase or "—",
+            c.country or "—",
+            f"{c.confidence:.2f}",
+            f"{c.quote} [{c.quote_start}:{c.quote_end}]",
+        )
+    Console(width=None if sys.stdout.isatty() else 220).print(table)
 
 
 @db_cli.command("upgrade")
@@ -95,6 +158,88 @@ def db_current() -> None:
     current = migrations.current_revision(get_engine())
     head = migrations.head_revision()
     print(f"{current} ({'head' if current == head else f'head is {head}'})")
+
+
+def _migrated_engine() -> Engine:
+    """The configured database, migrated to head first when it is not (a no-op while serving)."""
+    engine = get_engine()
+    if not migrations.is_at_head(engine):
+        migrations.upgrade()
+    return engine
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who writes with it (shown in history).")],
+    scope: Annotated[str, typer.Option("--scope", help="curator, or admin (may also retract).")] = "curator",
+) -> None:
+    """Make a key; it is printed once, alone on the last line of stdout (KEY=$(opstats keys create ...))."""
+    from sqlmodel import Session
+
+    from app.models import KeyScope
+    from app.services.keys import KeyProblem, create_key
+
+    name = name.strip()
+    if scope not in ("curator", "admin") or not 1 <= len(name) <= 100:
+        err.print("opstats: --name must be 1-100 characters and --scope curator or admin")
+        raise typer.Exit(2)
+    with Session(_migrated_engine()) as session:
+        try:
+            row, key = create_key(session=session, name=name, scope=KeyScope(scope))
+        except KeyProblem as exc:
+            err.print(f"opstats: {exc}")
+            raise typer.Exit(1) from exc
+    err.print(f"opstats: created {scope} key {name!r} ({row.prefix}...); it is shown once, below.")
+    print(key)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """Every key's name, scope, prefix, creation and revocation (never the key or its hash)."""
+    from sqlmodel import Session
+
+    from app.services.keys import list_keys
+
+    table = Table("name", "scope", "prefix", "created", "revoked")
+    with Session(_migrated_engine()) as session:
+        for k in list_keys(session=session):
+            revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-"
+            table.add_row(k.name, k.scope, k.prefix, k.created_at.isoformat(timespec="seconds"), revoked)
+    Console().print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key: every later write with it is a 401; its history stays."""
+    from sqlmodel import Session
+
+    from app.services.keys import KeyProblem, revoke_key
+
+    with Session(_migrated_engine()) as session:
+        try:
+            revoke_key(session=session, name=name)
+        except KeyProblem as exc:
+            err.print(f"opstats: {exc}")
+            raise typer.Exit(1) from exc
+    print(f"opstats: key {name!r} revoked")
+
+
+@cli.command()
+def export(
+    out: Annotated[Path | None, typer.Option("--out", help="Target folder (default: seeds_dir).")] = None,
+) -> None:
+    """Write the curated database back to the seeds/ format, to review and commit what the API added."""
+    from sqlmodel import Session
+
+    from app.services.export import export_seeds
+
+    settings = get_settings()
+    target = out or settings.seeds_dir
+    with Session(_migrated_engine()) as session:
+        report = export_seeds(session=session, out=target)
+    for sid, file in sorted(report.named.items()):
+        err.print(f"opstats: source {sid} (added through the API) exported as sources/{file}")
+    print(f"opstats export: wrote {len(report.written)} files to {target}")
 
 
 def main() -> None:

@@ -88,7 +88,9 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FreshDa
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def seeded_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def seeded_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """One migrated and seeded database per backend for the whole run (tests roll back)."""
     db = FreshDatabase(request.param, tmp_path_factory.mktemp(request.param))
     migrations.upgrade(db.url)
@@ -104,6 +106,8 @@ def session(seeded_engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test; commits become savepoints."""
     conn = seeded_engine.connect()
     trans = conn.begin()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN")  # pysqlite defers BEGIN: open the outer transaction for real
     s = Session(bind=conn, join_transaction_mode="create_savepoint")
     try:
         yield s

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_ADMIN_URL, IN_CI, require_pg
+from tests.conftest import IN_CI, PG_ADMIN_URL, require_pg
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKER = ROOT.parent / "shared" / "conformance" / "conformance.py"
@@ -23,8 +23,13 @@ def run_checker(*extra: str) -> subprocess.CompletedProcess:
         if IN_CI:
             pytest.fail(f"{CHECKER} is missing")
         pytest.skip(f"{CHECKER} is not beside the project")
-    return subprocess.run([sys.executable, str(CHECKER), "--opstats", str(OPSTATS), *extra], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(CHECKER), "--opstats", str(OPSTATS), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_conformance_sqlite():

@@ -11,8 +11,15 @@ from app.services.units import compatible, to_base
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("8.9", "8.9"), ("6,500", "6500"), ("4 thousand", "4000"), ("1.8 million", "1800000"),
-     ("220,000", "220000"), ("4.5 thousand", "4500"), ("12.5", "12.5")],
+    [
+        ("8.9", "8.9"),
+        ("6,500", "6500"),
+        ("4 thousand", "4000"),
+        ("1.8 million", "1800000"),
+        ("220,000", "220000"),
+        ("4.5 thousand", "4500"),
+        ("12.5", "12.5"),
+    ],
 )
 def test_parse_number(text, value):
     assert parse_number(text) == Decimal(value)
@@ -25,10 +32,15 @@ def test_parse_number_refuses_words():
 
 @pytest.mark.parametrize(
     ("text", "qualifier"),
-    [("more than 8.9 tons", Qualifier.more_than), ("over 500 persons", Qualifier.more_than),
-     ("about 4 thousand cases", Qualifier.about), ("Almost 6,000 wanted", Qualifier.almost),
-     ("up to 4,000 fighters", Qualifier.up_to), ("784 drug crimes", Qualifier.exact),
-     ("the turnover 500 kg", Qualifier.exact)],
+    [
+        ("more than 8.9 tons", Qualifier.more_than),
+        ("over 500 persons", Qualifier.more_than),
+        ("about 4 thousand cases", Qualifier.about),
+        ("Almost 6,000 wanted", Qualifier.almost),
+        ("up to 4,000 fighters", Qualifier.up_to),
+        ("784 drug crimes", Qualifier.exact),
+        ("the turnover 500 kg", Qualifier.exact),
+    ],
 )
 def test_qualifier_before(text, qualifier):
     m = find_numbers(text)[0]

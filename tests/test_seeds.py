@@ -12,8 +12,8 @@ from app.core.config import get_settings
 from app.core.db import make_engine
 from app.models import AuditLog, Result, Source
 from app.services.seedcheck import check_seeds
-from app.services.seeding import seed_database
 from app.services.seedfiles import SeedError, read_seeds
+from app.services.seeding import seed_database
 from app.services.versioning import read_data_version
 
 SEEDS = get_settings().seeds_dir

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.core.config import get_settings
 from app.core.db import make_engine
 from app.models import Result
 from app.services.seedfiles import read_seeds
-from app.core.config import get_settings
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +41,12 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None
 
 def start(url: str, port: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url)
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)

@@ -7,7 +7,8 @@ from sqlmodel import Session
 
 from app.core.db import get_session
 from app.core.problems import ProblemError
-from app.models import Operation
+from app.models import ApiKey, KeyScope, Operation
+from app.services.auth import require_scope
 from app.services.catalog import operation_slugs, resolve_operation
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -43,3 +44,9 @@ def operation_not_found(session: Session, key: str) -> ProblemError:
 
 
 OperationDep = Annotated[Operation, Depends(get_operation)]
+
+
+# ---------------------------------------------------------------- writes: who is writing
+
+CuratorDep = Annotated[ApiKey, Depends(require_scope(KeyScope.curator))]
+AdminDep = Annotated[ApiKey, Depends(require_scope(KeyScope.admin))]

@@ -72,6 +72,8 @@ class Operation(SQLModel, table=True):
     started_year: int | None = None
     started_precision: str | None = Field(default=None, max_length=16)
     started_basis: str | None = Field(default=None, sa_column=Column(Text))
+    started_source_id: int | None = Field(default=None, foreign_key="source.id")
+    started_quote: str | None = Field(default=None, sa_column=Column(Text))
     status: str = Field(max_length=200)
     position: int = 0
 
@@ -79,12 +81,12 @@ class Operation(SQLModel, table=True):
 class OperationAlias(SQLModel, table=True):
     """Every spelling of an operation's name found in the sources, matched case-insensitively."""
 
-    __table_args__ = (UniqueConstraint("alias_key"),)
+    __table_args__ = (UniqueConstraint("alias"),)
 
     id: int | None = Field(default=None, primary_key=True)
     operation_slug: str = Field(foreign_key="operation.slug", max_length=32, index=True)
     alias: str = Field(max_length=100)
-    alias_key: str = Field(max_length=100)
+    alias_key: str = Field(max_length=100, index=True)
     language: str = Field(default="en", max_length=16)
 
 

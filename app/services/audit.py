@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import AuditLog
 
@@ -37,6 +37,6 @@ def history(*, session: Session, entity: str, entity_id: str) -> list[AuditLog]:
     stmt = (
         select(AuditLog)
         .where(AuditLog.entity == entity, AuditLog.entity_id == entity_id)
-        .order_by(AuditLog.id)
-    )  # type: ignore[arg-type]
+        .order_by(col(AuditLog.id))
+    )
     return list(session.exec(stmt))

@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import Operation, OperationAlias
 
@@ -24,4 +24,4 @@ def resolve_operation(*, session: Session, key: str) -> Operation | None:
 
 def operation_slugs(*, session: Session) -> list[str]:
     """Every operation slug, in display order (for not-found answers)."""
-    return list(session.exec(select(Operation.slug).order_by(Operation.position, Operation.slug)))
+    return list(session.exec(select(Operation.slug).order_by(col(Operation.position), col(Operation.slug))))

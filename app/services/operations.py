@@ -26,7 +26,7 @@ def source_refs(*, session: Session, ids: list[int]) -> list[SourceRef]:
     if not ids:
         return []
     rows = session.exec(
-        select(Source.id, Source.title, Source.published_on)
+        select(col(Source.id), col(Source.title), col(Source.published_on))
         .where(col(Source.id).in_(ids))
         .order_by(col(Source.id))
     ).all()
@@ -55,7 +55,13 @@ def operation_public(*, session: Session, op: Operation) -> OperationPublic:
         purpose=op.purpose,
         status=op.status,
         aliases=[AliasPublic(alias=a.alias, language=a.language) for a in aliases],
-        started=StartedPublic(year=op.started_year, precision=op.started_precision, basis=op.started_basis),
+        started=StartedPublic(
+            year=op.started_year,
+            precision=op.started_precision,
+            basis=op.started_basis,
+            source_id=op.started_source_id,
+            quote=op.started_quote,
+        ),
         status_history=[
             StatusPublic(status=s.status, since=s.since, note=s.note, source_id=s.source_id, quote=s.quote)
             for s in statuses

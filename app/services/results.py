@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.models import OperationSource, Result, Source
+from app.models.enums import Qualifier, Scope
 from app.models.schemas import ResultBase, ResultPublic, ResultUpdate, SourceRef
 from app.models.tables import utcnow
 from app.services.audit import record
@@ -216,8 +217,8 @@ def to_public(result: Result, source: SourceRef) -> ResultPublic:
         number_text=result.number_text,
         value_base=result.value_base,
         base_unit=result.base_unit,
-        qualifier=result.qualifier,
-        scope=result.scope,  # type: ignore[arg-type]
+        qualifier=Qualifier(result.qualifier),
+        scope=Scope(result.scope),
         country=result.country,
         period_start=result.period_start,
         period_end=result.period_end,

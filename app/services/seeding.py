@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.models import (
     Metric,
@@ -125,7 +125,7 @@ class _Loader:
                 "file_name": meta.file,
             }
             if row is None:
-                row = Source(text=sf.text, content_hash=sf.content_hash, **values)
+                row = Source.model_validate({"text": sf.text, "content_hash": sf.content_hash, **values})
                 outcome = "created"
             elif all(getattr(row, k) == v for k, v in values.items()):
                 outcome = "unchanged"
@@ -160,7 +160,7 @@ class _Loader:
     def operations(self) -> None:
         for pos, op in enumerate(self.bundle.operations):
             where = f"{self.root / 'operations.yaml'}: entry {op.slug!r}"
-            self._quoted(where + ": started", op.started)
+            started_source = self._quoted(where + ": started", op.started)
             values = {
                 "slug": op.slug,
                 "name": op.name,
@@ -169,6 +169,8 @@ class _Loader:
                 "started_year": op.started.year,
                 "started_precision": op.started.precision,
                 "started_basis": op.started.basis,
+                "started_source_id": started_source,
+                "started_quote": op.started.quote,
                 "status": op.status_history[-1].status if op.status_history else "unknown",
                 "position": pos,
             }
@@ -187,24 +189,29 @@ class _Loader:
         self.report.count(model.__name__.lower(), "created")
 
     def _aliases(self, where: str, op: OperationSeed) -> None:
-        wanted = {alias_key(a.alias): a for a in op.aliases}
-        taken = self.session.exec(
-            select(OperationAlias).where(OperationAlias.alias_key.in_(list(wanted)))
-        ).all()  # type: ignore[attr-defined]
-        for row in taken:
-            if row.operation_slug != op.slug:
-                self.problems.append(f"{where}: alias {row.alias!r} already names {row.operation_slug!r}")
-        rows = self.session.exec(select(OperationAlias).where(OperationAlias.operation_slug == op.slug)).all()
-        have = {(r.alias_key, r.alias, r.language) for r in rows}
-        want = {(k, a.alias, a.language) for k, a in wanted.items()}
-        if have == want:
+        """Sync an operation's spellings (in order); a spelling may name one operation only."""
+        want = [(alias_key(a.alias), a.alias, a.language) for a in op.aliases]
+        keys = [k for k, _, _ in want]
+        clash = self.session.exec(
+            select(OperationAlias).where(
+                col(OperationAlias.alias_key).in_(keys), OperationAlias.operation_slug != op.slug
+            )
+        ).all()
+        for row in clash:
+            self.problems.append(f"{where}: alias {row.alias!r} already names {row.operation_slug!r}")
+        rows = self.session.exec(
+            select(OperationAlias)
+            .where(OperationAlias.operation_slug == op.slug)
+            .order_by(col(OperationAlias.id))
+        ).all()
+        if [(r.alias_key, r.alias, r.language) for r in rows] == want:
             self.report.count("alias", "unchanged")
             return
-        self.session.execute(delete(OperationAlias).where(OperationAlias.operation_slug == op.slug))  # type: ignore[arg-type]
+        self.session.execute(delete(OperationAlias).where(col(OperationAlias.operation_slug) == op.slug))
         self.session.flush()
-        for k, a in wanted.items():
+        for k, alias, language in want:
             self.session.add(
-                OperationAlias(operation_slug=op.slug, alias=a.alias, alias_key=k, language=a.language)
+                OperationAlias(operation_slug=op.slug, alias=alias, alias_key=k, language=language)
             )
         self.report.count("alias", "updated" if rows else "created")
 
@@ -216,8 +223,8 @@ class _Loader:
         rows = self.session.exec(
             select(OperationStatus)
             .where(OperationStatus.operation_slug == op.slug)
-            .order_by(OperationStatus.id)
-        ).all()  # type: ignore[arg-type]
+            .order_by(col(OperationStatus.id))
+        ).all()
         if [(r.status, r.since, r.note, r.source_id, r.quote) for r in rows] == want:
             return
         self.session.execute(delete(OperationStatus).where(OperationStatus.operation_slug == op.slug))  # type: ignore[arg-type]

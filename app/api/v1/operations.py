@@ -1,29 +1,93 @@
-"""Operations: the four standing operations, by slug or any alias."""
+"""Operations: the four standing operations, by slug or any alias, with phases and totals."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from app.api.deps import OperationDep, SessionDep
-from app.models.schemas import OperationPublic, Page, PhasePublic
+from app.core.http import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.models.schemas import MetricTotals, OperationPublic, OperationTotals, Page, PhasePublic
 from app.services.operations import list_operations, list_phases, operation_public
+from app.services.totals import operation_totals
 
 router = APIRouter(prefix="/operations", tags=["operations"])
+NOT_FOUND = "No such operation (problem+json listing the valid slugs under `valid_operations`)"
 
 
-@router.get("", summary="List the operations")
-def get_operations(session: SessionDep) -> Page[OperationPublic]:
-    """Every operation with aliases, status history and sources."""
+@router.get(
+    "",
+    summary="List the operations",
+    response_model=Page[OperationPublic],
+    responses=read_responses(
+        csv_example="slug,name,name_ru,aliases,purpose,...\r\nchannel,Channel,Канал,...\r\n"
+    ),
+)
+def get_operations(request: Request, session: SessionDep, format: FormatQuery = None) -> Response:
+    """Every operation with its aliases, how its start is known, its dated status history and sources."""
     items = list_operations(session=session)
-    return Page(items=items, next_cursor=None, total=len(items))
+    page = Page[OperationPublic](items=items, next_cursor=None, total=len(items))
+    return respond(
+        request, page, model=OperationPublic, rows=lambda: [i.model_dump(mode="json") for i in items]
+    )
 
 
-@router.get("/{key}", summary="One operation by slug or alias")
-def get_operation(session: SessionDep, operation: OperationDep) -> OperationPublic:
-    """`/operations/Kanal` answers the `channel` operation."""
-    return operation_public(session=session, op=operation)
+@router.get(
+    "/{key}",
+    summary="One operation by slug or alias",
+    response_model=OperationPublic,
+    responses=read_responses(not_found=NOT_FOUND),
+)
+def get_operation(
+    request: Request, session: SessionDep, operation: OperationDep, format: FormatQuery = None
+) -> Response:
+    """`/operations/Kanal` (or `KANAL`, `Канал`) answers the `channel` operation."""
+    return respond(request, operation_public(session=session, op=operation))
 
 
-@router.get("/{key}/phases", summary="The phases of one operation")
-def get_operation_phases(session: SessionDep, operation: OperationDep) -> Page[PhasePublic]:
-    """Phases in date order (undated last)."""
+@router.get(
+    "/{key}/phases",
+    summary="The phases of one operation",
+    response_model=Page[PhasePublic],
+    responses=read_responses(not_found=NOT_FOUND),
+)
+def get_operation_phases(
+    request: Request, session: SessionDep, operation: OperationDep, format: FormatQuery = None
+) -> Response:
+    """Phases in date order (undated last), e.g. `channel-center-2019` for `channel`."""
     items = list_phases(session=session, operation=operation.slug)
-    return Page(items=items, next_cursor=None, total=len(items))
+    page = Page[PhasePublic](items=items, next_cursor=None, total=len(items))
+    return respond(request, page, model=PhasePublic, rows=lambda: [i.model_dump(mode="json") for i in items])
+
+
+@router.get(
+    "/{key}/totals",
+    summary="Totals of one operation, per metric",
+    response_model=OperationTotals,
+    responses=read_responses(
+        not_found=NOT_FOUND,
+        csv_example="operation,metric,label,base_unit,cumulative_result_id,...\r\n"
+        "channel,drugs_seized,Drugs seized (all kinds),kg,channel-2023-drugs-seized,...\r\n",
+    ),
+)
+def get_operation_totals(
+    request: Request,
+    session: SessionDep,
+    version: VersionDep,
+    operation: OperationDep,
+    format: FormatQuery = None,
+) -> Response:
+    """Per metric: the latest cumulative figure (e.g. Channel's "more than 427 t" = 427000 kg, 2023-05-18),
+    the sum over phases of one whole-phase figure each (with the qualifier of the sum: "more than" parts
+    make a lower bound), countries' shares listed apart, and the reports that disagree with the one used.
+    Cumulative figures, country shares and duplicate reports are never added. CSV: one row per metric."""
+    totals = cached_value(
+        request,
+        version,
+        ("totals", operation.slug),
+        lambda: operation_totals(session=session, operation=operation),
+    )
+    return respond(
+        request,
+        totals,
+        model=MetricTotals,
+        lead=["operation"],
+        rows=lambda: [{"operation": totals.operation, **m.model_dump(mode="json")} for m in totals.metrics],
+    )

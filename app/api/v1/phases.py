@@ -2,31 +2,62 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
-from app.api.deps import SessionDep
+from app.api.deps import CuratorDep, SessionDep
+from app.core.http import FormatQuery, read_responses, respond
 from app.core.problems import ProblemError
 from app.models import Phase
-from app.models.schemas import Page, PhasePublic
+from app.models.schemas import Page, PhaseCreate, PhasePublic
+from app.services.idempotency import idempotent_post
 from app.services.operations import list_phases, phase_public
+from app.services.phases_write import add_phase
 
 router = APIRouter(prefix="/phases", tags=["phases"])
 
 
-@router.get("", summary="List every phase")
-def get_phases(session: SessionDep) -> Page[PhasePublic]:
-    """All phases of all operations."""
+@router.get(
+    "",
+    summary="List every phase",
+    response_model=Page[PhasePublic],
+    responses=read_responses(
+        csv_example="slug,operation,name,kind,start_date,end_date,...\r\n"
+        "channel-center-2019,channel,Channel-Center,international,2019-02-26,2019-03-01,...\r\n"
+    ),
+)
+def get_phases(request: Request, session: SessionDep, format: FormatQuery = None) -> Response:
+    """All phases of all operations, oldest first (undated last)."""
     items = list_phases(session=session)
-    return Page(items=items, next_cursor=None, total=len(items))
+    page = Page[PhasePublic](items=items, next_cursor=None, total=len(items))
+    return respond(request, page, model=PhasePublic, rows=lambda: [i.model_dump(mode="json") for i in items])
 
 
-@router.get("/{slug}", summary="One phase")
+@router.get(
+    "/{slug}",
+    summary="One phase",
+    response_model=PhasePublic,
+    responses=read_responses(not_found="No such phase"),
+)
 def get_phase(
+    request: Request,
     session: SessionDep,
     slug: Annotated[str, Path(max_length=100, examples=["channel-center-2019"])],
-) -> PhasePublic:
-    """A phase with headquarters, participants, observers and sources."""
+    format: FormatQuery = None,
+) -> Response:
+    """A phase with its dates (the precision the source gives), headquarters, participants,
+    observers and sources."""
     phase = session.get(Phase, slug.lower())
     if phase is None:
         raise ProblemError(404, f"No phase {slug!r}.", code="phase-not-found")
+    return respond(request, phase_public(session=session, phase=phase))
+
+
+# ---------------------------------------------------------------- writes (curation)
+
+
+@idempotent_post(router, "", status_code=201, summary="Add a phase (curator)")
+def post_phase(session: SessionDep, response: Response, key: CuratorDep, data: PhaseCreate) -> PhasePublic:
+    """The slug is derived from the name and start year when not given; 409 when it is taken."""
+    phase = add_phase(session=session, data=data, actor=key.name)
+    response.headers["Location"] = f"/api/v1/phases/{phase.slug}"
     return phase_public(session=session, phase=phase)

@@ -1,66 +1,194 @@
 """Results: every reported figure with its verified quote."""
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.api.deps import SessionDep
+from app.api.deps import AdminDep, CuratorDep, SessionDep
 from app.core.etags import result_etag
+from app.core.http import (
+    FormatQuery,
+    VersionDep,
+    cache_control,
+    cached_value,
+    csv_response,
+    json_response,
+    next_url,
+    read_responses,
+    representation,
+    respond,
+)
+from app.core.httpcache import none_match
 from app.core.problems import ProblemError
-from app.models import Result, Scope
-from app.models.schemas import Page, ResultPublic
-from app.services.catalog import resolve_operation
-from app.services.queries import ResultFilter, list_results, source_ref_map
+from app.models import Qualifier, Result, Scope
+from app.models.schemas import HistoryEntry, Page, Reason, ResultCreate, ResultPublic, ResultUpdate
+from app.services.curation import add_result, patch_result, result_history, retract
+from app.services.idempotency import idempotent_post
+from app.services.queries import (
+    count_results,
+    iter_results,
+    list_results,
+    parse_sort,
+    result_filter,
+    source_ref_map,
+)
 from app.services.results import to_public
 
 router = APIRouter(prefix="/results", tags=["results"])
 ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019-opium"])]
 
 
-@router.get("", summary="List results")
+@router.get(
+    "",
+    summary="List results",
+    response_model=Page[ResultPublic],
+    responses=read_responses(
+        csv_example="id,operation,phase,metric,value,unit,number_text,value_base,base_unit,qualifier,scope,"
+        "country,period_start,period_end,as_of,source_id,source_title,source_published_on,quote,...\r\n"
+        "channel-center-2019-opium,channel,channel-center-2019,opium_seized,8.9,t,8.9,8900.0,kg,more_than,"
+        "phase,,2019-02-26,2019-03-01,2019-03-01,3,...\r\n"
+    ),
+)
 def get_results(
     request: Request,
-    response: Response,
     session: SessionDep,
-    operation: Annotated[str | None, Query(max_length=100)] = None,
-    phase: Annotated[str | None, Query(max_length=100)] = None,
-    metric: Annotated[str | None, Query(max_length=64)] = None,
+    version: VersionDep,
+    operation: Annotated[
+        str | None, Query(max_length=100, description="Operation slug or alias", examples=["channel"])
+    ] = None,
+    phase: Annotated[str | None, Query(max_length=100, examples=["channel-center-2019"])] = None,
+    metric: Annotated[str | None, Query(max_length=64, examples=["opium_seized"])] = None,
     scope: Scope | None = None,
-    include_retracted: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Page[ResultPublic]:
-    """A page of results; follow `next_cursor` or the `Link: rel="next"` header."""
-    op_slug = None
-    if operation is not None:
-        op = resolve_operation(session=session, key=operation)
-        if op is None:
-            raise ProblemError(
-                422,
-                f"Unknown operation {operation!r}.",
-                code="invalid-input",
-                parameter="operation",
-            )
-        op_slug = op.slug
-    filters = ResultFilter(
-        operation=op_slug,
+    country: Annotated[
+        str | None, Query(max_length=64, description="Case-insensitive", examples=["Iran"])
+    ] = None,
+    qualifier: Qualifier | None = None,
+    year: Annotated[int | None, Query(ge=1900, le=2100, description="Year of as_of", examples=[2019])] = None,
+    from_: Annotated[
+        date | None, Query(alias="from", description="as_of on or after (ISO date)", examples=["2019-01-01"])
+    ] = None,
+    to: Annotated[
+        date | None, Query(description="as_of on or before (ISO date)", examples=["2023-12-31"])
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Text in the quote, case-insensitive", examples=["opium"]),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Comma list of id, as_of, value_base, value, metric, operation, phase; '-' for "
+            "descending; ties broken by id",
+            examples=["-value_base,as_of"],
+        ),
+    ] = None,
+    include_retracted: Annotated[bool, Query(description="Also list retracted results")] = False,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=1000, description="`next_cursor` of the previous page")
+    ] = None,
+    format: FormatQuery = None,
+) -> Response:
+    """A page of results in a stable order; follow `next_cursor` or the `Link: rel="next"` header
+    (keyset cursors: rows added between pages never make a page skip or repeat a row). Retracted
+    results are left out unless `include_retracted=true`. As CSV, every matching row (not one page)."""
+    filters = result_filter(
+        session=session,
+        operation=operation,
         phase=phase,
         metric=metric,
         scope=scope.value if scope else None,
+        country=country,
+        qualifier=qualifier.value if qualifier else None,
+        year=year,
+        date_from=from_,
+        date_to=to,
+        q=q,
         include_retracted=include_retracted,
     )
-    items, nxt, total = list_results(session=session, filters=filters, limit=limit, cursor=cursor)
-    if nxt:
-        url = request.url.include_query_params(cursor=nxt)
-        response.headers["Link"] = f'<{url}>; rel="next"'
-    return Page(items=items, next_cursor=nxt, total=total)
+    keys = parse_sort(sort)
+    if representation(request) == "csv":
+        rows = (r.model_dump(mode="json") for r in iter_results(session=session, filters=filters, sort=keys))
+        return csv_response(ResultPublic, rows)
+    items, nxt = list_results(session=session, filters=filters, sort=keys, limit=limit, cursor=cursor)
+    total = cached_value(
+        request, version, ("count", filters), lambda: count_results(session=session, filters=filters)
+    )
+    headers = {"Link": f'<{next_url(request, nxt)}>; rel="next"'} if nxt else None
+    return json_response(Page[ResultPublic](items=items, next_cursor=nxt, total=total), headers)
 
 
-@router.get("/{result_id}", summary="One result")
-def get_result(session: SessionDep, response: Response, result_id: ResultIdPath) -> ResultPublic:
-    """A result stays readable at its URL even when retracted."""
+@router.get(
+    "/{result_id}",
+    summary="One result",
+    response_model=ResultPublic,
+    responses=read_responses(not_found="No such result"),
+)
+def get_result(
+    request: Request, session: SessionDep, result_id: ResultIdPath, format: FormatQuery = None
+) -> Response:
+    """A result stays readable at its URL even when retracted (`"retracted": true`). Its ETag changes
+    exactly when the result does: send it as `If-Match` to PATCH it."""
     row = session.get(Result, result_id)
     if row is None:
         raise ProblemError(404, f"No result {result_id!r}.", code="result-not-found")
+    rep = representation(request)
+    etag = result_etag(row, rep)
+    headers = {"ETag": etag, "Cache-Control": cache_control(), "Vary": "Accept"}
+    if none_match(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    public = to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
+    response = respond(request, public)
+    response.headers.update(headers)
+    return response
+
+
+# ---------------------------------------------------------------- writes (curation)
+
+
+def _answer(session: SessionDep, response: Response, row: Result) -> ResultPublic:
+    """A written result with its new ETag."""
     response.headers["ETag"] = result_etag(row)
     return to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
+
+
+@idempotent_post(router, "", status_code=201, summary="Add a result (curator)")
+def post_result(session: SessionDep, response: Response, key: CuratorDep, data: ResultCreate) -> ResultPublic:
+    """Verified like a seed entry (quote verbatim, number and unit in it); 422 names what fails."""
+    row = add_result(session=session, data=data, actor=key.name)
+    response.headers["Location"] = f"/api/v1/results/{row.id}"
+    return _answer(session, response, row)
+
+
+@router.patch("/{result_id}", summary="Correct a result (curator; needs If-Match)")
+def patch_result_route(
+    session: SessionDep,
+    response: Response,
+    key: CuratorDep,
+    result_id: ResultIdPath,
+    changes: ResultUpdate,
+    if_match: Annotated[str | None, Header(description="The result's current ETag")] = None,
+) -> ResultPublic:
+    """Re-verified and audited; 428 without If-Match, 412 when the result changed since it was read."""
+    row = patch_result(
+        session=session, result_id=result_id, changes=changes, if_match=if_match, actor=key.name
+    )
+    return _answer(session, response, row)
+
+
+@idempotent_post(router, "/{result_id}/retract", summary="Retract a result (admin)")
+def retract_result_route(
+    session: SessionDep, response: Response, key: AdminDep, result_id: ResultIdPath, body: Reason
+) -> ResultPublic:
+    """Hidden from lists and totals, never deleted: it stays readable here, flagged `retracted`."""
+    row = retract(session=session, result_id=result_id, reason=body.reason, actor=key.name)
+    return _answer(session, response, row)
+
+
+@router.get("/{result_id}/history", summary="Every change of a result")
+def get_result_history(session: SessionDep, result_id: ResultIdPath) -> Page[HistoryEntry]:
+    """Oldest first: who (the key's name), when, what it was before and after, and why."""
+    items = result_history(session=session, result_id=result_id)
+    return Page(items=items, next_cursor=None, total=len(items))

@@ -2,14 +2,34 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
-from sqlalchemy import func
-from sqlmodel import col, select
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.api.deps import SessionDep
+from app.api.deps import CuratorDep, SessionDep
+from app.core.http import (
+    FormatQuery,
+    VersionDep,
+    cached_value,
+    csv_response,
+    json_response,
+    next_url,
+    read_responses,
+    representation,
+    respond,
+)
 from app.core.problems import ProblemError
 from app.models import Source
-from app.models.schemas import MAX_ID, Page, SourcePublic, SourceSummary
+from app.models.schemas import (
+    MAX_ID,
+    CandidatePublic,
+    Page,
+    SourceCreate,
+    SourceDetail,
+    SourceSummary,
+)
+from app.services.candidates import candidate_public, extract_for_source
+from app.services.idempotency import idempotent_post
+from app.services.readsources import count_sources, iter_sources, list_sources, source_detail
+from app.services.sources_write import add_source
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -29,23 +49,79 @@ def summary(src: Source) -> SourceSummary:
     )
 
 
-@router.get("", summary="List the sources (without text)")
-def get_sources(session: SessionDep) -> Page[SourceSummary]:
-    """Every document, oldest id first."""
-    rows = session.exec(select(Source).order_by(col(Source.id))).all()
-    return Page(
-        items=[summary(s) for s in rows],
-        next_cursor=None,
-        total=session.exec(select(func.count()).select_from(Source)).one(),
-    )
+@router.get(
+    "",
+    summary="List the sources (without text)",
+    response_model=Page[SourceSummary],
+    responses=read_responses(
+        csv_example="id,title,publisher,published_on,date_basis,url,file_name,content_hash,length\r\n"
+        "3,The results of the international operation of the CSTO ...,CSTO,2024-06-28,...\r\n"
+    ),
+)
+def get_sources(
+    request: Request,
+    session: SessionDep,
+    version: VersionDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
+    format: FormatQuery = None,
+) -> Response:
+    """Documents by id, without their text (its `length` in characters is given); paged like every
+    list. As CSV, every source."""
+    if representation(request) == "csv":
+        return csv_response(SourceSummary, (s.model_dump(mode="json") for s in iter_sources(session=session)))
+    items, nxt = list_sources(session=session, limit=limit, cursor=cursor)
+    total = cached_value(request, version, ("count", "sources"), lambda: count_sources(session=session))
+    headers = {"Link": f'<{next_url(request, nxt)}>; rel="next"'} if nxt else None
+    return json_response(Page[SourceSummary](items=items, next_cursor=nxt, total=total), headers)
 
 
-@router.get("/{source_id}", summary="One source with its full text")
+@router.get(
+    "/{source_id}",
+    summary="One source with its full text and the results it supports",
+    response_model=SourceDetail,
+    responses=read_responses(not_found="No such source"),
+)
 def get_source(
-    session: SessionDep, source_id: Annotated[int, Path(ge=1, le=MAX_ID, examples=[3])]
-) -> SourcePublic:
-    """The stored text is the evidence: quote offsets of results index into it."""
+    request: Request,
+    session: SessionDep,
+    source_id: Annotated[int, Path(ge=1, le=MAX_ID, examples=[3])],
+    format: FormatQuery = None,
+) -> Response:
+    """The stored text is the evidence: every result's `quote` is `text[quote_start:quote_end]`.
+    `results` lists the results the source supports (retracted ones flagged)."""
     src = session.get(Source, source_id)
     if src is None:
         raise ProblemError(404, f"No source {source_id}.", code="source-not-found")
-    return SourcePublic(**summary(src).model_dump(), text=src.text)
+    return respond(request, source_detail(session=session, source=src))
+
+
+# ---------------------------------------------------------------- writes (curation)
+
+
+@idempotent_post(
+    router,
+    "",
+    status_code=201,
+    summary="Add a source document (curator)",
+    responses={200: {"description": "The same text is already stored: that source", "model": SourceDetail}},
+)
+def post_source(session: SessionDep, response: Response, key: CuratorDep, data: SourceCreate) -> SourceDetail:
+    """201 with the new source; the same text again is recognised (content hash): 200 with the stored one."""
+    src, created = add_source(session=session, data=data, actor=key.name)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/sources/{src.id}"
+    return source_detail(session=session, source=src)
+
+
+@idempotent_post(router, "/{source_id}/candidates", status_code=201, summary="Extract candidates (curator)")
+def post_candidates(
+    session: SessionDep,
+    key: CuratorDep,
+    source_id: Annotated[int, Path(ge=1, le=MAX_ID, examples=[3])],
+) -> Page[CandidatePublic]:
+    """Every figure found in the stored text, stored pending; a re-run returns them with no duplicates."""
+    rows = extract_for_source(session=session, source_id=source_id, actor=key.name)
+    return Page(items=[candidate_public(c) for c in rows], next_cursor=None, total=len(rows))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f7cc3cda6122
+Revision ID: 31a71ada6fdc
 Revises: 
-Create Date: 2026-11-23 15:42:25.231158
+Create Date: 2026-11-23 16:16:55.568109
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = 'f7cc3cda6122'
+revision: str = '31a71ada6fdc'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -69,18 +69,6 @@ def upgrade() -> None:
     with op.batch_alter_table('idempotencyrecord', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotencyrecord_created_at'), ['created_at'], unique=False)
 
-    op.create_table('operation',
-    sa.Column('slug', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('name_ru', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('purpose', sa.Text(), nullable=False),
-    sa.Column('started_year', sa.Integer(), nullable=True),
-    sa.Column('started_precision', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-    sa.Column('started_basis', sa.Text(), nullable=True),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('slug', name=op.f('pk_operation'))
-    )
     op.create_table('source',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -114,6 +102,21 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['base_unit'], ['unit.symbol'], name=op.f('fk_metric_base_unit_unit')),
     sa.PrimaryKeyConstraint('slug', name=op.f('pk_metric'))
     )
+    op.create_table('operation',
+    sa.Column('slug', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('name_ru', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('started_year', sa.Integer(), nullable=True),
+    sa.Column('started_precision', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('started_basis', sa.Text(), nullable=True),
+    sa.Column('started_source_id', sa.Integer(), nullable=True),
+    sa.Column('started_quote', sa.Text(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['started_source_id'], ['source.id'], name=op.f('fk_operation_started_source_id_source')),
+    sa.PrimaryKeyConstraint('slug', name=op.f('pk_operation'))
+    )
     op.create_table('operationalias',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('operation_slug', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -122,9 +125,10 @@ def upgrade() -> None:
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.ForeignKeyConstraint(['operation_slug'], ['operation.slug'], name=op.f('fk_operationalias_operation_slug_operation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_operationalias')),
-    sa.UniqueConstraint('alias_key', name=op.f('uq_operationalias_alias_key'))
+    sa.UniqueConstraint('alias', name=op.f('uq_operationalias_alias'))
     )
     with op.batch_alter_table('operationalias', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_operationalias_alias_key'), ['alias_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_operationalias_operation_slug'), ['operation_slug'], unique=False)
 
     op.create_table('operationsource',
@@ -281,12 +285,13 @@ def downgrade() -> None:
     op.drop_table('operationsource')
     with op.batch_alter_table('operationalias', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_operationalias_operation_slug'))
+        batch_op.drop_index(batch_op.f('ix_operationalias_alias_key'))
 
     op.drop_table('operationalias')
+    op.drop_table('operation')
     op.drop_table('metric')
     op.drop_table('unit')
     op.drop_table('source')
-    op.drop_table('operation')
     with op.batch_alter_table('idempotencyrecord', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotencyrecord_created_at'))
 

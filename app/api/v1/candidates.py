@@ -1,0 +1,78 @@
+"""Candidates: figures extraction found, reviewed by a curator (accept → a result, or reject)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+
+from app.api.deps import CuratorDep, SessionDep
+from app.core.etags import result_etag
+from app.models import CandidateStatus
+from app.models.schemas import MAX_ID, CandidateAccept, CandidatePublic, Page, Reason, ResultPublic
+from app.services.candidates import (
+    accept_candidate,
+    candidate_public,
+    get_candidate,
+    list_candidates,
+    reject_candidate,
+)
+from app.services.idempotency import idempotent_post
+from app.services.queries import source_ref_map
+from app.services.results import to_public
+
+router = APIRouter(prefix="/candidates", tags=["candidates"])
+CandidateIdPath = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
+
+
+@router.get("", summary="List candidates")
+def get_candidates(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    source: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this source's")] = None,
+    status: CandidateStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[CandidatePublic]:
+    """A page of candidates in id order; follow `next_cursor` or the `Link: rel="next"` header."""
+    items, nxt, total = list_candidates(
+        session=session, source_id=source, status=status.value if status else None, limit=limit, cursor=cursor
+    )
+    if nxt:
+        response.headers["Link"] = f'<{request.url.include_query_params(cursor=nxt)}>; rel="next"'
+    return Page(items=items, next_cursor=nxt, total=total)
+
+
+@router.get("/{candidate_id}", summary="One candidate")
+def get_one_candidate(session: SessionDep, candidate_id: CandidateIdPath) -> CandidatePublic:
+    """A candidate with its decision, if any (the result it became, or why it was rejected)."""
+    return candidate_public(get_candidate(session=session, candidate_id=candidate_id))
+
+
+@idempotent_post(router, "/{candidate_id}/accept", status_code=201, summary="Accept a candidate (curator)")
+def post_accept(
+    session: SessionDep,
+    response: Response,
+    key: CuratorDep,
+    candidate_id: CandidateIdPath,
+    corrections: Annotated[CandidateAccept | None, Body()] = None,
+) -> ResultPublic:
+    """201 with the new result, verified like a seed entry; 422 names what does not check out."""
+    row = accept_candidate(
+        session=session,
+        candidate_id=candidate_id,
+        corrections=corrections or CandidateAccept(),
+        actor=key.name,
+    )
+    response.headers["Location"] = f"/api/v1/results/{row.id}"
+    response.headers["ETag"] = result_etag(row)
+    return to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
+
+
+@idempotent_post(router, "/{candidate_id}/reject", summary="Reject a candidate (curator)")
+def post_reject(
+    session: SessionDep, key: CuratorDep, candidate_id: CandidateIdPath, body: Reason
+) -> CandidatePublic:
+    """The candidate, now `rejected` with the reason; 409 when it was already decided."""
+    return candidate_public(
+        reject_candidate(session=session, candidate_id=candidate_id, reason=body.reason, actor=key.name)
+    )

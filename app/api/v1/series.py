@@ -1,0 +1,71 @@
+"""Time series of one metric for dashboards."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.deps import SessionDep
+from app.core.http import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.models import Scope
+from app.models.schemas import Series, SeriesPoint
+from app.services.queries import resolve_metric, resolve_operation_param
+from app.services.series import series
+
+router = APIRouter(prefix="/series", tags=["series"])
+
+
+@router.get(
+    "",
+    summary="A time series of one metric",
+    response_model=Series,
+    responses=read_responses(
+        csv_example="metric,operation,scope,by,period,value_base,base_unit,qualifier,...\r\n"
+        "opium_seized,channel,phase,year,2019,8900.0,kg,more_than,...\r\n"
+    ),
+)
+def get_series(
+    request: Request,
+    session: SessionDep,
+    version: VersionDep,
+    metric: Annotated[
+        str, Query(max_length=64, description="Metric slug (see /api/v1/metrics)", examples=["opium_seized"])
+    ],
+    operation: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Operation slug or alias; all operations when absent",
+            examples=["channel"],
+        ),
+    ] = None,
+    scope: Annotated[
+        Scope,
+        Query(description="phase: sums of whole-phase figures; cumulative / programme: running totals"),
+    ] = Scope.phase,
+    by: Annotated[
+        Literal["year", "phase"], Query(description="Points per year (the year a phase starts) or per phase")
+    ] = "year",
+    format: FormatQuery = None,
+) -> Response:
+    """Points with the value in the metric's base unit, the qualifier of the sum and the result ids, e.g.
+    `?metric=opium_seized&operation=channel` → 2019: 8900 kg, more_than, [channel-center-2019-opium].
+    The same counting rules as the totals: duplicates once, countries' shares and running totals never
+    added. `scope=cumulative` (one operation) or `programme` gives the newest running total per year.
+    CSV: one row per point, led by metric, operation, scope and by."""
+    m = resolve_metric(session=session, metric=metric)
+    op = resolve_operation_param(session=session, operation=operation)
+    key = ("series", m.slug, op, scope.value, by)
+    data = cached_value(
+        request,
+        version,
+        key,
+        lambda: series(session=session, metric=m, operation=op, scope=scope.value, by=by),
+    )
+    lead = {"metric": data.metric, "operation": data.operation, "scope": data.scope, "by": data.by}
+    return respond(
+        request,
+        data,
+        model=SeriesPoint,
+        lead=list(lead),
+        rows=lambda: [{**lead, **p.model_dump(mode="json")} for p in data.points],
+    )

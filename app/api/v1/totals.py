@@ -1,0 +1,48 @@
+"""Totals of every operation, with the organisation-wide programme figures apart."""
+
+from fastapi import APIRouter, Request, Response
+
+from app.api.deps import SessionDep
+from app.core.http import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.models import Operation
+from app.models.schemas import AllTotals, MetricTotals, OperationTotals
+from app.services.totals import all_totals, operation_totals
+
+router = APIRouter(prefix="/totals", tags=["totals"])
+
+
+@router.get(
+    "",
+    summary="Totals of every operation, and programme figures apart",
+    response_model=AllTotals,
+    responses=read_responses(
+        csv_example="operation,metric,label,base_unit,cumulative_result_id,...\r\n"
+        "channel,drugs_seized,Drugs seized (all kinds),kg,channel-2023-drugs-seized,...\r\n"
+        ",drugs_seized,Drugs seized (all kinds),kg,csto-2023-drugs-seized,...\r\n"
+    ),
+)
+def get_totals(
+    request: Request, session: SessionDep, version: VersionDep, format: FormatQuery = None
+) -> Response:
+    """`operations`: each operation's totals as at `/operations/{key}/totals`. `programme`: the
+    organisation-wide figures (e.g. "more than 420 t" of drugs seized by collective efforts, reported
+    2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
+    operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
+
+    def per_operation(op: Operation) -> OperationTotals:
+        key = ("totals", op.slug)
+        return cached_value(request, version, key, lambda: operation_totals(session=session, operation=op))
+
+    totals = cached_value(
+        request, version, ("totals", "*"), lambda: all_totals(session=session, per_operation=per_operation)
+    )
+
+    def rows() -> list[dict[str, object]]:
+        out = [
+            {"operation": op.operation, **m.model_dump(mode="json")}
+            for op in totals.operations
+            for m in op.metrics
+        ]
+        return out + [{"operation": None, **m.model_dump(mode="json")} for m in totals.programme.metrics]
+
+    return respond(request, totals, model=MetricTotals, lead=["operation"], rows=rows)

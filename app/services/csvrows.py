@@ -1,0 +1,88 @@
+"""CSV of the JSON shapes: same field names, nested objects flattened, lists joined.
+
+Rules (also in the README): a nested object's fields become `parent_child` columns (a result's
+`source` gives `source_id`, `source_title`, `source_published_on`); a list of plain values is joined
+with "; "; a list of objects is written as its JSON text; null is the empty cell; true/false as is.
+"""
+
+import csv
+import io
+import types
+from collections.abc import Iterable, Iterator
+from typing import Any, Union, get_args, get_origin
+
+import orjson
+from pydantic import BaseModel
+
+BATCH_ROWS = 500
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model class an annotation holds (unwrapping `X | None`), or None for a leaf field."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        models = [m for m in (_model_of(a) for a in get_args(annotation)) if m is not None]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def columns(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """The CSV header of a model: its JSON field names, nested models flattened with `_`."""
+    out: list[str] = []
+    for name, info in model.model_fields.items():
+        inner = _model_of(info.annotation)
+        if inner is not None:
+            out += columns(inner, f"{prefix}{name}_")
+        else:
+            out.append(prefix + name)
+    return out
+
+
+def _cell(value: Any) -> Any:
+    """One CSV cell from a JSON value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if any(isinstance(v, dict | list) for v in value):
+            return orjson.dumps(value).decode()
+        return "; ".join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A JSON object as one CSV row (nested objects flattened like `columns`)."""
+    row: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            row.update(flatten(value, f"{prefix}{key}_"))
+        else:
+            row[prefix + key] = _cell(value)
+    return row
+
+
+def csv_text(header: list[str], rows: Iterable[dict[str, Any]], *, with_header: bool = True) -> str:
+    """Rows as CSV text (cells missing from a row are empty)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\r\n")
+    if with_header:
+        writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def csv_stream(header: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """CSV in chunks of BATCH_ROWS flattened rows: the header first, never the whole list in memory."""
+    yield csv_text(header, []).encode()
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(flatten(row))
+        if len(batch) >= BATCH_ROWS:
+            yield csv_text(header, batch, with_header=False).encode()
+            batch = []
+    if batch:
+        yield csv_text(header, batch, with_header=False).encode()

@@ -1,0 +1,239 @@
+"""The curator's whole flow over HTTP on both engines: source → candidates → accept → patch → retract."""
+
+import uuid
+
+from app.models import KeyScope
+from app.services.keys import create_key
+from app.services.versioning import read_data_version
+
+SAMPLE = """05.06.2025
+
+Results of the international anti-drug operation "Channel - Harbour" announced in Astana
+
+From 19 to 23 May 2025, the competent authorities of the CSTO member states carried out the \
+international anti-drug operation "Channel - Harbour". Its coordination headquarters worked in \
+Astana, Kazakhstan.
+
+During the operation more than 1.4 tons of drugs were seized, among them about 640 kg of hashish and \
+over 85 kg of heroin. 517 drug crimes were detected and 203 criminal cases were opened.
+
+Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.
+
+Back to the section
+"""
+SOURCE = {
+    "text": SAMPLE,
+    "title": "Channel - Harbour (test)",
+    "publisher": "CSTO",
+    "published_on": "2025-06-05",
+}
+PHASE = {
+    "operation": "channel",
+    "name": "Channel - Harbour",
+    "start_date": "2025-05-19",
+    "end_date": "2025-05-23",
+    "headquarters": "Astana",
+}
+
+
+def bearer(session, scope: str = "curator", name: str | None = None) -> dict[str, str]:
+    """A new key's Authorization header."""
+    _, key = create_key(
+        session=session, name=name or f"{scope}-{uuid.uuid4().hex[:6]}", scope=KeyScope(scope)
+    )
+    return {"Authorization": f"Bearer {key}"}
+
+
+def find(cands: list[dict], phrase: str) -> dict:
+    """The candidate whose quote holds `phrase` and whose number is the phrase's first word."""
+    num = phrase.split()[0]
+    return next(c for c in cands if phrase in c["quote"] and c["number_text"].startswith(num))
+
+
+def add_source(client, cur) -> int:
+    r = client.post("/api/v1/sources", json=SOURCE, headers=cur)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_source_is_stored_once(client, session):
+    cur = bearer(session)
+    r = client.post("/api/v1/sources", json=SOURCE, headers=cur)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert r.headers["location"] == f"/api/v1/sources/{body['id']}"
+    assert body["text"] == SAMPLE and body["file_name"] is None and len(body["content_hash"]) == 64
+    again = client.post("/api/v1/sources", json={**SOURCE, "title": "another title"}, headers=cur)
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    crlf = client.post("/api/v1/sources", json={**SOURCE, "text": SAMPLE.replace("\n", "\r\n")}, headers=cur)
+    assert crlf.status_code == 200 and crlf.json()["id"] == body["id"]
+    assert client.get(f"/api/v1/sources/{body['id']}").json()["text"] == SAMPLE
+
+
+def test_candidates_are_stored_pending_without_duplicates(client, session):
+    cur = bearer(session)
+    sid = add_source(client, cur)
+    r = client.post(f"/api/v1/sources/{sid}/candidates", headers=cur)
+    assert r.status_code == 201, r.text
+    cands = r.json()["items"]
+    assert len(cands) >= 5
+    assert all(SAMPLE[c["quote_start"] : c["quote_end"]] == c["quote"] for c in cands)
+    assert {c["status"] for c in cands} == {"pending"} and {c["source_id"] for c in cands} == {sid}
+    again = client.post(f"/api/v1/sources/{sid}/candidates", headers=cur).json()["items"]
+    assert [c["id"] for c in again] == [c["id"] for c in cands]
+    seen, url = [], f"/api/v1/candidates?source={sid}&status=pending&limit=2"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200 and page.json()["total"] == len(cands)
+        seen += [c["id"] for c in page.json()["items"]]
+        url = page.json()["next_cursor"] and f"{url.split('&cursor=')[0]}&cursor={page.json()['next_cursor']}"
+        assert bool(url) == ("link" in page.headers)
+    assert sorted(seen) == sorted(c["id"] for c in cands)
+    one = client.get(f"/api/v1/candidates/{cands[0]['id']}")
+    assert one.status_code == 200 and one.json() == cands[0]
+    assert client.get("/api/v1/candidates/999999").status_code == 404
+    assert client.post("/api/v1/sources/999999/candidates", headers=cur).status_code == 404
+    assert client.get("/api/v1/candidates?cursor=garbage").status_code == 400
+
+
+def test_new_phase_gets_a_derived_slug(client, session):
+    cur = bearer(session)
+    r = client.post("/api/v1/phases", json=PHASE, headers=cur)
+    assert r.status_code == 201, r.text
+    assert r.json()["slug"] == "channel-harbour-2025" and r.json()["operation"] == "channel"
+    assert r.headers["location"] == "/api/v1/phases/channel-harbour-2025"
+    assert client.get("/api/v1/phases/channel-harbour-2025").status_code == 200
+    dup = client.post("/api/v1/phases", json=PHASE, headers=cur)
+    assert dup.status_code == 409 and dup.headers["content-type"] == "application/problem+json"
+    bad = client.post("/api/v1/phases", json={**PHASE, "operation": "nope", "slug": "x-1"}, headers=cur)
+    assert bad.status_code == 422
+    alias = client.post(
+        "/api/v1/phases", json={**PHASE, "operation": "Kanal", "slug": "harbour-b"}, headers=cur
+    )
+    assert alias.status_code == 201 and alias.json()["operation"] == "channel"
+
+
+def test_full_curator_flow(client, session):
+    cur = bearer(session, name="flow-curator")
+    adm = bearer(session, "admin", name="flow-admin")
+    sid = add_source(client, cur)
+    cands = client.post(f"/api/v1/sources/{sid}/candidates", headers=cur).json()["items"]
+    phase = client.post("/api/v1/phases", json=PHASE, headers=cur).json()["slug"]
+    version = read_data_version(session=session)
+
+    acc = find(cands, "203 criminal cases")
+    corrections = {
+        "operation": "channel",
+        "phase": phase,
+        "scope": "phase",
+        "metric": "criminal_cases_opened",
+    }
+    r = client.post(f"/api/v1/candidates/{acc['id']}/accept", json=corrections, headers=cur)
+    assert r.status_code == 201, r.text
+    res = r.json()
+    rid = res["id"]
+    assert r.headers["location"] == f"/api/v1/results/{rid}"
+    assert res["value"] == 203 and res["phase"] == phase and res["source"]["id"] == sid
+    assert res["as_of"] == "2025-06-05" and SAMPLE[res["quote_start"] : res["quote_end"]] == res["quote"]
+    assert read_data_version(session=session) > version
+    decided = client.get(f"/api/v1/candidates/{acc['id']}").json()
+    assert decided["status"] == "accepted" and decided["result_id"] == rid
+    assert client.post(f"/api/v1/candidates/{acc['id']}/accept", headers=cur).status_code == 409
+
+    assert rid in [x["id"] for x in client.get(f"/api/v1/results?phase={phase}").json()["items"]]
+    assert rid in client.get("/api/v1/operations/channel/totals").text
+
+    rej = find(cands, "41 firearms")
+    bad = client.post(f"/api/v1/candidates/{rej['id']}/accept", json={"value": 999}, headers=cur)
+    assert bad.status_code == 422 and bad.json()["field"] == "value", bad.text
+    assert client.get(f"/api/v1/candidates/{rej['id']}").json()["status"] == "pending"
+    r = client.post(f"/api/v1/candidates/{rej['id']}/reject", json={"reason": "test"}, headers=cur)
+    assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["reason"] == "test"
+    assert (
+        client.post(f"/api/v1/candidates/{rej['id']}/reject", json={"reason": "x"}, headers=cur).status_code
+        == 409
+    )
+
+    patch = {"period_start": "2025-05-19", "period_end": "2025-05-23", "reason": "dates of the phase"}
+    assert client.patch(f"/api/v1/results/{rid}", json=patch, headers=cur).status_code == 428
+    stale = {**cur, "If-Match": '"stale"'}
+    assert client.patch(f"/api/v1/results/{rid}", json=patch, headers=stale).status_code == 412
+    etag = client.get(f"/api/v1/results/{rid}").headers["etag"]
+    r = client.patch(f"/api/v1/results/{rid}", json=patch, headers={**cur, "If-Match": etag})
+    assert r.status_code == 200, r.text
+    assert r.headers["etag"] != etag and r.json()["period_start"] == "2025-05-19"
+    assert client.get(f"/api/v1/results/{rid}").headers["etag"] == r.headers["etag"]
+    again = client.patch(f"/api/v1/results/{rid}", json=patch, headers={**cur, "If-Match": etag})
+    assert again.status_code == 412
+
+    retract = {"reason": "test retraction"}
+    assert client.post(f"/api/v1/results/{rid}/retract", json=retract, headers=cur).status_code == 403
+    r = client.post(f"/api/v1/results/{rid}/retract", json=retract, headers=adm)
+    assert r.status_code == 200 and r.json()["retracted"] is True
+    one = client.get(f"/api/v1/results/{rid}").json()
+    assert one["retracted"] is True and one["retracted_reason"] == "test retraction"
+    assert rid not in [x["id"] for x in client.get(f"/api/v1/results?phase={phase}").json()["items"]]
+    assert rid not in client.get("/api/v1/operations/channel/totals").text
+
+    hist = client.get(f"/api/v1/results/{rid}/history")
+    assert hist.status_code == 200
+    entries = hist.json()["items"]
+    assert [e["action"] for e in entries] == ["create", "update", "retract"]
+    assert [e["actor"] for e in entries] == ["flow-curator", "flow-curator", "flow-admin"]
+    assert entries[1]["reason"] == "dates of the phase" and entries[2]["reason"] == "test retraction"
+    assert entries[0]["before"] is None and entries[0]["after"]["value"] == 203
+    assert (
+        entries[1]["before"]["period_start"] is None and entries[1]["after"]["period_start"] == "2025-05-19"
+    )
+    blob = hist.text
+    assert cur["Authorization"][7:] not in blob and adm["Authorization"][7:] not in blob
+    assert client.get("/api/v1/results/nope/history").status_code == 404
+
+
+def test_direct_result(client, session):
+    cur = bearer(session)
+    sid = add_source(client, cur)
+    direct = {
+        "source_id": sid,
+        "operation": "channel",
+        "scope": "cumulative",
+        "metric": "firearms_seized",
+        "value": 41,
+        "unit": "count",
+        "quote": "Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.",
+    }
+    r = client.post("/api/v1/results", json=direct, headers=cur)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert r.headers["location"] == f"/api/v1/results/{body['id']}" and r.headers["etag"]
+    assert body["as_of"] == "2025-06-05" and body["number_text"] == "41" and body["qualifier"] == "exact"
+    missing = client.post(
+        "/api/v1/results", json={**direct, "quote": "412 criminal cases were opened."}, headers=cur
+    )
+    assert missing.status_code == 422 and missing.json()["field"] == "quote"
+    wrong = client.post("/api/v1/results", json={**direct, "unit": "kg"}, headers=cur)
+    assert wrong.status_code == 422 and wrong.json()["field"] == "unit"
+    nosrc = client.post("/api/v1/results", json={**direct, "source_id": 99999}, headers=cur)
+    assert nosrc.status_code == 422
+
+
+def test_unknown_fields_are_refused(client, session):
+    cur = bearer(session)
+    sid = add_source(client, cur)
+    cands = client.post(f"/api/v1/sources/{sid}/candidates", headers=cur).json()["items"]
+    for url, body in (
+        ("/api/v1/sources", {**SOURCE, "id": 999}),
+        ("/api/v1/phases", {**PHASE, "retracted": True}),
+        (f"/api/v1/candidates/{cands[0]['id']}/accept", {"status": "accepted"}),
+        (f"/api/v1/candidates/{cands[0]['id']}/reject", {"reason": "x", "decided_by": "me"}),
+        ("/api/v1/results", {"source_id": sid, "id": "mine", "metric": "x", "value": 1, "unit": "count"}),
+    ):
+        r = client.post(url, json=body, headers=cur)
+        assert r.status_code == 422, (url, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+    rid = "channel-center-2019-opium"
+    etag = client.get(f"/api/v1/results/{rid}").headers["etag"]
+    r = client.patch(f"/api/v1/results/{rid}", json={"revision": 9}, headers={**cur, "If-Match": etag})
+    assert r.status_code == 422
+    r = client.patch(f"/api/v1/results/{rid}", json={"metric": None}, headers={**cur, "If-Match": etag})
+    assert r.status_code == 422, r.text

@@ -1,0 +1,127 @@
+"""A failure in the middle of a write leaves nothing behind: no row, no audit entry, no version bump."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.core import migrations
+from app.core.config import get_settings
+from app.core.db import get_session, make_engine
+from app.main import create_app
+from app.models import (
+    AuditLog,
+    Candidate,
+    IdempotencyRecord,
+    KeyScope,
+    OperationSource,
+    Phase,
+    Result,
+    Source,
+)
+from app.services import candidates, results, sources_write
+from app.services.keys import create_key
+from app.services.seeding import seed_database
+from app.services.versioning import read_data_version
+from tests.test_curation_flow import PHASE, SOURCE
+from tests.test_idempotency import DIRECT
+
+TABLES = (Result, Source, AuditLog, Candidate, OperationSource, Phase, IdempotencyRecord)
+
+
+class Boom(RuntimeError):
+    """The injected failure."""
+
+
+def boom(*_args, **_kwargs):
+    raise Boom("injected")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def world(request, tmp_path) -> Iterator[tuple[TestClient, Session, dict[str, str]]]:
+    """A real, fresh, seeded database (real commits), an app on it, a session to look, a curator key."""
+    from tests.conftest import FreshDatabase
+
+    db = FreshDatabase(request.param, tmp_path)
+    migrations.upgrade(db.url)
+    engine = make_engine(db.url)
+    seed_database(engine=engine, root=get_settings().seeds_dir)
+    app = create_app()
+
+    def sessions() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = sessions
+    with Session(engine) as s:
+        _, key = create_key(session=s, name="tx", scope=KeyScope.admin)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client, Session(engine) as look:
+            yield client, look, {"Authorization": f"Bearer {key}"}
+    finally:
+        engine.dispose()
+        db.drop()
+
+
+def state(s: Session) -> dict[str, object]:
+    """Row counts of every table a write touches, the pending candidates and the data version."""
+    s.expire_all()
+    out: dict[str, object] = {m.__name__: s.exec(select(func.count()).select_from(m)).one() for m in TABLES}
+    out["pending"] = s.exec(
+        select(func.count()).select_from(Candidate).where(Candidate.status == "pending")
+    ).one()
+    out["retracted"] = s.exec(select(func.count()).select_from(Result).where(Result.retracted)).one()
+    out["version"] = read_data_version(session=s)
+    return out
+
+
+def test_failed_result_write_leaves_nothing(world, monkeypatch):
+    client, look, key = world
+    sid = client.post("/api/v1/sources", json=SOURCE, headers=key).json()["id"]
+    before = state(look)
+    monkeypatch.setattr(results, "record", boom)  # after the row and its source link were added
+    h = {**key, "Idempotency-Key": "fails-once"}
+    r = client.post("/api/v1/results", json={**DIRECT, "source_id": sid}, headers=h)
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert "injected" not in r.text
+    assert state(look) == before
+    monkeypatch.undo()
+    r = client.post("/api/v1/results", json={**DIRECT, "source_id": sid}, headers=h)
+    assert r.status_code == 201, "the failed attempt freed its Idempotency-Key"
+
+
+def test_failed_source_write_leaves_nothing(world, monkeypatch):
+    client, look, key = world
+    before = state(look)
+    monkeypatch.setattr(sources_write, "bump_data_version", boom)
+    assert client.post("/api/v1/sources", json=SOURCE, headers=key).status_code == 500
+    assert state(look) == before
+
+
+def test_failed_accept_leaves_the_candidate_pending(world, monkeypatch):
+    client, look, key = world
+    sid = client.post("/api/v1/sources", json=SOURCE, headers=key).json()["id"]
+    cands = client.post(f"/api/v1/sources/{sid}/candidates", headers=key).json()["items"]
+    cid = next(c["id"] for c in cands if c["number_text"] == "203")
+    before = state(look)
+    monkeypatch.setattr(candidates, "record", boom)  # after the result was created and the candidate marked
+    body = {"operation": "channel", "scope": "cumulative", "metric": "criminal_cases_opened"}
+    assert client.post(f"/api/v1/candidates/{cid}/accept", json=body, headers=key).status_code == 500
+    assert state(look) == before
+    assert client.get(f"/api/v1/candidates/{cid}").json()["status"] == "pending"
+
+
+def test_failed_retract_and_phase_leave_nothing(world, monkeypatch):
+    client, look, key = world
+    before = state(look)
+    monkeypatch.setattr(results, "bump_data_version", boom)
+    rid = "channel-center-2019-opium"
+    assert client.post(f"/api/v1/results/{rid}/retract", json={"reason": "x"}, headers=key).status_code == 500
+    from app.services import phases_write
+
+    monkeypatch.setattr(phases_write, "record", boom)
+    assert client.post("/api/v1/phases", json=PHASE, headers=key).status_code == 500
+    assert state(look) == before
+    assert client.get(f"/api/v1/results/{rid}").json()["retracted"] is False

@@ -1,0 +1,213 @@
+"""GET /api/v1/results: every filter, stable sorts, keyset cursors that survive inserts between pages."""
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlmodel import Session, select
+
+from app.models import Result, Source
+from app.models.schemas import ResultBase
+from app.services.results import create_result, retract_result
+from app.services.validation import check_figure
+
+CHANNEL_CENTER = "002_b2518f460fecc24b.txt"
+STATEMENT_2023 = "004_fe582fb0e5078a95.txt"
+DRUGS_SENTENCE = (
+    "As a result of coordinated actions, about 11.4 tons of drugs were removed from illicit trafficking, "
+    "more than 8.9 tons of opium, more than 1.8 tons of hashish, more than 221 kg of heroin, "
+    "more than 127 kg of marijuana, more than 205 kg of drugs of synthetic origin."
+)
+CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal cases were initiated."
+
+
+def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, **fields: Any) -> Result:
+    """A figure added through the write path (check_figure + create_result), in the test's transaction."""
+    source = session.exec(select(Source).where(Source.file_name == file)).one()
+    checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
+    row = create_result(session=session, checked=checked, actor="test", result_id=result_id)
+    session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
+    return row
+
+
+def retract(session: Session, result_id: str) -> None:
+    """Retract a result through the write path."""
+    row = session.get(Result, result_id)
+    assert row is not None
+    retract_result(session=session, result=row, actor="test", reason="test")
+    session.flush()
+
+
+def walk(client, url: str) -> list[dict]:
+    """Every item from `url` to the last page, following next_cursor."""
+    items: list[dict] = []
+    cursor = None
+    for _ in range(1000):
+        r = client.get(f"{url}&cursor={quote(cursor)}" if cursor else url)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return items
+    raise AssertionError("no last page")
+
+
+def all_results(client) -> list[dict]:
+    return walk(client, "/api/v1/results?limit=500")
+
+
+def ids(items: list[dict]) -> list[str]:
+    return [i["id"] for i in items]
+
+
+def test_default_order_is_id_and_total_counts_all_pages(client):
+    everything = all_results(client)
+    assert ids(everything) == sorted(ids(everything))
+    r = client.get("/api/v1/results?limit=3")
+    assert r.json()["total"] == len(everything) > 3
+    assert len(r.json()["items"]) == 3
+
+
+def test_link_header_is_the_next_page(client):
+    r = client.get("/api/v1/results?limit=4&scope=phase")
+    link = r.headers["link"]
+    assert link.startswith("</api/v1/results?") and link.endswith('>; rel="next"')
+    nxt = client.get(link[1 : link.index(">")])
+    assert nxt.status_code == 200
+    assert nxt.json()["items"][0]["id"] not in ids(r.json()["items"])
+    assert all(i["scope"] == "phase" for i in nxt.json()["items"])
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("-value_base,as_of", lambda r: (-r["value_base"], r["as_of"], r["id"])),
+        ("as_of,-id", None),
+        ("metric,-value", lambda r: (r["metric"], -r["value"], r["id"])),
+        ("operation,phase", lambda r: (r["operation"] or "", r["phase"] or "", r["id"])),
+    ],
+)
+def test_sorted_pages_match_the_whole_sorted_list(client, sort, key):
+    rows = all_results(client)
+    if key is None:  # as_of ascending, id descending: two stable sorts
+        rows = sorted(sorted(rows, key=lambda r: r["id"], reverse=True), key=lambda r: r["as_of"])
+    expected = ids(sorted(rows, key=key) if key else rows)
+    assert ids(walk(client, f"/api/v1/results?limit=4&sort={sort}")) == expected
+
+
+def test_cursor_survives_rows_added_between_pages(client, session):
+    before = ids(all_results(client))
+    first = client.get("/api/v1/results?limit=5").json()
+    add_figure(
+        session,
+        "aaa-before-cursor",
+        phase="channel-2023-stage-1",
+        metric="drug_crimes_detected",
+        value=784,
+        unit="count",
+        scope="phase",
+        quote=CRIMES_SENTENCE,
+        as_of=date(2023, 5, 31),
+    )
+    add_figure(
+        session,
+        "zzz-after-cursor",
+        phase="channel-2023-stage-1",
+        metric="criminal_cases_opened",
+        value=4000,
+        unit="count",
+        qualifier="about",
+        scope="phase",
+        quote=CRIMES_SENTENCE,
+        as_of=date(2023, 5, 31),
+    )
+    rest: list[dict] = []
+    cursor = first["next_cursor"]
+    while cursor:
+        page = client.get(f"/api/v1/results?limit=5&cursor={quote(cursor)}").json()
+        rest += page["items"]
+        cursor = page["next_cursor"]
+    seen = ids(first["items"]) + ids(rest)
+    assert len(seen) == len(set(seen))
+    assert seen == sorted([*before, "zzz-after-cursor"])
+    assert page["total"] == len(before) + 2
+
+
+def test_cursor_of_another_sort_is_refused(client):
+    cursor = client.get("/api/v1/results?limit=2&sort=as_of").json()["next_cursor"]
+    r = client.get(f"/api/v1/results?limit=2&sort=value&cursor={quote(cursor)}")
+    assert r.status_code == 422 and r.json()["parameter"] == "cursor"
+
+
+def test_operation_filter_takes_aliases(client):
+    by_slug = ids(walk(client, "/api/v1/results?operation=channel&limit=500"))
+    assert by_slug and ids(walk(client, "/api/v1/results?operation=KANAL&limit=500")) == by_slug
+    assert ids(walk(client, "/api/v1/results?operation=Канал&limit=500")) == by_slug
+
+
+@pytest.mark.parametrize(
+    ("query", "keep"),
+    [
+        ("phase=channel-center-2019", lambda r: r["phase"] == "channel-center-2019"),
+        ("metric=opium_seized", lambda r: r["metric"] == "opium_seized"),
+        ("scope=programme", lambda r: r["scope"] == "programme"),
+        ("country=iran", lambda r: (r["country"] or "").lower() == "iran"),
+        ("qualifier=almost", lambda r: r["qualifier"] == "almost"),
+        ("year=2019", lambda r: r["as_of"].startswith("2019")),
+        ("from=2023-05-18&to=2023-06-01", lambda r: "2023-05-18" <= r["as_of"] <= "2023-06-01"),
+        ("q=OPIUM", lambda r: "opium" in r["quote"].lower()),
+        ("q=%25", lambda r: "%" in r["quote"]),
+        ("q=_", lambda r: "_" in r["quote"]),
+    ],
+)
+def test_filters(client, query, keep):
+    expected = ids([r for r in all_results(client) if keep(r)])
+    got = walk(client, f"/api/v1/results?limit=500&{query}")
+    assert ids(got) == expected
+    assert client.get(f"/api/v1/results?{query}").json()["total"] == len(expected)
+
+
+def test_filters_that_match_seeded_figures(client):
+    iran = ids(walk(client, "/api/v1/results?country=IRAN&limit=500"))
+    assert iran == ["channel-center-2019-iran-hashish", "channel-center-2019-iran-opium"]
+    almost = ids(walk(client, "/api/v1/results?qualifier=almost&limit=500"))
+    assert almost == ["illegal-2023-wanted-persons"]
+
+
+def test_retracted_leave_lists_unless_asked(client, session):
+    retract(session, "channel-center-2019-opium")
+    assert "channel-center-2019-opium" not in ids(all_results(client))
+    listed = walk(client, "/api/v1/results?include_retracted=true&limit=500")
+    flagged = [r for r in listed if r["id"] == "channel-center-2019-opium"]
+    assert flagged and flagged[0]["retracted"] is True
+    one = client.get("/api/v1/results/channel-center-2019-opium")
+    assert one.status_code == 200 and one.json()["retracted"] is True
+
+
+def test_one_result(client):
+    r = client.get("/api/v1/results/channel-center-2019-opium")
+    body = r.json()
+    assert r.status_code == 200
+    assert (body["value"], body["unit"], body["value_base"], body["base_unit"]) == (8.9, "t", 8900, "kg")
+    assert body["qualifier"] == "more_than" and body["source"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("operation=nosuchop", "operation"),
+        ("metric=nosuchmetric", "metric"),
+        ("phase=nosuchphase", "phase"),
+        ("sort=quote", "sort"),
+        ("sort=as_of,-as_of", "sort"),
+        ("from=2024-01-01&to=2023-01-01", "to"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("cursor=eyJzIjoiaWQiLCJ2IjpbMV19", "cursor"),
+    ],
+)
+def test_bad_filters_name_the_parameter(client, query, parameter):
+    r = client.get(f"/api/v1/results?{query}")
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["parameter"] == parameter
