@@ -237,3 +237,20 @@ def test_unknown_fields_are_refused(client, session):
     assert r.status_code == 422
     r = client.patch(f"/api/v1/results/{rid}", json={"metric": None}, headers={**cur, "If-Match": etag})
     assert r.status_code == 422, r.text
+
+
+def test_a_candidate_in_the_first_of_two_identical_sentences_can_be_accepted(client, session):
+    """The candidate's offsets say which occurrence it is, so an ambiguous quote is no obstacle."""
+    cur = bearer(session)
+    sentence = "Officers seized 41 firearms."
+    body = {**SOURCE, "text": f"{sentence}\n\nLater.\n\n{sentence}\n", "title": "twice"}
+    sid = client.post("/api/v1/sources", json=body, headers=cur).json()["id"]
+    cands = client.post(f"/api/v1/sources/{sid}/candidates", headers=cur).json()["items"]
+    first = min((c for c in cands if c["number_text"] == "41"), key=lambda c: c["quote_start"])
+    r = client.post(
+        f"/api/v1/candidates/{first['id']}/accept",
+        json={"operation": "channel", "scope": "cumulative", "metric": "firearms_seized"},
+        headers=cur,
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["quote_start"], r.json()["quote_end"]) == (first["quote_start"], first["quote_end"])

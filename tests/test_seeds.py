@@ -185,3 +185,15 @@ def test_number_spellings_are_applied(session):
         r = session.get(Result, rid)
         assert (r.number_text, r.value) == (text, value)
     assert session.get(Result, OPIUM).value_base == 8900
+
+
+def test_an_ambiguous_quote_needs_its_occurrence():
+    from app.services.validation import FigureRejected, locate_quote
+
+    text = "A 5 kg. B. A 5 kg."
+    with pytest.raises(FigureRejected, match="occurs 2 times"):
+        locate_quote(text, "A 5 kg.")
+    assert locate_quote(text, "A 5 kg.", 1) == 0
+    assert locate_quote(text, "A 5 kg.", 2) == 11
+    with pytest.raises(FigureRejected, match="not 3"):
+        locate_quote(text, "A 5 kg.", 3)

@@ -93,7 +93,9 @@ class ResultSeed(ResultBase):
     """A result as curated in seeds/results/*.yaml."""
 
     id: ResultId
-    quote_occurrence: int = Field(default=1, ge=1, le=1000)
+    quote_occurrence: int | None = Field(
+        default=None, ge=1, le=1000, description="Which occurrence of a quote found several times"
+    )
 
 
 class ResultUpdate(Strict):

@@ -63,7 +63,7 @@ def invalid_problem(exc: ValidationError) -> ProblemError:
 
 
 def checked_figure(
-    *, session: Session, draft: ResultBase, source: Source, occurrence: int = 1
+    *, session: Session, draft: ResultBase, source: Source, occurrence: int | None = None
 ) -> CheckedFigure:
     """check_figure with its refusal turned into the 422 problem."""
     try:

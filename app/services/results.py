@@ -139,7 +139,7 @@ def update_result(*, session: Session, result: Result, changes: ResultUpdate, ac
     draft = ResultBase.model_validate({**draft_of(result), **fields})
     source = session.get(Source, result.source_id)
     assert source is not None
-    occurrence = _occurrence(source.text, result) if draft.quote == result.quote else 1
+    occurrence = _occurrence(source.text, result) if draft.quote == result.quote else None
     checked = check_figure(
         session=session, draft=draft, source=source, occurrence=occurrence, self_id=result.id
     )

@@ -47,7 +47,7 @@ class CheckedFigure:
     note: str | None
 
 
-def locate_quote(text: str, quote: str, occurrence: int = 1) -> int:
+def locate_quote(text: str, quote: str, occurrence: int | None = None) -> int:
     """Where `quote` stands verbatim in `text`; refuses a missing or ambiguous quote."""
     positions: list[int] = []
     i = text.find(quote)
@@ -56,13 +56,15 @@ def locate_quote(text: str, quote: str, occurrence: int = 1) -> int:
         i = text.find(quote, i + 1)
     if not positions:
         raise FigureRejected("quote", "is not verbatim in the source text")
+    if occurrence is None:
+        if len(positions) > 1:
+            raise FigureRejected(
+                "quote",
+                f"occurs {len(positions)} times in the source; make it longer or say which occurrence",
+            )
+        occurrence = 1
     if occurrence > len(positions):
         raise FigureRejected("quote", f"occurs {len(positions)} time(s), not {occurrence}")
-    if len(positions) > 1 and occurrence == 1:
-        raise FigureRejected(
-            "quote",
-            f"occurs {len(positions)} times in the source; make it longer or say which occurrence",
-        )
     return positions[occurrence - 1]
 
 
@@ -132,7 +134,7 @@ def check_figure(
     session: Session,
     draft: ResultBase,
     source: Source,
-    occurrence: int = 1,
+    occurrence: int | None = None,
     self_id: str | None = None,
 ) -> CheckedFigure:
     """Verify one figure against its source and the catalogue; compute offsets and base value."""
