@@ -85,6 +85,11 @@ def next_url(request: Request, cursor: str) -> str:
     return f"{request.scope.get('root_path', '')}{request.url.path}?{query}"
 
 
+def next_link(request: Request, cursor: str | None) -> dict[str, str] | None:
+    """The `Link: <...>; rel="next"` header of a page, or None on the last page."""
+    return {"Link": f'<{next_url(request, cursor)}>; rel="next"'} if cursor else None
+
+
 def cache_control() -> str:
     """The Cache-Control of a successful GET: `public, max-age=N`, or `no-cache` when N is 0."""
     age = get_settings().cache_max_age

@@ -98,8 +98,8 @@ class ResultSeed(ResultBase):
     )
 
 
-class ResultUpdate(Strict):
-    """A partial correction of a result (PATCH)."""
+class FigureCorrection(Strict):
+    """Fields a curator may correct on a figure; every one optional (PATCH, candidate accept)."""
 
     operation: str | None = Field(default=None, max_length=100)
     phase: Slug | None = None
@@ -112,9 +112,14 @@ class ResultUpdate(Strict):
     period_start: PartialDate | None = None
     period_end: PartialDate | None = None
     as_of: date | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ResultUpdate(FigureCorrection):
+    """A partial correction of a result (PATCH); the quote and duplicate link may change too."""
+
     quote: str | None = Field(default=None, min_length=1, max_length=5000)
     duplicate_of: ResultId | None = None
-    note: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000, description="Why, for the audit")
 
 
@@ -419,21 +424,8 @@ class CandidatePublic(SQLModel):
     decided_at: datetime | None = None
 
 
-class CandidateAccept(Strict):
+class CandidateAccept(FigureCorrection):
     """Corrections a curator makes while accepting a candidate; every field is optional."""
-
-    metric: Slug | None = None
-    operation: str | None = Field(default=None, max_length=100)
-    phase: Slug | None = None
-    country: ShortText | None = None
-    value: float | None = Field(default=None, gt=0, lt=MAX_VALUE)
-    unit: str | None = Field(default=None, max_length=16)
-    qualifier: Qualifier | None = None
-    scope: Scope | None = None
-    period_start: PartialDate | None = None
-    period_end: PartialDate | None = None
-    as_of: date | None = None
-    note: str | None = Field(default=None, max_length=2000)
 
 
 class HistoryEntry(SQLModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from app.api.deps import CuratorDep, SessionDep
 from app.core.etags import result_etag
+from app.core.http import next_link
 from app.models import CandidateStatus
 from app.models.schemas import MAX_ID, CandidateAccept, CandidatePublic, Page, Reason, ResultPublic
 from app.services.candidates import (
@@ -37,8 +38,7 @@ def get_candidates(
     items, nxt, total = list_candidates(
         session=session, source_id=source, status=status.value if status else None, limit=limit, cursor=cursor
     )
-    if nxt:
-        response.headers["Link"] = f'<{request.url.include_query_params(cursor=nxt)}>; rel="next"'
+    response.headers.update(next_link(request, nxt) or {})
     return Page(items=items, next_cursor=nxt, total=total)
 
 

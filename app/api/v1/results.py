@@ -14,7 +14,7 @@ from app.core.http import (
     cached_value,
     csv_response,
     json_response,
-    next_url,
+    next_link,
     read_responses,
     representation,
     respond,
@@ -116,8 +116,9 @@ def get_results(
     total = cached_value(
         request, version, ("count", filters), lambda: count_results(session=session, filters=filters)
     )
-    headers = {"Link": f'<{next_url(request, nxt)}>; rel="next"'} if nxt else None
-    return json_response(Page[ResultPublic](items=items, next_cursor=nxt, total=total), headers)
+    return json_response(
+        Page[ResultPublic](items=items, next_cursor=nxt, total=total), next_link(request, nxt)
+    )
 
 
 @router.get(

@@ -11,7 +11,7 @@ from app.core.http import (
     cached_value,
     csv_response,
     json_response,
-    next_url,
+    next_link,
     read_responses,
     representation,
     respond,
@@ -74,8 +74,9 @@ def get_sources(
         return csv_response(SourceSummary, (s.model_dump(mode="json") for s in iter_sources(session=session)))
     items, nxt = list_sources(session=session, limit=limit, cursor=cursor)
     total = cached_value(request, version, ("count", "sources"), lambda: count_sources(session=session))
-    headers = {"Link": f'<{next_url(request, nxt)}>; rel="next"'} if nxt else None
-    return json_response(Page[SourceSummary](items=items, next_cursor=nxt, total=total), headers)
+    return json_response(
+        Page[SourceSummary](items=items, next_cursor=nxt, total=total), next_link(request, nxt)
+    )
 
 
 @router.get(
