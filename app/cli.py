@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from app.core import migrations
-from app.core.config import get_settings
-from app.core.db import get_engine
-from app.services.seedfiles import SeedError
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.db import get_engine
+from app.seeds.files import SeedError
 
 cli = typer.Typer(
     help="opstats: provenance-first statistics of the CSTO's standing operations.",
@@ -35,7 +35,7 @@ def serve(
     """Apply migrations, seed an empty database from seeds/, then serve the API."""
     import uvicorn
 
-    from app.core.startup import describe, prepare_database
+    from app.seeds.prepare import describe, prepare_database
 
     url = get_settings().database_url
     err.print(f"opstats: preparing {describe(url)}")
@@ -68,8 +68,8 @@ def seed(
     check: Annotated[bool, typer.Option("--check", help="Validate seeds/ without writing.")] = False,
 ) -> None:
     """Load seeds/ in one transaction (idempotent); --check validates on a throwaway database."""
-    from app.services.seedcheck import check_seeds
-    from app.services.seeding import seed_database
+    from app.seeds.check import check_seeds
+    from app.seeds.load import seed_database
 
     settings = get_settings()
     try:
@@ -100,7 +100,7 @@ def extract(
     """Print the candidate figures of a text file, offline (the catalogue comes from seeds/)."""
     import json
 
-    from app.services.extraction import catalog_from_seeds, extract_candidates
+    from app.extraction.extract import catalog_from_seeds, extract_candidates
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"{fmt!r} is not one of 'table', 'json'", param_hint="--format")
@@ -176,8 +176,8 @@ def keys_create(
     """Make a key; it is printed once, alone on the last line of stdout (KEY=$(opstats keys create ...))."""
     from sqlmodel import Session
 
+    from app.curation.keys import KeyProblem, create_key
     from app.models import KeyScope
-    from app.services.keys import KeyProblem, create_key
 
     name = name.strip()
     if scope not in ("curator", "admin") or not 1 <= len(name) <= 100:
@@ -198,7 +198,7 @@ def keys_list() -> None:
     """Every key's name, scope, prefix, creation and revocation (never the key or its hash)."""
     from sqlmodel import Session
 
-    from app.services.keys import list_keys
+    from app.curation.keys import list_keys
 
     table = Table("name", "scope", "prefix", "created", "revoked")
     with Session(_migrated_engine()) as session:
@@ -213,7 +213,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     """Revoke a key: every later write with it is a 401; its history stays."""
     from sqlmodel import Session
 
-    from app.services.keys import KeyProblem, revoke_key
+    from app.curation.keys import KeyProblem, revoke_key
 
     with Session(_migrated_engine()) as session:
         try:
@@ -231,7 +231,7 @@ def export(
     """Write the curated database back to the seeds/ format, to review and commit what the API added."""
     from sqlmodel import Session
 
-    from app.services.export import export_seeds
+    from app.seeds.export import export_seeds
 
     settings = get_settings()
     target = out or settings.seeds_dir

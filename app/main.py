@@ -8,12 +8,12 @@ from fastapi_offline import FastAPIOffline
 
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
-from app.core.caching import VersionedLRU
-from app.core.config import get_settings
-from app.core.httpcache import ConditionalGetMiddleware
-from app.core.httpcors import ReadOnlyCORS
-from app.core.problems import PROBLEM_TYPE, install_problem_handlers
-from app.models.schemas import Problem
+from app.config import get_settings
+from app.http.cache import VersionedLRU
+from app.http.conditional import ConditionalGetMiddleware
+from app.http.cors import ReadOnlyCORS
+from app.http.problems import PROBLEM_TYPE, install_problem_handlers
+from app.schemas.common import Problem
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,

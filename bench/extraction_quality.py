@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.services.extraction_quality import CONFIDENT, FIELDS, DocScore, evaluate, total  # noqa: E402
+from app.extraction.quality import CONFIDENT, FIELDS, DocScore, evaluate, total  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/extraction_quality.py"
 

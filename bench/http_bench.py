@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from app.core.db import make_engine
+from app.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 

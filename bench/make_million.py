@@ -15,11 +15,11 @@ from datetime import date
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
-from app.core.config import get_settings
-from app.core.db import make_engine
-from app.core.startup import prepare_database
+from app.config import get_settings
+from app.db import make_engine
 from app.models import Phase, Result, Source
-from app.services.seedfiles import content_hash
+from app.seeds.files import content_hash
+from app.seeds.prepare import prepare_database
 
 METRICS = [
     ("opium_seized", "t", "tons of opium", 1000.0, "kg"),

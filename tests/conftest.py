@@ -17,11 +17,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from app.core import migrations
-from app.core.config import get_settings
-from app.core.db import get_session, make_engine
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.db import get_session, make_engine
 from app.main import create_app
-from app.services.seeding import seed_database
+from app.seeds.load import seed_database
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 

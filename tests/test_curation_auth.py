@@ -5,8 +5,8 @@ import hashlib
 import pytest
 from sqlmodel import select
 
+from app.curation.keys import create_key, revoke_key
 from app.models import ApiKey, KeyScope
-from app.services.keys import create_key, revoke_key
 from tests.test_curation_flow import SOURCE
 
 RID = "channel-center-2019-opium"

@@ -2,9 +2,9 @@
 
 import uuid
 
+from app.curation.keys import create_key
+from app.curation.version import read_data_version
 from app.models import KeyScope
-from app.services.keys import create_key
-from app.services.versioning import read_data_version
 
 SAMPLE = """05.06.2025
 

@@ -7,9 +7,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.core import migrations
-from app.core.config import get_settings
-from app.core.db import get_session, make_engine
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.curation import candidates
+from app.curation import result_rows as results
+from app.curation import sources as sources_write
+from app.curation.keys import create_key
+from app.curation.version import read_data_version
+from app.db import get_session, make_engine
 from app.main import create_app
 from app.models import (
     AuditLog,
@@ -21,10 +26,7 @@ from app.models import (
     Result,
     Source,
 )
-from app.services import candidates, results, sources_write
-from app.services.keys import create_key
-from app.services.seeding import seed_database
-from app.services.versioning import read_data_version
+from app.seeds.load import seed_database
 from tests.test_curation_flow import PHASE, SOURCE
 from tests.test_idempotency import DIRECT
 
@@ -119,7 +121,7 @@ def test_failed_retract_and_phase_leave_nothing(world, monkeypatch):
     monkeypatch.setattr(results, "bump_data_version", boom)
     rid = "channel-center-2019-opium"
     assert client.post(f"/api/v1/results/{rid}/retract", json={"reason": "x"}, headers=key).status_code == 500
-    from app.services import phases_write
+    from app.curation import phases as phases_write
 
     monkeypatch.setattr(phases_write, "record", boom)
     assert client.post("/api/v1/phases", json=PHASE, headers=key).status_code == 500

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.main import create_app
-from app.models.schemas import MetricPublic, OperationPublic, PhasePublic, ResultPublic, SourcePublic
+from app.schemas.catalog import MetricPublic, OperationPublic, PhasePublic
+from app.schemas.results import ResultPublic
+from app.schemas.sources import SourcePublic
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -9,13 +9,13 @@ import pytest
 import yaml
 from sqlmodel import Session
 
-from app.core import migrations
-from app.core.config import get_settings
-from app.core.db import make_engine
-from app.services.export import export_seeds
-from app.services.seedcheck import check_seeds
-from app.services.seedfiles import content_hash
-from app.services.seeding import seed_database
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.db import make_engine
+from app.seeds.check import check_seeds
+from app.seeds.export import export_seeds
+from app.seeds.files import content_hash
+from app.seeds.load import seed_database
 from tests.test_curation_flow import PHASE, SAMPLE, SOURCE, bearer
 from tests.test_idempotency import DIRECT
 

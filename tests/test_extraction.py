@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.services.extraction import (
+from app.domain.sentences import news_items, split_sentences
+from app.extraction.extract import (
     CandidateDraft,
     PhaseInfo,
     catalog_from_seeds,
@@ -18,8 +19,7 @@ from app.services.extraction import (
     extract_candidates,
     load_catalog,
 )
-from app.services.extraction_quality import CONFIDENT, FIELDS, evaluate, total
-from app.services.sentences import news_items, split_sentences
+from app.extraction.quality import CONFIDENT, FIELDS, evaluate, total
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

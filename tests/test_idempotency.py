@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.core import migrations
-from app.core.db import make_engine
+from app import migrations_run as migrations
+from app.curation.keys import create_key
+from app.db import make_engine
+from app.http.idempotency import fingerprint
 from app.models import IdempotencyRecord, KeyScope, Result, Source
 from app.models.tables import utcnow
-from app.services.idempotency import fingerprint
-from app.services.keys import create_key
 from tests.test_curation_flow import SAMPLE, SOURCE, add_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,7 @@ def test_in_progress_is_409(client, session, key):
 
 
 def _actor(session, headers) -> str:
-    from app.services.keys import find_active_key
+    from app.curation.keys import find_active_key
 
     found = find_active_key(session=session, key=headers["Authorization"].removeprefix("Bearer "))
     assert found is not None

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from app.domain.numbers import find_numbers, parse_number, qualifier_before
+from app.domain.units import compatible, to_base
 from app.models import Qualifier
-from app.services.numbers import find_numbers, parse_number, qualifier_before
-from app.services.units import compatible, to_base
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ import io
 
 import pytest
 
-from app.models.schemas import MetricTotals, ResultPublic
-from app.services.csvrows import columns
+from app.http.csv import columns
+from app.schemas.results import ResultPublic
+from app.schemas.totals import MetricTotals
 from tests.test_read_results import all_results, ids, walk
 
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.core.etags import result_etag
+from app.http.etags import result_etag
 from app.models import Result
 from tests.test_read_results import CRIMES_SENTENCE, add_figure
 

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import pytest
 from sqlmodel import Session, select
 
+from app.curation.result_rows import create_result, retract_result
+from app.curation.verify import check_figure
 from app.models import Result, Source
-from app.models.schemas import ResultBase
-from app.services.results import create_result, retract_result
-from app.services.validation import check_figure
+from app.schemas.results import ResultBase
 
 CHANNEL_CENTER = "002_b2518f460fecc24b.txt"
 STATEMENT_2023 = "004_fe582fb0e5078a95.txt"

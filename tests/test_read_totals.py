@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.services.readfigures import sum_qualifier
+from app.domain.counting import sum_qualifier
 from tests.test_read_results import CRIMES_SENTENCE, DRUGS_SENTENCE, add_figure, retract
 
 

@@ -20,11 +20,11 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlmodel import Session
 
-from app.core import migrations
-from app.core.config import get_settings
-from app.core.db import get_session, make_engine
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.db import get_session, make_engine
 from app.main import create_app
-from app.services.seeding import seed_database
+from app.seeds.load import seed_database
 
 MAX_EXAMPLES = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -7,14 +7,14 @@ import pytest
 import yaml
 from sqlmodel import Session, select
 
-from app.core import migrations
-from app.core.config import get_settings
-from app.core.db import make_engine
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.curation.version import read_data_version
+from app.db import make_engine
 from app.models import AuditLog, Result, Source
-from app.services.seedcheck import check_seeds
-from app.services.seedfiles import SeedError, read_seeds
-from app.services.seeding import seed_database
-from app.services.versioning import read_data_version
+from app.seeds.check import check_seeds
+from app.seeds.files import SeedError, read_seeds
+from app.seeds.load import seed_database
 
 SEEDS = get_settings().seeds_dir
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -157,7 +157,7 @@ def test_seed_is_transactional_and_idempotent(fresh_db, seeds_copy):
 
 
 def test_changed_source_text_is_refused(session, seeds_copy):
-    from app.services.seeding import apply_seeds
+    from app.seeds.load import apply_seeds
 
     (seeds_copy / "sources" / f"{DOC002}.txt").write_text("tampered")
     with pytest.raises(SeedError) as info:
@@ -188,7 +188,7 @@ def test_number_spellings_are_applied(session):
 
 
 def test_an_ambiguous_quote_needs_its_occurrence():
-    from app.services.validation import FigureRejected, locate_quote
+    from app.curation.verify import FigureRejected, locate_quote
 
     text = "A 5 kg. B. A 5 kg."
     with pytest.raises(FigureRejected, match="occurs 2 times"):

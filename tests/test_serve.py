@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.core.config import get_settings
-from app.core.db import make_engine
+from app.config import get_settings
+from app.db import make_engine
 from app.models import Result
-from app.services.seedfiles import read_seeds
+from app.seeds.files import read_seeds
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlmodel import Session
 
-from app.core.db import get_session
-from app.core.problems import ProblemError
+from app.db import get_session
+from app.http.auth import require_scope
+from app.http.problems import ProblemError
 from app.models import ApiKey, KeyScope, Operation
-from app.services.auth import require_scope
-from app.services.catalog import operation_slugs, resolve_operation
+from app.read.catalog import operation_slugs, resolve_operation
 
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -5,20 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from app.api.deps import CuratorDep, SessionDep
-from app.core.etags import result_etag
-from app.core.http import next_link
-from app.models import CandidateStatus
-from app.models.schemas import MAX_ID, CandidateAccept, CandidatePublic, Page, Reason, ResultPublic
-from app.services.candidates import (
+from app.curation.candidates import (
     accept_candidate,
     candidate_public,
     get_candidate,
     list_candidates,
     reject_candidate,
 )
-from app.services.idempotency import idempotent_post
-from app.services.queries import source_ref_map
-from app.services.results import to_public
+from app.curation.result_rows import to_public
+from app.http.etags import result_etag
+from app.http.idempotency import idempotent_post
+from app.http.negotiation import next_link
+from app.models import CandidateStatus
+from app.read.results import source_ref_map
+from app.schemas.common import MAX_ID, Page, Reason
+from app.schemas.curation import CandidateAccept, CandidatePublic
+from app.schemas.results import ResultPublic
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 CandidateIdPath = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]

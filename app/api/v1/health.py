@@ -4,8 +4,8 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from app.api.deps import SessionDep
-from app.core.migrations import head_revision
-from app.core.problems import ProblemError
+from app.http.problems import ProblemError
+from app.migrations_run import head_revision
 
 router = APIRouter(tags=["health"])
 

@@ -4,9 +4,10 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
 from app.api.deps import SessionDep
-from app.core.http import FormatQuery, read_responses, respond
+from app.http.negotiation import FormatQuery, read_responses, respond
 from app.models import Metric
-from app.models.schemas import MetricPublic, Page
+from app.schemas.catalog import MetricPublic
+from app.schemas.common import Page
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 

@@ -3,10 +3,12 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import OperationDep, SessionDep
-from app.core.http import FormatQuery, VersionDep, cached_value, read_responses, respond
-from app.models.schemas import MetricTotals, OperationPublic, OperationTotals, Page, PhasePublic
-from app.services.operations import list_operations, list_phases, operation_public
-from app.services.totals import operation_totals
+from app.http.negotiation import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.read.operations import list_operations, list_phases, operation_public
+from app.read.totals import operation_totals
+from app.schemas.catalog import OperationPublic, PhasePublic
+from app.schemas.common import Page
+from app.schemas.totals import MetricTotals, OperationTotals
 
 router = APIRouter(prefix="/operations", tags=["operations"])
 NOT_FOUND = "No such operation (problem+json listing the valid slugs under `valid_operations`)"

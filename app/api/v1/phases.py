@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.api.deps import CuratorDep, SessionDep
-from app.core.http import FormatQuery, read_responses, respond
-from app.core.problems import ProblemError
+from app.curation.phases import add_phase
+from app.http.idempotency import idempotent_post
+from app.http.negotiation import FormatQuery, read_responses, respond
+from app.http.problems import ProblemError
 from app.models import Phase
-from app.models.schemas import Page, PhaseCreate, PhasePublic
-from app.services.idempotency import idempotent_post
-from app.services.operations import list_phases, phase_public
-from app.services.phases_write import add_phase
+from app.read.operations import list_phases, phase_public
+from app.schemas.catalog import PhaseCreate, PhasePublic
+from app.schemas.common import Page
 
 router = APIRouter(prefix="/phases", tags=["phases"])
 

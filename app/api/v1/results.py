@@ -6,8 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app.api.deps import AdminDep, CuratorDep, SessionDep
-from app.core.etags import result_etag
-from app.core.http import (
+from app.curation.result_rows import to_public
+from app.curation.results import add_result, patch_result, result_history, retract
+from app.http.conditional import none_match
+from app.http.etags import result_etag
+from app.http.idempotency import idempotent_post
+from app.http.negotiation import (
     FormatQuery,
     VersionDep,
     cache_control,
@@ -19,13 +23,9 @@ from app.core.http import (
     representation,
     respond,
 )
-from app.core.httpcache import none_match
-from app.core.problems import ProblemError
+from app.http.problems import ProblemError
 from app.models import Qualifier, Result, Scope
-from app.models.schemas import HistoryEntry, Page, Reason, ResultCreate, ResultPublic, ResultUpdate
-from app.services.curation import add_result, patch_result, result_history, retract
-from app.services.idempotency import idempotent_post
-from app.services.queries import (
+from app.read.results import (
     count_results,
     iter_results,
     list_results,
@@ -33,7 +33,8 @@ from app.services.queries import (
     result_filter,
     source_ref_map,
 )
-from app.services.results import to_public
+from app.schemas.common import Page, Reason
+from app.schemas.results import HistoryEntry, ResultCreate, ResultPublic, ResultUpdate
 
 router = APIRouter(prefix="/results", tags=["results"])
 ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019-opium"])]

@@ -5,11 +5,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import SessionDep
-from app.core.http import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.http.negotiation import FormatQuery, VersionDep, cached_value, read_responses, respond
 from app.models import Scope
-from app.models.schemas import Series, SeriesPoint
-from app.services.queries import resolve_metric, resolve_operation_param
-from app.services.series import series
+from app.read.results import resolve_metric, resolve_operation_param
+from app.read.series import series
+from app.schemas.totals import Series, SeriesPoint
 
 router = APIRouter(prefix="/series", tags=["series"])
 

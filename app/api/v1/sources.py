@@ -5,7 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.deps import CuratorDep, SessionDep
-from app.core.http import (
+from app.curation.candidates import candidate_public, extract_for_source
+from app.curation.sources import add_source
+from app.http.idempotency import idempotent_post
+from app.http.negotiation import (
     FormatQuery,
     VersionDep,
     cached_value,
@@ -16,20 +19,12 @@ from app.core.http import (
     representation,
     respond,
 )
-from app.core.problems import ProblemError
+from app.http.problems import ProblemError
 from app.models import Source
-from app.models.schemas import (
-    MAX_ID,
-    CandidatePublic,
-    Page,
-    SourceCreate,
-    SourceDetail,
-    SourceSummary,
-)
-from app.services.candidates import candidate_public, extract_for_source
-from app.services.idempotency import idempotent_post
-from app.services.readsources import count_sources, iter_sources, list_sources, source_detail
-from app.services.sources_write import add_source
+from app.read.sources import count_sources, iter_sources, list_sources, source_detail
+from app.schemas.common import MAX_ID, Page
+from app.schemas.curation import CandidatePublic
+from app.schemas.sources import SourceCreate, SourceDetail, SourceSummary
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 

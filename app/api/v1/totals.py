@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import SessionDep
-from app.core.http import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.http.negotiation import FormatQuery, VersionDep, cached_value, read_responses, respond
 from app.models import Operation
-from app.models.schemas import AllTotals, MetricTotals, OperationTotals
-from app.services.totals import all_totals, operation_totals
+from app.read.totals import all_totals, operation_totals
+from app.schemas.totals import AllTotals, MetricTotals, OperationTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
 

@@ -1,0 +1,261 @@
+"""Candidates: figures extraction found in a source, stored pending, then accepted or rejected."""
+
+import base64
+import binascii
+from enum import Enum
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.curation.audit import record
+from app.curation.result_rows import create_result
+from app.curation.results import checked_figure, invalid_problem, locked, write_transaction
+from app.curation.version import bump_data_version
+from app.http.problems import ProblemError
+from app.models import Candidate, CandidateStatus, Result, Source
+from app.models.tables import utcnow
+from app.schemas.curation import CandidateAccept, CandidatePublic
+from app.schemas.results import ResultBase
+
+DRAFT_FIELDS = (
+    "value",
+    "unit",
+    "number_text",
+    "number_start",
+    "qualifier",
+    "metric",
+    "operation",
+    "phase",
+    "country",
+    "quote",
+    "quote_start",
+    "quote_end",
+    "confidence",
+)
+
+
+def candidate_public(c: Candidate) -> CandidatePublic:
+    """The public shape of a candidate."""
+    return CandidatePublic.model_validate(c, from_attributes=True)
+
+
+def _plain(v: Any) -> Any:
+    """Enum members and decimals of a draft as plain column values."""
+    if isinstance(v, Enum):
+        return v.value
+    return float(v) if type(v).__name__ == "Decimal" else v
+
+
+def source_or_404(session: Session, source_id: int) -> Source:
+    """The source, or the 404 problem."""
+    source = session.get(Source, source_id)
+    if source is None:
+        raise ProblemError(404, f"No source {source_id}.", code="source-not-found")
+    return source
+
+
+def _drafts(session: Session, source: Source) -> list[dict[str, Any]]:
+    """Run extraction (another module) on a stored text; one dict of column values per figure."""
+    from app.extraction.extract import extract_candidates, load_catalog
+
+    drafts = extract_candidates(text=source.text, catalog=load_catalog(session=session))
+    return [{f: _plain(getattr(d, f)) for f in DRAFT_FIELDS} for d in drafts]
+
+
+def pending_of(*, session: Session, source_id: int) -> list[Candidate]:
+    """The pending candidates of one source, in text order."""
+    stmt = (
+        select(Candidate)
+        .where(Candidate.source_id == source_id, Candidate.status == CandidateStatus.pending.value)
+        .order_by(col(Candidate.number_start))
+    )
+    return list(session.exec(stmt))
+
+
+def extract_for_source(*, session: Session, source_id: int, actor: str) -> list[Candidate]:
+    """Store the figures found in a source as pending candidates; a re-run adds no duplicates."""
+    source = source_or_404(session, source_id)
+    drafts = _drafts(session, source)
+    try:
+        with write_transaction(session):
+            taken = set(session.exec(select(Candidate.number_start).where(Candidate.source_id == source_id)))
+            new = []
+            for d in drafts:
+                if d["number_start"] not in taken:
+                    taken.add(d["number_start"])
+                    new.append(Candidate(source_id=source_id, status=CandidateStatus.pending.value, **d))
+            if new:
+                session.add_all(new)
+                session.flush()
+                record(
+                    session=session,
+                    actor=actor,
+                    action="extract",
+                    entity="source",
+                    entity_id=str(source_id),
+                    after={"candidates": [c.id for c in new]},
+                )
+                bump_data_version(session=session)
+    except IntegrityError:  # a concurrent run stored them first: theirs stand
+        pass
+    return pending_of(session=session, source_id=source_id)
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor naming the last candidate of a page."""
+    return base64.urlsafe_b64encode(f"c{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The last id of the previous page; a 400 problem for a cursor this API did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("c"):
+            raise ValueError(raw)
+        return int(raw[1:])
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ProblemError(
+            400, "The cursor is not one this API issued.", code="bad-cursor", parameter="cursor"
+        ) from exc
+
+
+def list_candidates(
+    *, session: Session, source_id: int | None, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[CandidatePublic], str | None, int]:
+    """One page of candidates in id order, the next cursor and the total matching."""
+    stmt = select(Candidate)
+    if source_id is not None:
+        stmt = stmt.where(Candidate.source_id == source_id)
+    if status is not None:
+        stmt = stmt.where(Candidate.status == status)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    if cursor:
+        stmt = stmt.where(col(Candidate.id) > decode_cursor(cursor))
+    rows = list(session.exec(stmt.order_by(col(Candidate.id)).limit(limit + 1)))
+    nxt = encode_cursor(rows[limit - 1].id or 0) if len(rows) > limit else None
+    return [candidate_public(c) for c in rows[:limit]], nxt, total
+
+
+def get_candidate(*, session: Session, candidate_id: int) -> Candidate:
+    """One candidate, or the 404 problem."""
+    row = session.get(Candidate, candidate_id)
+    if row is None:
+        raise ProblemError(404, f"No candidate {candidate_id}.", code="candidate-not-found")
+    return row
+
+
+def _pending(session: Session, candidate_id: int) -> Candidate:
+    """The candidate, locked for the decision; 404 unknown, 409 when already decided."""
+    row = locked(session, Candidate, candidate_id)
+    if row is None:
+        raise ProblemError(404, f"No candidate {candidate_id}.", code="candidate-not-found")
+    if row.status != CandidateStatus.pending.value:
+        raise ProblemError(
+            409, f"Candidate {candidate_id} is already {row.status}.", code="candidate-decided"
+        )
+    return row
+
+
+def _state(c: Candidate) -> dict[str, Any]:
+    return {"status": c.status, "result_id": c.result_id, "reason": c.reason}
+
+
+def occurrence_at(text: str, quote: str, start: int) -> int:
+    """Which occurrence of `quote` in `text` begins at `start` (1-based, overlaps counted)."""
+    n, i = 1, text.find(quote)
+    while i != -1 and i < start:
+        n, i = n + 1, text.find(quote, i + 1)
+    return n
+
+
+def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
+    """The figure a curator accepts: the candidate's guesses, overridden by the corrections given."""
+    fields: dict[str, Any] = {
+        "operation": c.operation,
+        "phase": c.phase,
+        "metric": c.metric,
+        "value": c.value,
+        "unit": c.unit,
+        "qualifier": c.qualifier,
+        "country": c.country,
+        "quote": c.quote,
+    }
+    fields.update(corrections.model_dump(exclude_unset=True))
+    if fields.get("metric") is None:
+        raise ProblemError(
+            422, "The candidate has no metric: say which one.", code="figure-rejected", field="metric"
+        )
+    if fields.get("scope") is None:
+        fields["scope"] = (
+            "phase" if fields["phase"] else ("cumulative" if fields["operation"] else "programme")
+        )
+    try:
+        return ResultBase.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_problem(exc) from exc
+
+
+def accept_candidate(
+    *, session: Session, candidate_id: int, corrections: CandidateAccept, actor: str
+) -> Result:
+    """Turn a pending candidate into a result through the seed loader's validation; audited."""
+    with write_transaction(session):
+        c = _pending(session, candidate_id)
+        before = _state(c)
+        source = source_or_404(session, c.source_id)
+        draft = draft_for(c, corrections)
+        occurrence = occurrence_at(source.text, c.quote, c.quote_start)
+        checked = checked_figure(session=session, draft=draft, source=source, occurrence=occurrence)
+        result = create_result(
+            session=session, checked=checked, actor=actor, reason=f"accepted candidate {candidate_id}"
+        )
+        _decide(session, c, actor, status=CandidateStatus.accepted, result_id=result.id)
+        record(
+            session=session,
+            actor=actor,
+            action="accept",
+            entity="candidate",
+            entity_id=str(candidate_id),
+            before=before,
+            after=_state(c),
+        )
+        return result
+
+
+def reject_candidate(*, session: Session, candidate_id: int, reason: str, actor: str) -> Candidate:
+    """Mark a pending candidate rejected, with the curator's reason; audited."""
+    with write_transaction(session):
+        c = _pending(session, candidate_id)
+        before = _state(c)
+        _decide(session, c, actor, status=CandidateStatus.rejected, reason=reason)
+        record(
+            session=session,
+            actor=actor,
+            action="reject",
+            entity="candidate",
+            entity_id=str(candidate_id),
+            before=before,
+            after=_state(c),
+            reason=reason,
+        )
+        bump_data_version(session=session)
+        return c
+
+
+def _decide(
+    session: Session,
+    c: Candidate,
+    actor: str,
+    *,
+    status: CandidateStatus,
+    result_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Record the decision on the candidate row."""
+    c.status, c.result_id, c.reason = status.value, result_id, reason
+    c.decided_by, c.decided_at = actor, utcnow()
+    session.add(c)
+    session.flush()

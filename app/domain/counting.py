@@ -1,0 +1,283 @@
+"""The honest arithmetic shared by totals and series: which reports count, and what their sum means.
+
+Rules (also in the README):
+- Retracted results never count.
+- Reports linked by `duplicate_of` are one figure: the canonical report is used; when it is
+  retracted, the newest (as_of, then id) remaining duplicate is used. Differing reports are
+  listed as a `duplicate_reports` disagreement.
+- A phase contributes one whole-phase figure (scope phase, country null) per metric; if it has
+  several independent ones, the newest (as_of, then id) is used and the others are listed as a
+  `conflicting_phase_figures` disagreement. This choice is made in SQL (window functions over
+  ix_result_totals), so totals never load every phase figure of an operation.
+- Country shares and running totals (cumulative, programme) are never added to anything.
+- Qualifier of a sum (`sum_qualifier`): all exact → exact; exact + more_than → more_than, a lower
+  bound; exact + almost → almost, an upper bound; exact/almost + up_to → up_to, an upper bound;
+  about with exact/almost/more_than → about, neither bound; anything else (more_than with almost
+  or up_to, about with up_to) → mixed, neither bound.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from app.models import Result
+from app.schemas.totals import Disagreement, FigureRef, PhaseFigure, SumQualifier
+
+MAX_LISTED = 5
+
+
+@dataclass(frozen=True)
+class Fig:
+    """A result reduced to what totals need (no quote text)."""
+
+    id: str
+    operation: str | None
+    phase: str | None
+    metric: str
+    value: float
+    unit: str
+    value_base: float
+    base_unit: str
+    qualifier: str
+    scope: str
+    country: str | None
+    as_of: date
+    period_start: str | None
+    duplicate_of: str | None
+
+    @property
+    def order(self) -> tuple[date, str]:
+        """Newest last: by as_of, then id."""
+        return (self.as_of, self.id)
+
+    def ref(self) -> FigureRef:
+        return FigureRef(**_ref_fields(self))
+
+    def phase_ref(self) -> PhaseFigure:
+        return PhaseFigure(**_ref_fields(self), phase=self.phase or "")
+
+
+def _ref_fields(f: Fig) -> dict[str, Any]:
+    return {
+        "result_id": f.id,
+        "value": f.value,
+        "unit": f.unit,
+        "value_base": f.value_base,
+        "base_unit": f.base_unit,
+        "qualifier": f.qualifier,
+        "as_of": f.as_of,
+    }
+
+
+COLUMNS: tuple[Any, ...] = (
+    Result.id,
+    Result.operation_slug,
+    Result.phase_slug,
+    Result.metric_slug,
+    Result.value,
+    Result.unit,
+    Result.value_base,
+    Result.base_unit,
+    Result.qualifier,
+    Result.scope,
+    Result.country,
+    Result.as_of,
+    Result.period_start,
+    Result.duplicate_of,
+)
+
+
+def _where_operation(operation: str | None, any_operation: bool) -> list[Any]:
+    if any_operation:
+        return []
+    column = col(Result.operation_slug)
+    return [column.is_(None) if operation is None else column == operation]
+
+
+def _rows(session: Session, stmt: Any) -> list[Any]:
+    """Core rows through the session's connection (no ORM loading: these are light tuples)."""
+    return list(session.connection().execute(stmt))
+
+
+def load_figures(
+    *,
+    session: Session,
+    operation: str | None,
+    scopes: Sequence[str],
+    metric: str | None = None,
+    any_operation: bool = False,
+    shares_only: bool = False,
+) -> list[Fig]:
+    """Non-retracted figures of one operation (or of none: programme), through ix_result_totals.
+
+    With `shares_only`, phase figures are limited to countries' shares (the whole-phase figures are
+    ranked in SQL by `ranked_phase_figures` instead of being loaded one by one)."""
+    stmt = select(*COLUMNS).where(col(Result.retracted).is_(False), col(Result.scope).in_(scopes))
+    stmt = stmt.where(*_where_operation(operation, any_operation))
+    if metric is not None:
+        stmt = stmt.where(col(Result.metric_slug) == metric)
+    if shares_only:
+        stmt = stmt.where(or_(col(Result.scope) != "phase", col(Result.country).is_not(None)))
+    return [Fig(*row) for row in _rows(session, stmt)]
+
+
+@dataclass(frozen=True)
+class PhaseChoice:
+    """The whole-phase figure a phase contributes for one metric, and the ones that compete with it."""
+
+    used: Fig
+    others: list[Fig]
+    competing: int
+
+
+def ranked_phase_figures(
+    *,
+    session: Session,
+    operation: str | None,
+    metric: str | None = None,
+    any_operation: bool = False,
+    keep: int = MAX_LISTED,
+) -> list[PhaseChoice]:
+    """Per (phase, metric), the newest eligible whole-phase figure, ranked in SQL (window functions).
+
+    Eligible: non-retracted, scope phase, no country, and not a duplicate of a live report (a
+    duplicate whose canonical report is retracted stands in for it)."""
+    canon = aliased(Result)
+    live_canonical = (
+        select(col(canon.id))
+        .where(col(canon.id) == col(Result.duplicate_of), col(canon.retracted).is_(False))
+        .exists()
+    )
+    part = (col(Result.phase_slug), col(Result.metric_slug))
+    rank = func.row_number().over(
+        partition_by=part, order_by=(col(Result.as_of).desc(), col(Result.id).desc())
+    )
+    inner = (
+        select(*COLUMNS, rank.label("rn"), func.count().over(partition_by=part).label("cnt"))
+        .where(
+            col(Result.retracted).is_(False),
+            col(Result.scope) == "phase",
+            col(Result.country).is_(None),
+            col(Result.phase_slug).is_not(None),
+            or_(col(Result.duplicate_of).is_(None), ~live_canonical),
+            *_where_operation(operation, any_operation),
+            *([col(Result.metric_slug) == metric] if metric is not None else []),
+        )
+        .subquery()
+    )
+    rows = _rows(session, select(inner).where(inner.c.rn <= keep).order_by(inner.c.phase_slug, inner.c.rn))
+    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        by_key[(row.phase_slug, row.metric_slug)].append(row)
+    return [
+        PhaseChoice(
+            used=Fig(*ranked[0][: len(COLUMNS)]),
+            others=[Fig(*r[: len(COLUMNS)]) for r in ranked[1:]],
+            competing=ranked[0].cnt,
+        )
+        for _, ranked in sorted(by_key.items())
+    ]
+
+
+def duplicate_disagreements(
+    *, session: Session, operation: str | None, metric: str | None = None, any_operation: bool = False
+) -> list[tuple[str, Disagreement]]:
+    """(metric, disagreement) for reports linked by duplicate_of to a live report that differ from it."""
+    canon = aliased(Result)
+    canon_columns = [getattr(canon, c.key) for c in COLUMNS]
+    stmt = (
+        select(*COLUMNS, *canon_columns)
+        .join(canon, col(canon.id) == col(Result.duplicate_of))
+        .where(col(Result.retracted).is_(False), col(canon.retracted).is_(False))
+        .where(*_where_operation(operation, any_operation))
+    )
+    if metric is not None:
+        stmt = stmt.where(col(Result.metric_slug) == metric)
+    groups: dict[str, list[Fig]] = {}
+    for row in _rows(session, stmt):
+        dup, canonical = Fig(*row[: len(COLUMNS)]), Fig(*row[len(COLUMNS) :])
+        groups.setdefault(canonical.id, [canonical]).append(dup)
+    return [
+        (group[0].metric, disagreement("duplicate_reports", group[0], group[1:]))
+        for _, group in sorted(groups.items())
+        if differ(group)
+    ]
+
+
+def groups_of(figs: Iterable[Fig]) -> list[list[Fig]]:
+    """Reports of the same figure together (a report and those that are `duplicate_of` it)."""
+    by_key: dict[str, list[Fig]] = defaultdict(list)
+    for f in figs:
+        by_key[f.duplicate_of or f.id].append(f)
+    return [sorted(g, key=lambda f: f.order) for _, g in sorted(by_key.items())]
+
+
+def representative(group: Sequence[Fig]) -> Fig:
+    """The report a group counts by: the canonical one, else the newest remaining duplicate."""
+    canonical = [f for f in group if f.duplicate_of is None]
+    return canonical[0] if canonical else max(group, key=lambda f: f.order)
+
+
+def disagreement(kind: str, used: Fig, others: Sequence[Fig], total: int | None = None) -> Disagreement:
+    """Reports that differ, the used one first; the list is bounded (reports_total says how many)."""
+    reports = [used, *sorted(others, key=lambda f: f.order, reverse=True)]
+    return Disagreement(
+        kind=kind,  # type: ignore[arg-type]
+        scope=used.scope,  # type: ignore[arg-type]
+        phase=used.phase,
+        used_result_id=used.id,
+        reports=[f.ref() for f in reports[:MAX_LISTED]],
+        reports_total=total if total is not None else len(reports),
+    )
+
+
+def differ(group: Sequence[Fig]) -> bool:
+    """True when reports of one figure state different values or qualifiers."""
+    return len({(f.value_base, f.qualifier) for f in group}) > 1
+
+
+def one_per_group(figs: Iterable[Fig]) -> tuple[list[Fig], list[Disagreement]]:
+    """The representative of every group of reports, and the groups whose reports differ."""
+    used, disagreements = [], []
+    for group in groups_of(figs):
+        rep = representative(group)
+        used.append(rep)
+        if differ(group):
+            disagreements.append(disagreement("duplicate_reports", rep, [f for f in group if f is not rep]))
+    return used, disagreements
+
+
+def sum_qualifier(qualifiers: Iterable[str]) -> tuple[SumQualifier, bool, bool, str]:
+    """What a sum of figures with these qualifiers means: qualifier, lower bound?, upper bound?, why."""
+    q = set(qualifiers) - {"exact"}
+    if not q:
+        return "exact", True, True, "every part is exact"
+    if q == {"more_than"}:
+        return "more_than", True, False, "a sum of 'more than' figures: a lower bound"
+    if q == {"almost"}:
+        return "almost", False, True, "a sum with 'almost' figures: a little under the total, an upper bound"
+    if q <= {"up_to", "almost"}:
+        return "up_to", False, True, "a sum with 'up to' figures: an upper bound"
+    if "about" in q and q <= {"about", "almost", "more_than"}:
+        note = "approximate: some parts are 'about' figures"
+        if "more_than" in q:
+            note += "; parts stated as 'more than' may make the true total higher"
+        return "about", False, False, note
+    return (
+        "mixed",
+        False,
+        False,
+        (f"mixes {', '.join(sorted(q))}: neither a lower nor an upper bound, read each part"),
+    )
+
+
+def total_of(figs: Iterable[Fig]) -> float:
+    """The exact-as-floats-allow sum of base values."""
+    return math.fsum(f.value_base for f in figs)

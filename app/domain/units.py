@@ -1,0 +1,38 @@
+"""Unit conversion with pint: values are converted beside the stated unit, never instead of it."""
+
+from decimal import Decimal
+from functools import lru_cache
+
+import pint
+
+from app.domain.numbers import as_decimal
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    """One pint registry per process, computing in Decimal so 8.9 t is exactly 8900 kg."""
+    return pint.UnitRegistry(non_int_type=Decimal)
+
+
+@lru_cache(maxsize=256)
+def factor(from_pint: str, to_pint: str) -> Decimal:
+    """How many `to_pint` one `from_pint` is (1 t → 1000 kg); raises on incompatible dimensions."""
+    if from_pint == to_pint:
+        return Decimal(1)
+    ureg = registry()
+    q = ureg.Quantity(Decimal(1), from_pint).to(to_pint)
+    return Decimal(q.magnitude)
+
+
+def to_base(value: float | Decimal, from_pint: str, to_pint: str) -> Decimal:
+    """`value` in `from_pint` expressed in `to_pint`, exact in decimal."""
+    return (as_decimal(value) * factor(from_pint, to_pint)).normalize()
+
+
+def compatible(from_pint: str, to_pint: str) -> bool:
+    """True when a conversion between the two exists."""
+    try:
+        factor(from_pint, to_pint)
+    except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError):
+        return False
+    return True

@@ -1,0 +1,558 @@
+"""Extraction: the figures of a text as candidates for a curator, found by explainable rules.
+
+For every number in the text (numbers.find_numbers) that is a figure (extraction_filters says
+why the others are not: dates, times, phones, file names, ordinals, durations, percentages, areas,
+years, list marks, counts inside names), a candidate records:
+
+- value and number_text: the number as written, number words applied ("4 thousand" → 4000);
+- unit: the unit word right after the number (tons/tonnes → t, kg, grams → g), else a count;
+- qualifier: numbers.qualifier_before ("more than", "over", "about", "almost", "up to");
+- metric: a metric keyword (seeds/metrics.yaml) in the number's own noun phrase ("8.9 tons of
+  opium"), else later in its clause, else earlier in its clause; the metric's dimension must agree
+  with the unit (mass for t/kg/g, count for counts);
+- operation and phase: an alias or phase name in the sentence, else the nearest one before it in
+  the same news item (an alias counts only written as a name: capitalised, not a sentence's first
+  word unless quoted, so "illegal migration" and "channels of entry" name nothing);
+- country: a state named as the actor ("agencies of the Islamic Republic of Iran", "Ministry of
+  Internal Affairs of Russia") in the sentence or the one before it in the same paragraph;
+- quote: the sentence holding the number, verbatim, with offsets (sentences.split_sentences);
+- confidence: the sum of the evidence, documented at `confidence`.
+"""
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.domain.numbers import NumberMatch, find_numbers, qualifier_before
+from app.domain.sentences import Span, news_items, paragraphs, split_sentences
+from app.extraction.filters import masked_spans, skip_reason
+from app.models import Metric, Operation, OperationAlias, Phase, Unit
+from app.seeds.files import read_seeds
+
+# Evidence weights of the confidence score (they sum to 1.0).
+W_BASE = 0.15  # a number that passed every non-figure rule
+W_METRIC = 0.50  # a metric keyword of the right dimension describes it
+W_ATTACHED = 0.10  # a unit word or the metric keyword stands right after the number
+W_OPERATION_SENTENCE = 0.15  # the sentence names the operation
+W_OPERATION_CONTEXT = 0.10  # ... or an earlier sentence of the same news item does
+W_PHASE = 0.05  # a phase is named in the sentence or the news item
+W_QUALIFIER = 0.05  # "more than", "about": the way reports state results
+
+COUNT = "count"
+# Words that end the noun phrase after a number ("784 drug crimes | were revealed").
+_PHRASE_END_RE = re.compile(
+    r"\b(?:were|was|have|has|had|are|is|been|be|will|would|and|or|which|that|who|while|during)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END_RE = re.compile(r"[,;:()]|\s[-–—]\s")
+_UNIT_GAP_RE = re.compile(r"[ \t\u00a0]*-?[ \t\u00a0]*")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What extraction needs of a metric: how texts name it and whether it is a mass or a count."""
+
+    slug: str
+    dimension: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    """What extraction needs of a phase: its name as texts write it, its operation and year."""
+
+    slug: str
+    operation: str
+    name: str
+    start_year: int | None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The vocabulary extraction recognises, from the database or from seeds/ (offline)."""
+
+    units: dict[str, tuple[str, ...]]  # symbol → words written after a number
+    unit_dimensions: dict[str, str]  # symbol → mass | count | ...
+    metrics: dict[str, MetricInfo]  # slug → keywords and dimension
+    aliases: dict[str, str]  # alias, slug or name as written → operation slug
+    phases: dict[str, PhaseInfo]  # slug → name, operation, start year
+
+
+@dataclass(frozen=True)
+class CandidateDraft:
+    """One figure found in a text, with every guess a curator confirms or corrects."""
+
+    value: float
+    unit: str
+    number_text: str
+    number_start: int
+    qualifier: str
+    metric: str | None
+    operation: str | None
+    phase: str | None
+    country: str | None
+    quote: str
+    quote_start: int
+    quote_end: int
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able fields, in declaration order."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A place where the text names an operation or a phase (`key` is its slug)."""
+
+    start: int
+    end: int
+    key: str
+
+
+# ---------------------------------------------------------------- catalogues
+
+
+def load_catalog(*, session: Session) -> Catalog:
+    """The catalogue as stored, so phases and aliases added through the API are recognised too."""
+    units = list(session.exec(select(Unit)))
+    aliases = {a.alias: a.operation_slug for a in session.exec(select(OperationAlias))}
+    for op in session.exec(select(Operation)):
+        aliases.setdefault(op.name, op.slug)
+        aliases.setdefault(op.slug, op.slug)
+    return Catalog(
+        units={u.symbol: tuple(u.words or []) for u in units},
+        unit_dimensions={u.symbol: u.dimension for u in units},
+        metrics={
+            m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords or []))
+            for m in session.exec(select(Metric))
+        },
+        aliases=aliases,
+        phases={
+            p.slug: PhaseInfo(p.slug, p.operation_slug, p.name, _year(p.start_date))
+            for p in session.exec(select(Phase))
+        },
+    )
+
+
+def catalog_from_seeds(*, root: Path) -> Catalog:
+    """The catalogue of seeds/*.yaml, so `opstats extract` works without a database."""
+    b = read_seeds(root)
+    aliases: dict[str, str] = {}
+    for op in b.operations:
+        for a in op.aliases:
+            aliases[a.alias] = op.slug
+        aliases.setdefault(op.name, op.slug)
+        aliases.setdefault(op.slug, op.slug)
+    return Catalog(
+        units={u.symbol: tuple(u.words) for u in b.units},
+        unit_dimensions={u.symbol: u.dimension for u in b.units},
+        metrics={m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords)) for m in b.metrics},
+        aliases=aliases,
+        phases={p.slug: PhaseInfo(p.slug, p.operation, p.name, _year(p.start_date)) for p in b.phases},
+    )
+
+
+def _year(partial_date: str | None) -> int | None:
+    """The year of a YYYY[-MM[-DD]] date."""
+    return int(partial_date[:4]) if partial_date and partial_date[:4].isdigit() else None
+
+
+# ---------------------------------------------------------------- compiled rules
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The catalogue compiled into patterns once per catalogue."""
+
+    unit_re: re.Pattern[str] | None
+    unit_of_word: dict[str, str]
+    count_unit: str
+    keyword_res: tuple[tuple[re.Pattern[str], MetricInfo], ...]
+    alias_re: re.Pattern[str] | None
+    alias_slug: dict[str, str]
+    phase_res: tuple[tuple[re.Pattern[str], PhaseInfo], ...]
+
+
+def _words_re(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for whole words or phrases, longest first."""
+    ordered = sorted(set(words), key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)", re.IGNORECASE)
+
+
+def _keyword_re(keyword: str) -> re.Pattern[str]:
+    """A metric keyword as a whole phrase, spaces flexible, plural s optional ("firearm(s)")."""
+    body = r"\s+".join(re.escape(w) for w in keyword.split())
+    return re.compile(rf"(?<!\w){body}s?(?!\w)", re.IGNORECASE)
+
+
+def _phase_re(name: str) -> re.Pattern[str]:
+    """A phase name with hyphens, dashes, quotes and spaces between its words optional."""
+    tokens = re.findall(r"\w+", name)
+    return re.compile(r"(?<!\w)" + r"\W{0,5}".join(re.escape(t) for t in tokens) + r"(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def _compile(key: tuple[Any, ...]) -> _Rules:
+    """Compile the catalogue's patterns (cached by the catalogue's contents)."""
+    units, dims, metrics, aliases, phases = key
+    unit_of_word = {w.casefold(): sym for sym, words in units for w in words}
+    return _Rules(
+        unit_re=_words_re(w for _, words in units for w in words),
+        unit_of_word=unit_of_word,
+        count_unit=next((s for s, d in dims if d == COUNT), COUNT),
+        keyword_res=tuple((_keyword_re(k), m) for m in metrics for k in m.keywords),
+        alias_re=_words_re(a for a, _ in aliases),
+        alias_slug={a.casefold(): s for a, s in aliases},
+        phase_res=tuple((_phase_re(p.name), p) for p in phases if re.search(r"\w", p.name)),
+    )
+
+
+def _rules(catalog: Catalog) -> _Rules:
+    """The compiled rules of a catalogue."""
+    key = (
+        tuple(sorted(catalog.units.items())),
+        tuple(sorted(catalog.unit_dimensions.items())),
+        tuple(sorted(catalog.metrics.values(), key=lambda m: m.slug)),
+        tuple(sorted(catalog.aliases.items())),
+        tuple(sorted(catalog.phases.values(), key=lambda p: p.slug)),
+    )
+    return _compile(key)
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text with its sentences, paragraphs, news items and the names it mentions."""
+
+    text: str
+    sentences: list[Span]
+    paragraphs: list[Span]
+    items: list[Span]
+    numbers: list[NumberMatch]
+    operations: list[Mention]
+    phases: list[Mention]
+
+
+def extract_candidates(*, text: str, catalog: Catalog) -> list[CandidateDraft]:
+    """Every figure of `text` as a candidate, ordered by where its number stands."""
+    rules = _rules(catalog)
+    sentences = split_sentences(text)
+    doc = _Text(
+        text=text,
+        sentences=sentences,
+        paragraphs=paragraphs(text),
+        items=news_items(text),
+        numbers=find_numbers(text),
+        operations=_operation_mentions(text, rules, sentences),
+        phases=[],
+    )
+    doc = replace(doc, phases=_phase_mentions(doc, rules))
+    masked = _masked_numbers(text, doc.numbers)
+    out = []
+    for match in doc.numbers:
+        unit, unit_end = _unit_after(text, match, rules)
+        why = skip_reason(
+            text, match, masked=masked.get(match.start), mass_unit_follows=unit != rules.count_unit
+        )
+        if why is not None:
+            continue
+        sentence = _containing(doc.sentences, match.start)
+        if sentence is None:
+            continue
+        out.append(_draft(doc, match, unit, unit_end, sentence, rules, catalog))
+    return out
+
+
+def _draft(
+    doc: _Text, match: NumberMatch, unit: str, unit_end: int, sentence: Span, rules: _Rules, catalog: Catalog
+) -> CandidateDraft:
+    """Assemble one candidate from the guesses around its number."""
+    dimension = catalog.unit_dimensions.get(unit, COUNT)
+    metric, attached = _guess_metric(doc, match, unit_end, sentence, dimension, rules)
+    attached = attached or unit != rules.count_unit
+    qualifier = qualifier_before(doc.text, match.start)
+    operation, phase, op_in_sentence = _guess_operation_phase(doc, match.start, sentence, catalog)
+    country = _guess_country(doc, sentence)
+    score = confidence(
+        metric=metric is not None,
+        attached=attached,
+        operation="sentence" if op_in_sentence else ("context" if operation else None),
+        phase=phase is not None,
+        qualified=qualifier.value != "exact",
+    )
+    return CandidateDraft(
+        value=float(match.value),
+        unit=unit,
+        number_text=match.text,
+        number_start=match.start,
+        qualifier=qualifier.value,
+        metric=metric,
+        operation=operation,
+        phase=phase,
+        country=country,
+        quote=doc.text[sentence.start : sentence.end],
+        quote_start=sentence.start,
+        quote_end=sentence.end,
+        confidence=score,
+    )
+
+
+def confidence(*, metric: bool, attached: bool, operation: str | None, phase: bool, qualified: bool) -> float:
+    """The evidence summed: 0.15 for a figure-number, +0.50 metric keyword, +0.10 unit word or
+    keyword right after the number, +0.15 operation named in the sentence (0.10 earlier in the
+    news item), +0.05 phase named, +0.05 qualifier stated. Without a metric it stays ≤ 0.50."""
+    score = W_BASE
+    score += W_METRIC if metric else 0.0
+    score += W_ATTACHED if attached else 0.0
+    score += {"sentence": W_OPERATION_SENTENCE, "context": W_OPERATION_CONTEXT}.get(operation or "", 0.0)
+    score += W_PHASE if phase else 0.0
+    score += W_QUALIFIER if qualified else 0.0
+    return round(min(score, 1.0), 2)
+
+
+def _masked_numbers(text: str, numbers: Sequence[NumberMatch]) -> dict[int, str]:
+    """Number starts inside a masked span (date, time, phone, file name), with the reason."""
+    out: dict[int, str] = {}
+    for span, why in masked_spans(text):
+        for n in _between(numbers, span.start, span.end):
+            out.setdefault(n.start, why)
+    return out
+
+
+def _containing(spans: Sequence[Span], pos: int) -> Span | None:
+    """The span holding position `pos` (spans sorted and disjoint: a binary search)."""
+    i = bisect_right(spans, pos, key=lambda s: s.start) - 1
+    return spans[i] if i >= 0 and spans[i].contains(pos) else None
+
+
+def _between(items: Sequence[Any], lo: int, hi: int) -> Sequence[Any]:
+    """The items (sorted by `.start`) starting in [lo, hi)."""
+    return items[
+        bisect_left(items, lo, key=lambda x: x.start) : bisect_left(items, hi, key=lambda x: x.start)
+    ]
+
+
+def _unit_after(text: str, match: NumberMatch, rules: _Rules) -> tuple[str, int]:
+    """The unit written right after the number ("8.9 tons" → t) and where it ends; else a count."""
+    if rules.unit_re is not None:
+        gap = _UNIT_GAP_RE.match(text, match.end)
+        u = rules.unit_re.match(text, gap.end() if gap else match.end)
+        if u is not None:
+            return rules.unit_of_word[u.group(0).casefold()], u.end()
+    return rules.count_unit, match.end
+
+
+# ---------------------------------------------------------------- metric
+
+
+def _guess_metric(
+    doc: _Text, match: NumberMatch, unit_end: int, sentence: Span, dimension: str, rules: _Rules
+) -> tuple[str | None, bool]:
+    """The metric a keyword names near the number, and whether it is in the number's own phrase.
+
+    First the noun phrase right after the number ("8.9 tons of opium"), its last keyword winning
+    ("205 kg of drugs of synthetic origin" → synthetic); then the rest of the clause ("580 people were
+    brought to administrative responsibility"); then the clause before the number."""
+    text = doc.text
+    clause_end = _clause_end(doc, unit_end, sentence.end)
+    phrase = _PHRASE_END_RE.search(text, unit_end, clause_end)
+    phrase_end = phrase.start() if phrase else clause_end
+    hits = _keyword_hits(text, unit_end, clause_end, dimension, rules)
+    in_phrase = [h for h in hits if h.end <= phrase_end]
+    if in_phrase:
+        return max(in_phrase, key=lambda h: (h.end, h.end - h.start)).key, True
+    if hits:
+        return min(hits, key=lambda h: (h.start, h.start - h.end)).key, False
+    clause_start = _clause_start(doc, match.start, sentence.start)
+    before = _keyword_hits(text, clause_start, match.start, dimension, rules)
+    if before:
+        return max(before, key=lambda h: (h.end, h.end - h.start)).key, False
+    return None, False
+
+
+def _keyword_hits(text: str, start: int, end: int, dimension: str, rules: _Rules) -> list[Mention]:
+    """Metric keywords within text[start:end] of metrics measured in `dimension`."""
+    return [
+        Mention(m.start(), m.end(), metric.slug)
+        for rx, metric in rules.keyword_res
+        if metric.dimension == dimension
+        for m in rx.finditer(text, start, end)
+    ]
+
+
+def _clause_end(doc: _Text, pos: int, sentence_end: int) -> int:
+    """Where the number's clause ends: punctuation, the next number or the sentence end."""
+    ends = [sentence_end]
+    p = _CLAUSE_END_RE.search(doc.text, pos, sentence_end)
+    if p:
+        ends.append(p.start())
+    ends.extend(n.start for n in _between(doc.numbers, pos, sentence_end))
+    return min(ends)
+
+
+def _clause_start(doc: _Text, pos: int, sentence_start: int) -> int:
+    """Where the number's clause begins: the punctuation or number before it, or the sentence start."""
+    starts = [sentence_start]
+    starts.extend(p.end() for p in _CLAUSE_END_RE.finditer(doc.text, sentence_start, pos))
+    starts.extend(n.end for n in _between(doc.numbers, sentence_start, pos) if n.end <= pos)
+    return max(s for s in starts if s <= pos)
+
+
+# ---------------------------------------------------------------- operation and phase
+
+
+def _operation_mentions(text: str, rules: _Rules, sentences: Sequence[Span]) -> list[Mention]:
+    """Where the text names an operation: aliases written as names, not as ordinary words."""
+    if rules.alias_re is None:
+        return []
+    out = []
+    for m in rules.alias_re.finditer(text):
+        if _written_as_name(text, m, sentences):
+            out.append(Mention(m.start(), m.end(), rules.alias_slug[m.group(0).casefold()]))
+    return out
+
+
+def _written_as_name(text: str, m: re.Match[str], sentences: Sequence[Span]) -> bool:
+    """Capitalised, and in capitals, quoted, hyphen-joined or inside the sentence (a sentence's first
+    word may be an ordinary word: "Illegal migration grows")."""
+    word = m.group(0)
+    if not word[:1].isupper():
+        return False
+    if len(word) > 1 and word.isupper():
+        return True
+    before = text[max(0, m.start() - 1) : m.start()]
+    after = text[m.end() : m.end() + 3]
+    if before in {'"', "“", "«", "'"} or re.match(r"\s*[-–—\"”»]", after):
+        return True
+    sentence = _containing(sentences, m.start())
+    return sentence is None or sentence.start != m.start()
+
+
+def _phase_mentions(doc: _Text, rules: _Rules) -> list[Mention]:
+    """Where the text names a phase; a name shared by phases of several years needs its year nearby."""
+    found: dict[tuple[int, int], list[PhaseInfo]] = {}
+    for rx, phase in rules.phase_res:
+        for m in rx.finditer(doc.text):
+            if m.group(0)[:1].isupper():
+                found.setdefault((m.start(), m.end()), []).append(phase)
+    out = []
+    for (start, end), phases in sorted(found.items()):
+        chosen = phases[0] if len(phases) == 1 else _phase_by_year(doc, start, phases)
+        if chosen is not None:
+            out.append(Mention(start, end, chosen.slug))
+    return out
+
+
+def _phase_by_year(doc: _Text, pos: int, phases: list[PhaseInfo]) -> PhaseInfo | None:
+    """Of phases sharing a name, the one whose start year the news item mentions (else none)."""
+    item = _containing(doc.items, pos) or Span(0, len(doc.text))
+    window = doc.text[item.start : item.end]
+    years = [p for p in phases if p.start_year and re.search(rf"\b{p.start_year}\b", window)]
+    return years[0] if len(years) == 1 else None
+
+
+def _nearest(
+    mentions: Sequence[Mention], sentence: Span, item: Span, pos: int
+) -> tuple[Mention | None, bool]:
+    """The mention in the sentence nearest `pos`, else the last one before it in the news item."""
+    inside = _between(mentions, sentence.start, sentence.end)
+    if inside:
+        return min(inside, key=lambda m: abs(m.start - pos)), True
+    before = _between(mentions, item.start, sentence.start)
+    return (before[-1], False) if before else (None, False)
+
+
+def _guess_operation_phase(
+    doc: _Text, pos: int, sentence: Span, catalog: Catalog
+) -> tuple[str | None, str | None, bool]:
+    """Operation and phase named around the number; when they disagree the closer mention wins."""
+    item = _containing(doc.items, pos) or Span(0, len(doc.text))
+    op, op_here = _nearest(doc.operations, sentence, item, pos)
+    ph, ph_here = _nearest(doc.phases, sentence, item, pos)
+    phase = catalog.phases.get(ph.key) if ph else None
+    if phase is None:
+        return (op.key if op else None), None, op_here
+    if op is None or op.key == phase.operation:
+        return phase.operation, phase.slug, op_here or ph_here
+    if ph is None or (op_here, -abs(op.start - pos)) > (ph_here, -abs(ph.start - pos)):
+        return op.key, None, op_here
+    return phase.operation, phase.slug, ph_here
+
+
+# ---------------------------------------------------------------- country
+
+COUNTRIES = {
+    "Russian Federation": "Russia",
+    "Russia": "Russia",
+    "Belarus": "Belarus",
+    "Kazakhstan": "Kazakhstan",
+    "Kyrgyz Republic": "Kyrgyzstan",
+    "Kyrgyzstan": "Kyrgyzstan",
+    "Tajikistan": "Tajikistan",
+    "Armenia": "Armenia",
+    "Uzbekistan": "Uzbekistan",
+    "Azerbaijan": "Azerbaijan",
+    "Afghanistan": "Afghanistan",
+    "Iran": "Iran",
+    "China": "China",
+    "Mongolia": "Mongolia",
+    "Turkey": "Turkey",
+    "Serbia": "Serbia",
+}
+ADJECTIVES = {
+    "Russian": "Russia",
+    "Belarusian": "Belarus",
+    "Kazakh": "Kazakhstan",
+    "Kazakhstani": "Kazakhstan",
+    "Kyrgyz": "Kyrgyzstan",
+    "Tajik": "Tajikistan",
+    "Armenian": "Armenia",
+    "Uzbek": "Uzbekistan",
+    "Afghan": "Afghanistan",
+    "Iranian": "Iran",
+}
+_ACTOR = (
+    r"(?:agenc(?:y|ies)|ministry|affairs|officers|authorities|services?|police|guards?|customs|forces|units)"
+)
+_STATE = "|".join(re.escape(c) for c in sorted(COUNTRIES, key=len, reverse=True))
+_ACTOR_OF_STATE_RE = re.compile(
+    rf"\b{_ACTOR}\s+of\s+(?:the\s+)?(?:(?:Islamic\s+)?Republic\s+of\s+)?(?P<state>{_STATE})\b", re.IGNORECASE
+)
+_STATE_ADJ_RE = re.compile(
+    r"\b(?P<adj>" + "|".join(ADJECTIVES) + r")\s+(?:law\s+enforcement|police|border|customs|security|"
+    r"authorities|drug\s+control|special\s+services)"
+)
+
+
+def _guess_country(doc: _Text, sentence: Span) -> str | None:
+    """The state acting in the sentence, or in the sentence before it within the same paragraph."""
+    found = _acting_state(doc.text[sentence.start : sentence.end])
+    if found:
+        return found
+    paragraph = _containing(doc.paragraphs, sentence.start)
+    i = bisect_left(doc.sentences, sentence.start, key=lambda s: s.start)
+    previous = doc.sentences[i - 1] if i > 0 else None
+    if paragraph and previous and previous.start >= paragraph.start:
+        return _acting_state(doc.text[previous.start : previous.end])
+    return None
+
+
+def _acting_state(sentence: str) -> str | None:
+    """A state named as the actor: "<agencies|ministry|officers> of (the Republic of) <State>"."""
+    m = _ACTOR_OF_STATE_RE.search(sentence)
+    if m:
+        name = m.group("state")
+        return next(v for k, v in COUNTRIES.items() if k.casefold() == name.casefold())
+    a = _STATE_ADJ_RE.search(sentence)
+    return ADJECTIVES[a.group("adj")] if a else None

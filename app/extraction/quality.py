@@ -1,0 +1,152 @@
+"""How well extraction finds the curated figures of seeds/: recall, precision and field agreement.
+
+A curated figure is found when a candidate's quote overlaps the curated quote and both state the
+same value in the same unit; each candidate is matched at most once. Precision is matched
+candidates over candidates emitted (all, and those with confidence ≥ CONFIDENT).
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.curation.verify import locate_quote
+from app.domain.numbers import as_decimal
+from app.extraction.extract import CandidateDraft, Catalog, catalog_from_seeds, extract_candidates
+from app.seeds.files import ResultFile, read_seeds
+
+CONFIDENT = 0.6  # every candidate with a metric scores at least 0.65, every one without at most 0.50
+FIELDS = ("metric", "qualifier", "operation", "phase", "country", "quote")
+
+
+@dataclass(frozen=True)
+class Curated:
+    """A curated figure reduced to what extraction guesses, with its quote's offsets."""
+
+    id: str
+    value: float
+    unit: str
+    metric: str
+    qualifier: str
+    operation: str | None
+    phase: str | None
+    country: str | None
+    quote: str
+    quote_start: int
+    quote_end: int
+
+
+@dataclass
+class DocScore:
+    """One document's figures, candidates, matches and field agreements."""
+
+    file: str
+    curated: int
+    candidates: int
+    confident: int
+    matched: int
+    confident_matched: int
+    missed: list[str] = field(default_factory=list)
+    agree: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def recall(self) -> float | None:
+        """Curated figures found, as a share (None without curated figures)."""
+        return self.matched / self.curated if self.curated else None
+
+    @property
+    def precision(self) -> float | None:
+        """Candidates that are curated figures, as a share (None without candidates)."""
+        return self.matched / self.candidates if self.candidates else None
+
+    @property
+    def confident_precision(self) -> float | None:
+        """The same among candidates with confidence ≥ CONFIDENT."""
+        return self.confident_matched / self.confident if self.confident else None
+
+
+def curated_figures(text: str, results: ResultFile, catalog: Catalog) -> list[Curated]:
+    """The curated results of one source with the operation their phase implies and quote offsets."""
+    out = []
+    for r in results.results:
+        start = locate_quote(text, r.quote, r.quote_occurrence)
+        phase = catalog.phases.get(r.phase) if r.phase else None
+        operation = r.operation or (phase.operation if phase else None)
+        out.append(
+            Curated(
+                id=r.id,
+                value=r.value,
+                unit=r.unit,
+                metric=r.metric,
+                qualifier=r.qualifier.value,
+                operation=operation,
+                phase=r.phase,
+                country=r.country,
+                quote=r.quote,
+                quote_start=start,
+                quote_end=start + len(r.quote),
+            )
+        )
+    return out
+
+
+def matches(figure: Curated, cand: CandidateDraft) -> bool:
+    """Overlapping quotes, the same value and the same unit."""
+    overlap = cand.quote_start < figure.quote_end and figure.quote_start < cand.quote_end
+    same_value = as_decimal(cand.value) == as_decimal(figure.value)
+    return overlap and same_value and cand.unit == figure.unit
+
+
+def score_document(
+    file: str, text: str, figures: list[Curated], cands: list[CandidateDraft]
+) -> tuple[DocScore, list[tuple[Curated, CandidateDraft]]]:
+    """Match curated figures to candidates (each candidate once) and count agreements."""
+    free = list(cands)
+    pairs: list[tuple[Curated, CandidateDraft]] = []
+    missed = []
+    for fig in figures:
+        hit = next((c for c in free if matches(fig, c)), None)
+        if hit is None:
+            missed.append(fig.id)
+            continue
+        free.remove(hit)
+        pairs.append((fig, hit))
+    agree = {f: sum(getattr(fig, f) == getattr(c, f) for fig, c in pairs) for f in FIELDS}
+    score = DocScore(
+        file=file,
+        curated=len(figures),
+        candidates=len(cands),
+        confident=sum(c.confidence >= CONFIDENT for c in cands),
+        matched=len(pairs),
+        confident_matched=sum(c.confidence >= CONFIDENT for _, c in pairs),
+        missed=missed,
+        agree=agree,
+    )
+    return score, pairs
+
+
+def evaluate(root: Path) -> list[DocScore]:
+    """Score extraction on every seed document against its curated results."""
+    bundle = read_seeds(root)
+    catalog = catalog_from_seeds(root=root)
+    texts = {s.meta.file: s.text for s in bundle.sources}
+    out = []
+    for rf in sorted(bundle.result_files, key=lambda f: f.source):
+        text = texts[rf.source]
+        figures = curated_figures(text, rf, catalog)
+        score, _ = score_document(rf.source, text, figures, extract_candidates(text=text, catalog=catalog))
+        out.append(score)
+    return out
+
+
+def total(scores: list[DocScore]) -> DocScore:
+    """All documents together."""
+    agree = {f: sum(s.agree.get(f, 0) for s in scores) for f in FIELDS}
+    return DocScore(
+        file="all",
+        curated=sum(s.curated for s in scores),
+        candidates=sum(s.candidates for s in scores),
+        confident=sum(s.confident for s in scores),
+        matched=sum(s.matched for s in scores),
+        confident_matched=sum(s.confident_matched for s in scores),
+        missed=[m for s in scores for m in s.missed],
+        agree=agree,
+    )

@@ -1,0 +1,228 @@
+"""Conditional GETs at the edge: ETag from the data version, 304 and cached bodies before any query.
+
+For the read resources (VERSIONED) the ETag is derived from (data version, path, query,
+representation): the version is one primary-key row read from the database on every request
+(workers share the database, so it is never assumed), so a matching If-None-Match is answered 304
+without routing, validation or queries, and a repeated GET is served from an in-process LRU of
+rendered bodies. Every other successful GET without its own ETag gets one from a hash of its
+body and `Cache-Control: no-cache` (revalidate each time). Versioned GETs carry the
+Cache-Control of `app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
+`Cache-Control: no-store`. HEAD is answered as GET without a body.
+"""
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import get_settings
+from app.curation.version import read_data_version
+from app.db import get_session
+from app.http.cache import VersionedLRU
+from app.http.etags import make_etag
+from app.http.negotiation import cache_control, representation_of
+from app.http.problems import problem_response
+
+VERSIONED = re.compile(
+    r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
+    r"|sources(?:/[^/]+)?|results|totals|series)$"
+)
+MAX_CACHED_BODY = 1_000_000
+PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
+SendFn = Callable[[Message], Awaitable[None]]
+
+
+def read_version_for(app: Any) -> int:
+    """The data version through the app's session provider (tests override it with their session)."""
+    provider = getattr(app, "dependency_overrides", {}).get(get_session, get_session)
+    made = provider()
+    if hasattr(made, "__next__"):
+        try:
+            return read_data_version(session=next(made))
+        finally:
+            made.close()
+    return read_data_version(session=made)
+
+
+def none_match(header: str | None, etag: str) -> bool:
+    """True when If-None-Match names this exact ETag (strong or weak form; `*` is not taken)."""
+    if not header:
+        return False
+    tags = {t.strip() for t in header.split(",")}
+    return etag in tags or f"W/{etag}" in tags
+
+
+@dataclass
+class Capture:
+    """A response as it passes: its start message and, while small enough, its body."""
+
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    complete: bool = False
+
+    def add(self, body: bytes, more: bool) -> None:
+        self.size += len(body)
+        if self.size <= MAX_CACHED_BODY:
+            self.chunks.append(body)
+        self.complete = not more
+
+    @property
+    def cacheable(self) -> bool:
+        return self.status == 200 and self.complete and self.size <= MAX_CACHED_BODY
+
+
+def _success_headers(message: MutableMapping[str, Any], etag: str | None, control: str | None = None) -> None:
+    """ETag (unless the route set one), Cache-Control and Vary: Accept on a 200."""
+    headers = MutableHeaders(scope=message)
+    if etag and "etag" not in headers:
+        headers["ETag"] = etag
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = control or cache_control()
+    if "accept" not in headers.get("vary", "").lower():
+        headers["Vary"] = ", ".join([*headers.getlist("vary"), "Accept"])
+
+
+def _error_headers(message: MutableMapping[str, Any]) -> None:
+    headers = MutableHeaders(scope=message)
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"
+
+
+async def _send_304(send: SendFn, etag: str) -> None:
+    message: dict[str, Any] = {"type": "http.response.start", "status": 304, "headers": []}
+    _success_headers(message, etag)
+    await send(message)
+    await send({"type": "http.response.body", "body": b""})
+
+
+class ConditionalGetMiddleware:
+    """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
+
+    def __init__(self, app: ASGIApp, cache_size: int | None = None) -> None:
+        self.app = app
+        self.cache = VersionedLRU(cache_size or get_settings().response_cache_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            response = problem_response(422, "The URL holds a NUL character.", code="invalid-input")
+            await response(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+            send = _without_body(send)
+        rep = representation_of(scope.get("query_string", b""), Headers(scope=scope).get("accept"))
+        if VERSIONED.match(scope["path"]) and rep != "invalid":
+            await self._versioned(scope, receive, send, rep)
+        else:
+            await self._plain(scope, receive, send)
+
+    async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
+        """Answer from the data version: 304, a cached body, or the app (its body cached)."""
+        app = scope.get("app")
+        version = await run_in_threadpool(read_version_for, app)
+        scope.setdefault("state", {})["data_version"] = version
+        query = scope.get("query_string", b"").decode("latin-1")
+        etag = make_etag("v1", version, scope["path"], query, rep)
+        if none_match(Headers(scope=scope).get("if-none-match"), etag):
+            await _send_304(send, etag)
+            return
+        key = (scope["path"], query, rep)
+        hit = self.cache.get(version, key)
+        if hit is not None:
+            await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+            await send({"type": "http.response.body", "body": hit[1]})
+            return
+        cap = Capture()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cap.status = message["status"]
+                if cap.status == 200:
+                    _success_headers(message, etag)
+                else:
+                    _error_headers(message)
+                cap.headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                cap.add(message.get("body", b""), message.get("more_body", False))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if cap.cacheable and await run_in_threadpool(read_version_for, app) == version:
+            self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
+
+    async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
+        inm = Headers(scope=scope).get("if-none-match")
+        held: list[Message] = []
+        cap = Capture()
+        answered = False
+
+        async def release(message: Message | None) -> None:
+            nonlocal answered
+            start = held.pop(0)
+            if cap.status in (200, 304):
+                _success_headers(start, _etag_of(cap) if cap.complete else None, PLAIN_CACHE_CONTROL)
+                final = MutableHeaders(scope=start).get("etag")
+                if cap.status == 200 and final and none_match(inm, final):
+                    answered = True
+                    held.clear()
+                    await _send_304(send, final)
+                    return
+            else:
+                _error_headers(start)
+            for m in [start, *held, *([message] if message is not None else [])]:
+                await send(m)
+            held.clear()
+
+        async def hold(message: Message) -> None:
+            if answered:
+                return
+            if message["type"] == "http.response.start":
+                cap.status = message["status"]
+                held.append(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            cap.add(message.get("body", b""), message.get("more_body", False))
+            if not held:
+                await send(message)
+            elif cap.complete:
+                held.append(message)
+                await release(None)
+            elif cap.size > MAX_CACHED_BODY:
+                await release(message)
+            else:
+                held.append(message)
+
+        await self.app(scope, receive, hold)
+
+
+def _etag_of(cap: Capture) -> str:
+    """A strong ETag from the body (for GETs outside the versioned resources)."""
+    digest = hashlib.blake2b(b"".join(cap.chunks), digest_size=12).hexdigest()
+    return f'"b-{digest}"'
+
+
+def _without_body(send: Send) -> SendFn:
+    """HEAD: the GET's status and headers, no body."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,170 @@
+"""Representations of read responses: JSON or CSV (negotiated), cache headers, documented errors."""
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.curation.version import read_data_version
+from app.db import get_session
+from app.http.csv import columns, csv_stream
+from app.http.problems import PROBLEM_TYPE
+from app.schemas.common import Problem
+
+T = TypeVar("T")
+CSV_TYPE = "text/csv; charset=utf-8"
+JSON_TYPE = "application/json"
+
+FormatQuery = Annotated[
+    Literal["json", "csv"] | None,
+    Query(
+        alias="format",
+        description="`csv` or `json`; overrides the `Accept` header (`Accept: text/csv` also gives CSV)",
+        examples=["csv"],
+    ),
+]
+
+
+def _accept_q(accept: str) -> tuple[float, float | None, bool]:
+    """q of text/csv, q of application/json (None when not named) and whether CSV is named first."""
+    csv_q, json_q = 0.0, None
+    order: list[str] = []
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for p in params:
+            if p.lower().startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if media == "text/csv":
+            csv_q, order = max(csv_q, q), [*order, "csv"]
+        elif media == JSON_TYPE:
+            json_q, order = max(json_q or 0.0, q), [*order, "json"]
+    return csv_q, json_q, bool(order) and order[0] == "csv"
+
+
+def prefers_csv(accept: str | None) -> bool:
+    """True when the Accept header asks for text/csv over JSON (ties go to the one named first)."""
+    if not accept:
+        return False
+    csv_q, json_q, csv_first = _accept_q(accept)
+    if csv_q <= 0:
+        return False
+    return json_q is None or csv_q > json_q or (csv_q == json_q and csv_first)
+
+
+def representation_of(query_string: bytes, accept: str | None) -> str:
+    """json, csv or invalid (an unknown ?format= value, answered 422 by the route)."""
+    fmt = None
+    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if key == "format":
+            fmt = value
+    if fmt is not None:
+        return fmt if fmt in ("json", "csv") else "invalid"
+    return "csv" if prefers_csv(accept) else "json"
+
+
+def representation(request: Request) -> str:
+    """The representation a request asks for."""
+    return representation_of(request.scope.get("query_string", b""), request.headers.get("accept"))
+
+
+def next_url(request: Request, cursor: str) -> str:
+    """The next page's URL, relative (same path and query, new cursor) so cached headers fit any host."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    query = urlencode([*params, ("cursor", cursor)])
+    return f"{request.scope.get('root_path', '')}{request.url.path}?{query}"
+
+
+def next_link(request: Request, cursor: str | None) -> dict[str, str] | None:
+    """The `Link: <...>; rel="next"` header of a page, or None on the last page."""
+    return {"Link": f'<{next_url(request, cursor)}>; rel="next"'} if cursor else None
+
+
+def cache_control() -> str:
+    """The Cache-Control of a successful GET: `public, max-age=N`, or `no-cache` when N is 0."""
+    age = get_settings().cache_max_age
+    return f"public, max-age={age}" if age > 0 else "public, no-cache"
+
+
+def json_response(payload: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """A model as JSON bytes (orjson)."""
+    return Response(orjson.dumps(payload.model_dump(mode="json")), media_type=JSON_TYPE, headers=headers)
+
+
+def csv_response(
+    model: type[BaseModel],
+    rows: Iterable[dict[str, Any]],
+    *,
+    lead: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> StreamingResponse:
+    """Rows (JSON-shaped dicts) as streamed CSV; the header is the model's fields after `lead`."""
+    header = [*(lead or []), *[c for c in columns(model) if c not in (lead or [])]]
+    return StreamingResponse(csv_stream(header, rows), media_type=CSV_TYPE, headers=headers)
+
+
+def respond(
+    request: Request,
+    payload: BaseModel,
+    *,
+    model: type[BaseModel] | None = None,
+    rows: Callable[[], Iterable[dict[str, Any]]] | None = None,
+    lead: list[str] | None = None,
+) -> Response:
+    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for."""
+    if representation(request) != "csv":
+        return json_response(payload)
+    data_rows = rows() if rows is not None else [payload.model_dump(mode="json")]
+    return csv_response(model or type(payload), data_rows, lead=lead)
+
+
+def current_version(request: Request, session: Annotated[Session, Depends(get_session)]) -> int:
+    """The data version read by the HTTP layer for this request (or read now)."""
+    version = getattr(request.state, "data_version", None)
+    return version if isinstance(version, int) else read_data_version(session=session)
+
+
+VersionDep = Annotated[int, Depends(current_version)]
+
+
+def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:
+    """A computed value (e.g. totals, counts) cached in-process under the data version."""
+    cache = getattr(request.app.state, "value_cache", None)
+    return compute() if cache is None else cache.get_or_compute(version, key, compute)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_TYPE: {"schema": Problem.model_json_schema()}},
+    }
+
+
+def read_responses(*, csv_example: str | None = None, not_found: str | None = None) -> dict[int | str, Any]:
+    """OpenAPI responses of a read endpoint: CSV, 304, and the problems it can answer."""
+    csv_content: dict[str, Any] = {"schema": {"type": "string"}}
+    if csv_example:
+        csv_content["example"] = csv_example
+    out: dict[int | str, Any] = {
+        200: {
+            "description": "JSON, or CSV with `Accept: text/csv` / `?format=csv` (header row = JSON field "
+            "names; nested objects flattened with `_`; lists joined with `; `). Carries a strong `ETag`, "
+            "`Cache-Control` and `Vary: Accept`.",
+            "content": {"text/csv": csv_content},
+        },
+        304: {"description": "Not modified: `If-None-Match` names the current ETag (empty body)"},
+        422: _problem("A bad parameter (problem+json; `parameter` names it when it is a query parameter)"),
+    }
+    if not_found:
+        out[404] = _problem(not_found)
+    return out

@@ -1,0 +1,316 @@
+"""Listing results: every filter of the contract, stable sorts and keyset cursors.
+
+A cursor encodes the sort and the last row's sort values plus its id, so the next page starts
+strictly after that row in the same order: rows added or removed between pages never make a page
+skip or repeat a row that exists on both fetches. The sort always ends with `id` (unique), which
+makes every order total and therefore stable.
+"""
+
+import base64
+import binascii
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, and_, func, literal, or_, tuple_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.curation.result_rows import to_public
+from app.http.problems import ProblemError
+from app.models import Metric, Phase, Result, Source
+from app.read.catalog import operation_slugs, resolve_operation
+from app.schemas.results import ResultPublic, SourceRef
+
+SORTABLE = ("id", "as_of", "value_base", "value", "metric", "operation", "phase")
+DEFAULT_SORT = "id"
+MAX_SORT_VALUE = 200
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """The filters of GET /api/v1/results, already resolved (operation slug, not alias)."""
+
+    operation: str | None = None
+    phase: str | None = None
+    metric: str | None = None
+    scope: str | None = None
+    country: str | None = None
+    qualifier: str | None = None
+    year: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    include_retracted: bool = False
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One field of a sort order."""
+
+    name: str
+    descending: bool = False
+
+
+def bad(parameter: str, detail: str) -> ProblemError:
+    """The 422 problem for a bad query parameter, naming it."""
+    return ProblemError(422, detail, code="invalid-parameter", parameter=parameter)
+
+
+def parse_sort(spec: str | None) -> tuple[SortKey, ...]:
+    """`-value_base,as_of` → keys; always ends with id (unique), so the order is total."""
+    keys: list[SortKey] = []
+    for raw in (spec or DEFAULT_SORT).split(","):
+        part = raw.strip()
+        name = part.removeprefix("-")
+        if name not in SORTABLE:
+            raise bad(
+                "sort",
+                f"Cannot sort by {part!r}; sortable fields: {', '.join(SORTABLE)} ('-' for descending).",
+            )
+        if any(k.name == name for k in keys):
+            raise bad("sort", f"{name!r} appears twice in sort.")
+        keys.append(SortKey(name, part.startswith("-")))
+        if name == "id":
+            return tuple(keys)
+    return (*keys, SortKey("id"))
+
+
+def sort_spec(keys: Sequence[SortKey]) -> str:
+    """The canonical text of a sort order."""
+    return ",".join(("-" if k.descending else "") + k.name for k in keys)
+
+
+def _column(name: str) -> Any:
+    """The SQL expression a sort field orders by (nullable slugs sort as '')."""
+    return {
+        "id": col(Result.id),
+        "as_of": col(Result.as_of),
+        "value_base": col(Result.value_base),
+        "value": col(Result.value),
+        "metric": col(Result.metric_slug),
+        "operation": func.coalesce(Result.operation_slug, ""),
+        "phase": func.coalesce(Result.phase_slug, ""),
+    }[name]
+
+
+def _sort_value(row: Result, name: str) -> Any:
+    """A row's value of a sort field, JSON-able (what the cursor stores)."""
+    return {
+        "id": row.id,
+        "as_of": row.as_of.isoformat(),
+        "value_base": row.value_base,
+        "value": row.value,
+        "metric": row.metric_slug,
+        "operation": row.operation_slug or "",
+        "phase": row.phase_slug or "",
+    }[name]
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A cursor value checked and converted to the field's type; ValueError when it is not one."""
+    if name == "as_of":
+        return date.fromisoformat(value)
+    if name in ("value_base", "value"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(name)
+        return float(value)
+    if not isinstance(value, str) or len(value) > MAX_SORT_VALUE or "\x00" in value:
+        raise ValueError(name)
+    return value
+
+
+def encode_cursor(keys: Sequence[SortKey], row: Result) -> str:
+    """An opaque cursor naming the last row of a page in this sort order."""
+    data = {"s": sort_spec(keys), "v": [_sort_value(row, k.name) for k in keys]}
+    return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    """The sort values of the previous page's last row; a 422 naming `cursor` when it is not ours."""
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        values = data["v"]
+        if data["s"] != sort_spec(keys) or not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("cursor of another sort")
+        return [_typed(k.name, v) for k, v in zip(keys, values, strict=True)]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise bad("cursor", "The cursor is not one this API issued for this sort order.") from exc
+
+
+def _after(keys: Sequence[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor row in the sort order (a row comparison when one direction)."""
+    cols = [_column(k.name) for k in keys]
+    params = [literal(v, type_=c.type) for c, v in zip(cols, values, strict=True)]
+    if len({k.descending for k in keys}) == 1:
+        left, right = tuple_(*cols), tuple_(*params)
+        return left < right if keys[0].descending else left > right
+    clauses = []
+    for i, key in enumerate(keys):
+        step = cols[i] < params[i] if key.descending else cols[i] > params[i]
+        clauses.append(and_(*[cols[j] == params[j] for j in range(i)], step))
+    return or_(*clauses)
+
+
+def _order(keys: Sequence[SortKey]) -> list[Any]:
+    return [_column(k.name).desc() if k.descending else _column(k.name).asc() for k in keys]
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(f: ResultFilter) -> SelectOfScalar[Result]:
+    """Results matching the filters (retracted ones only when asked for)."""
+    stmt = select(Result)
+    if not f.include_retracted:
+        stmt = stmt.where(col(Result.retracted).is_(False))
+    for column, value in (
+        (col(Result.operation_slug), f.operation),
+        (col(Result.phase_slug), f.phase),
+        (col(Result.metric_slug), f.metric),
+        (col(Result.scope), f.scope),
+        (col(Result.qualifier), f.qualifier),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.country is not None:
+        stmt = stmt.where(func.lower(Result.country) == func.lower(literal(f.country)))
+    if f.year is not None:
+        stmt = stmt.where(col(Result.as_of).between(date(f.year, 1, 1), date(f.year, 12, 31)))
+    if f.date_from is not None:
+        stmt = stmt.where(col(Result.as_of) >= f.date_from)
+    if f.date_to is not None:
+        stmt = stmt.where(col(Result.as_of) <= f.date_to)
+    if f.q:
+        stmt = stmt.where(col(Result.quote).ilike(like_pattern(f.q), escape="\\"))
+    return stmt
+
+
+def count_results(*, session: Session, filters: ResultFilter) -> int:
+    """How many results match the filters (all pages)."""
+    return int(session.exec(select(func.count()).select_from(filtered(filters).subquery())).one())
+
+
+def _page_rows(
+    session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, limit: int
+) -> list[Result]:
+    stmt = filtered(filters)
+    if after is not None:
+        stmt = stmt.where(_after(keys, after))
+    return list(session.exec(stmt.order_by(*_order(keys)).limit(limit)))
+
+
+def list_results(
+    *,
+    session: Session,
+    filters: ResultFilter,
+    sort: Sequence[SortKey],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[ResultPublic], str | None]:
+    """One page of results in the sort order and the cursor of the next page (None on the last)."""
+    after = decode_cursor(cursor, sort) if cursor else None
+    rows = _page_rows(session, filters, sort, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    refs = source_ref_map(session=session, ids={r.source_id for r in rows})
+    items = [to_public(r, refs[r.source_id]) for r in rows]
+    return items, encode_cursor(sort, rows[-1]) if more else None
+
+
+def iter_results(
+    *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = 1000
+) -> Iterator[ResultPublic]:
+    """Every matching result in the sort order, fetched in keyset batches (for CSV streaming)."""
+    after: list[Any] | None = None
+    refs: dict[int, SourceRef] = {}
+    while True:
+        rows = _page_rows(session, filters, sort, after, batch)
+        missing = {r.source_id for r in rows} - refs.keys()
+        refs.update(source_ref_map(session=session, ids=missing))
+        for row in rows:
+            yield to_public(row, refs[row.source_id])
+        if len(rows) < batch:
+            return
+        after = [_typed(k.name, _sort_value(rows[-1], k.name)) for k in sort]
+
+
+def source_ref_map(*, session: Session, ids: set[int]) -> dict[int, SourceRef]:
+    """Source references by id, fetched in one query."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(col(Source.id), col(Source.title), col(Source.published_on)).where(col(Source.id).in_(ids))
+    ).all()
+    return {i or 0: SourceRef(id=i or 0, title=t, published_on=p) for i, t, p in rows}
+
+
+def resolve_operation_param(*, session: Session, operation: str | None) -> str | None:
+    """The slug an `operation` query parameter names (slug or alias); 422 listing the valid ones."""
+    if operation is None:
+        return None
+    op = resolve_operation(session=session, key=operation)
+    if op is None:
+        slugs = operation_slugs(session=session)
+        raise ProblemError(
+            422,
+            f"Unknown operation {operation!r}. Valid operations: {', '.join(slugs)} (or their aliases).",
+            code="invalid-parameter",
+            parameter="operation",
+            valid_operations=slugs,
+        )
+    return op.slug
+
+
+def resolve_metric(*, session: Session, metric: str) -> Metric:
+    """The metric a `metric` query parameter names; 422 listing the valid slugs."""
+    found = session.get(Metric, metric.strip().lower())
+    if found is None:
+        slugs = list(session.exec(select(Metric.slug).order_by(col(Metric.slug))))
+        raise ProblemError(
+            422,
+            f"Unknown metric {metric!r}. See /api/v1/metrics.",
+            code="invalid-parameter",
+            parameter="metric",
+            valid_metrics=slugs,
+        )
+    return found
+
+
+def resolve_phase(*, session: Session, phase: str | None) -> str | None:
+    """The slug a `phase` query parameter names; 422 when there is no such phase."""
+    if phase is None:
+        return None
+    found = session.get(Phase, phase.strip().lower())
+    if found is None:
+        raise bad("phase", f"Unknown phase {phase!r}. See /api/v1/phases.")
+    return found.slug
+
+
+def result_filter(
+    *,
+    session: Session,
+    operation: str | None = None,
+    phase: str | None = None,
+    metric: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    **plain: Any,
+) -> ResultFilter:
+    """The filters of a results query, with operation, phase and metric resolved (422 when unknown)."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise bad("to", f"'to' ({date_to}) is before 'from' ({date_from}).")
+    return ResultFilter(
+        operation=resolve_operation_param(session=session, operation=operation),
+        phase=resolve_phase(session=session, phase=phase),
+        metric=resolve_metric(session=session, metric=metric).slug if metric is not None else None,
+        date_from=date_from,
+        date_to=date_to,
+        **plain,
+    )

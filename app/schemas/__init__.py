@@ -1,0 +1,1 @@
+"""API schemas (non-table models: these validate), split by resource."""

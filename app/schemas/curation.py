@@ -1,0 +1,46 @@
+"""Curation schemas: candidates found by extraction and API keys."""
+
+from datetime import datetime
+
+from pydantic import Field
+from sqlmodel import SQLModel
+
+from app.schemas.results import FigureCorrection
+
+
+class CandidatePublic(SQLModel):
+    """A figure found by extraction, waiting for (or past) a curator's decision."""
+
+    id: int
+    source_id: int
+    status: str = Field(examples=["pending"], description="pending, accepted or rejected")
+    value: float = Field(examples=[4000])
+    unit: str = Field(examples=["count"])
+    number_text: str = Field(examples=["4 thousand"], description="The number as written")
+    qualifier: str = Field(examples=["more_than"])
+    metric: str | None = Field(description="A guess, null when unknown")
+    operation: str | None
+    phase: str | None
+    country: str | None
+    quote: str
+    quote_start: int
+    quote_end: int
+    confidence: float = Field(ge=0, le=1)
+    result_id: str | None = Field(default=None, description="The result it became when accepted")
+    reason: str | None = Field(default=None, description="Why it was rejected")
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class CandidateAccept(FigureCorrection):
+    """Corrections a curator makes while accepting a candidate; every field is optional."""
+
+
+class KeyPublic(SQLModel):
+    """An API key as listed: never the key nor its hash."""
+
+    name: str
+    scope: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None

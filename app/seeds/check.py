@@ -1,0 +1,28 @@
+"""`opstats seed --check`: the whole load, run on a throwaway in-memory database and discarded."""
+
+from pathlib import Path
+
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from app.migrations_run import alembic_config
+from app.seeds.load import SeedReport, apply_seeds
+
+
+def check_seeds(*, root: Path) -> SeedReport:
+    """Validate every seed file and figure exactly as a real load would, writing nothing anywhere."""
+    from alembic import command
+
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    try:
+        with engine.connect() as conn:
+            cfg = alembic_config("sqlite://")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+        with Session(engine) as session:
+            report = apply_seeds(session=session, root=root)
+            session.rollback()
+        return report
+    finally:
+        engine.dispose()

@@ -1,0 +1,68 @@
+"""Preparing a database before serving: migrate and seed once, even when two servers start at once."""
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from app import migrations_run as migrations
+from app.config import get_settings
+from app.db import is_sqlite, make_engine
+from app.seeds.load import SeedReport, is_empty, seed_database
+
+LOCK_KEY = 0x0F57A75  # pg_advisory_lock key shared by every opstats process
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrate+seed across processes: an advisory lock (PostgreSQL) or a file lock (SQLite)."""
+    url = engine.url
+    if is_sqlite(str(url)):
+        db = url.database or ""
+        lock_path = Path(db + ".lock") if db and db != ":memory:" else None
+        if lock_path is None:
+            yield
+            return
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            conn.commit()
+
+
+def prepare_database(url: str | None = None, *, seed_if_empty: bool = True) -> SeedReport | None:
+    """Migrate to head and, on an empty database, load seeds/; safe to run concurrently."""
+    url = url or get_settings().database_url
+    engine = make_engine(url)
+    try:
+        with startup_lock(engine):
+            migrations.upgrade(url)
+            if not seed_if_empty:
+                return None
+            with Session(engine) as session:
+                empty = is_empty(session=session)
+            if empty:
+                return seed_database(engine=engine, root=get_settings().seeds_dir)
+            return None
+    finally:
+        engine.dispose()
+
+
+def describe(url: str) -> str:
+    """A URL safe to print (password hidden)."""
+    return make_url(url).render_as_string(hide_password=True)
