@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
 from app.db import get_engine
 from app.seeds.files import SeedError
@@ -35,7 +35,8 @@ def serve(
     """Apply migrations, seed an empty database from seeds/, then serve the API."""
     import uvicorn
 
-    from app.seeds.prepare import describe, prepare_database
+    from app.db import describe
+    from app.seeds.prepare import prepare_database
 
     url = get_settings().database_url
     err.print(f"opstats: preparing {describe(url)}")
@@ -76,7 +77,7 @@ def seed(
         if check:
             report = check_seeds(root=settings.seeds_dir)
         else:
-            migrations.upgrade()
+            storage.upgrade()
             report = seed_database(engine=get_engine(), root=settings.seeds_dir)
     except SeedError as exc:
         _fail_seed(exc)
@@ -141,31 +142,54 @@ def extract(
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Migrate the database up (to head by default)."""
-    migrations.upgrade(revision=revision)
-    print(f"at {migrations.current_revision(get_engine())}")
+    storage.upgrade(revision=revision)
+    print(f"at {storage.current_revision(get_engine())}")
 
 
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "-1") -> None:
     """Migrate the database down (one step by default; `base` removes every table)."""
-    migrations.downgrade(revision=revision)
-    print(f"at {migrations.current_revision(get_engine())}")
+    storage.downgrade(revision=revision)
+    print(f"at {storage.current_revision(get_engine())}")
 
 
 @db_cli.command("current")
 def db_current() -> None:
     """Print the database's migration and whether it is at head."""
-    current = migrations.current_revision(get_engine())
-    head = migrations.head_revision()
+    current = storage.current_revision(get_engine())
+    head = storage.head_revision()
     print(f"{current} ({'head' if current == head else f'head is {head}'})")
 
 
-def _migrated_engine() -> Engine:
-    """The configured database, migrated to head first when it is not (a no-op while serving)."""
+def _existing_engine() -> Engine:
+    """The configured database, said on stderr; refused when it was never created and migrated.
+
+    A keys or export command never makes a fresh database: a key made in a new ./opstats.db beside
+    the wrong folder would be unknown to the server. An existing one behind head is migrated first."""
+    url = get_settings().database_url
+    err.print(f"opstats: database {storage.describe(url)}")
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        err.print(f"opstats: no database at {path}; run `opstats serve` (or `opstats db upgrade`) first,")
+        err.print("  or set DATABASE_URL to the server's database")
+        raise typer.Exit(1)
     engine = get_engine()
-    if not migrations.is_at_head(engine):
-        migrations.upgrade()
+    if storage.current_revision(engine) is None:
+        err.print("opstats: the database was never migrated; run `opstats serve` or `opstats db upgrade`")
+        raise typer.Exit(1)
+    if not storage.is_at_head(engine):
+        storage.upgrade()
     return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an on-disk SQLite URL (None for PostgreSQL or in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not storage.is_sqlite(url) or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database or "").resolve()
 
 
 @keys_cli.command("create")
@@ -176,17 +200,18 @@ def keys_create(
     """Make a key; it is printed once, alone on the last line of stdout (KEY=$(opstats keys create ...))."""
     from sqlmodel import Session
 
-    from app.curation.keys import KeyProblem, create_key
+    from app.curation.keys import create_key
+    from app.domain.errors import DomainError
     from app.models import KeyScope
 
     name = name.strip()
     if scope not in ("curator", "admin") or not 1 <= len(name) <= 100:
         err.print("opstats: --name must be 1-100 characters and --scope curator or admin")
         raise typer.Exit(2)
-    with Session(_migrated_engine()) as session:
+    with Session(_existing_engine()) as session:
         try:
             row, key = create_key(session=session, name=name, scope=KeyScope(scope))
-        except KeyProblem as exc:
+        except DomainError as exc:
             err.print(f"opstats: {exc}")
             raise typer.Exit(1) from exc
     err.print(f"opstats: created {scope} key {name!r} ({row.prefix}...); it is shown once, below.")
@@ -201,7 +226,7 @@ def keys_list() -> None:
     from app.curation.keys import list_keys
 
     table = Table("name", "scope", "prefix", "created", "revoked")
-    with Session(_migrated_engine()) as session:
+    with Session(_existing_engine()) as session:
         for k in list_keys(session=session):
             revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-"
             table.add_row(k.name, k.scope, k.prefix, k.created_at.isoformat(timespec="seconds"), revoked)
@@ -213,12 +238,13 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     """Revoke a key: every later write with it is a 401; its history stays."""
     from sqlmodel import Session
 
-    from app.curation.keys import KeyProblem, revoke_key
+    from app.curation.keys import revoke_key
+    from app.domain.errors import DomainError
 
-    with Session(_migrated_engine()) as session:
+    with Session(_existing_engine()) as session:
         try:
             revoke_key(session=session, name=name)
-        except KeyProblem as exc:
+        except DomainError as exc:
             err.print(f"opstats: {exc}")
             raise typer.Exit(1) from exc
     print(f"opstats: key {name!r} revoked")
@@ -235,7 +261,7 @@ def export(
 
     settings = get_settings()
     target = out or settings.seeds_dir
-    with Session(_migrated_engine()) as session:
+    with Session(_existing_engine()) as session:
         report = export_seeds(session=session, out=target)
     for sid, file in sorted(report.named.items()):
         err.print(f"opstats: source {sid} (added through the API) exported as sources/{file}")

@@ -1,14 +1,25 @@
-"""Engine and sessions; SQLite gets WAL and foreign keys so it behaves like the production engine."""
+"""Engine, sessions, write transactions and migrations: the storage every capability shares.
 
-from collections.abc import Iterator
+SQLite gets WAL and foreign keys so it behaves like the production engine; Alembic is driven from
+code so `opstats db ...`, `serve` and the tests migrate the same way.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+
+SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
 def is_sqlite(url: str) -> bool:
@@ -42,7 +53,81 @@ def get_engine(url: str | None = None) -> Engine:
     return make_engine(url or get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """A request-scoped session (FastAPI dependency)."""
-    with Session(get_engine()) as session:
+def engine_sessions(engine: Engine | None = None) -> SessionScope:
+    """The session scope production uses: a new session on the (configured) engine each time."""
+
+    @contextmanager
+    def scope() -> Iterator[Session]:
+        with Session(engine or get_engine()) as session:
+            yield session
+
+    return scope
+
+
+def describe(url: str) -> str:
+    """A URL safe to print (password hidden)."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------- write transactions
+
+
+def lock_for_write(session: Session) -> None:
+    """On SQLite take the write lock first (BEGIN IMMEDIATE): writers queue instead of failing 'locked'."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw: Any = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """One transaction holding the write lock: committed once at the end, rolled back on any error."""
+    try:
+        lock_for_write(session)
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config pointing at this project's migrations and `url`."""
+    settings = get_settings()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(settings.migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", (url or settings.database_url).replace("%", "%%"))
+    cfg.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s_%%(rev)s")
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Migrate the database up to `revision`."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    """Migrate the database down to `revision`."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision in the migrations folder."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None when never migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def is_at_head(engine: Engine) -> bool:
+    """True when the database schema is the one this code expects."""
+    return current_revision(engine) == head_revision()

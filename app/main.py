@@ -1,19 +1,21 @@
-"""The application factory."""
+"""The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
-from typing import Any
+from collections.abc import Callable
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
+from app.api.deps import key_owner
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.config import get_settings
+from app.db import SessionScope, engine_sessions
 from app.http.cache import VersionedLRU
 from app.http.conditional import ConditionalGetMiddleware
 from app.http.cors import ReadOnlyCORS
-from app.http.problems import PROBLEM_TYPE, install_problem_handlers
-from app.schemas.common import Problem
+from app.http.openapi import install_openapi
+from app.http.problems import install_problem_handlers
+from app.read.history import read_data_version
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -36,44 +38,18 @@ input; a bad query parameter is a 422 whose `parameter` member names it.
 """
 
 
-PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+def version_reader(sessions: SessionScope) -> Callable[[], int]:
+    """How the HTTP layer reads the data version: one primary-key row through the app's sessions."""
+
+    def read() -> int:
+        with sessions() as session:
+            return read_data_version(session=session)
+
+    return read
 
 
-def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
-    """Every operation's 4xx answers are problem+json: FastAPI's default 422 shape is replaced."""
-    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
-    problem = {PROBLEM_TYPE: {"schema": PROBLEM_REF}}
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            responses = operation.setdefault("responses", {})
-            default_422 = responses.get("422", {}).get("content", {}).get("application/json")
-            if default_422 is not None:
-                responses["422"] = {
-                    "description": "Invalid input (problem+json naming it)",
-                    "content": problem,
-                }
-            responses.setdefault(
-                "4XX", {"description": "Any other client error (problem+json)", "content": problem}
-            )
-    return schema
-
-
-def install_openapi(app: FastAPI) -> None:
-    """OpenAPI built once, with the one error shape documented on every operation."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            app.openapi_schema = _document_problems(schema)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def create_app() -> FastAPI:
-    """Build the API; docs assets are served locally so /docs works with no internet."""
+def create_app(sessions: SessionScope | None = None) -> FastAPI:
+    """Build the API on `sessions` (default: the configured database); docs assets are served locally."""
     app = FastAPIOffline(
         title="opstats",
         version="1.0.0",
@@ -84,7 +60,14 @@ def create_app() -> FastAPI:
     app.include_router(api_router)
     install_openapi(app)
     settings = get_settings()
+    scope = sessions or engine_sessions()
+    app.state.sessions = scope
+    app.state.key_owner = key_owner
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
-    app.add_middleware(ConditionalGetMiddleware, cache_size=settings.response_cache_size)
+    app.add_middleware(
+        ConditionalGetMiddleware,
+        read_version=version_reader(scope),
+        cache_size=settings.response_cache_size,
+    )
     app.add_middleware(ReadOnlyCORS)
     return app

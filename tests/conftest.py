@@ -8,6 +8,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
-from app.db import get_session, make_engine
+from app.db import make_engine
 from app.main import create_app
 from app.seeds.load import seed_database
 
@@ -93,7 +94,7 @@ def seeded_engine(
 ) -> Iterator[Engine]:
     """One migrated and seeded database per backend for the whole run (tests roll back)."""
     db = FreshDatabase(request.param, tmp_path_factory.mktemp(request.param))
-    migrations.upgrade(db.url)
+    storage.upgrade(db.url)
     engine = make_engine(db.url)
     seed_database(engine=engine, root=get_settings().seeds_dir)
     yield engine
@@ -120,9 +121,12 @@ def session(seeded_engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def app(session: Session) -> FastAPI:
     """A fresh app (empty caches) whose requests all use the test's session."""
-    application = create_app()
-    application.dependency_overrides[get_session] = lambda: session
-    return application
+
+    @contextmanager
+    def the_tests_session() -> Iterator[Session]:
+        yield session
+
+    return create_app(the_tests_session)
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import uuid
 
 from app.curation.keys import create_key
-from app.curation.version import read_data_version
 from app.models import KeyScope
+from app.read.history import read_data_version
 
 SAMPLE = """05.06.2025
 
@@ -93,7 +93,8 @@ def test_candidates_are_stored_pending_without_duplicates(client, session):
     assert one.status_code == 200 and one.json() == cands[0]
     assert client.get("/api/v1/candidates/999999").status_code == 404
     assert client.post("/api/v1/sources/999999/candidates", headers=cur).status_code == 404
-    assert client.get("/api/v1/candidates?cursor=garbage").status_code == 400
+    bad = client.get("/api/v1/candidates?cursor=garbage")
+    assert bad.status_code == 422 and bad.json()["parameter"] == "cursor"
 
 
 def test_new_phase_gets_a_derived_slug(client, session):

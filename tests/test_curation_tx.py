@@ -7,14 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
-from app.curation import candidates
-from app.curation import result_rows as results
-from app.curation import sources as sources_write
+from app.curation import unit_of_work
 from app.curation.keys import create_key
-from app.curation.version import read_data_version
-from app.db import get_session, make_engine
+from app.curation.unit_of_work import UnitOfWork
+from app.db import engine_sessions, make_engine
 from app.main import create_app
 from app.models import (
     AuditLog,
@@ -26,6 +24,7 @@ from app.models import (
     Result,
     Source,
 )
+from app.read.history import read_data_version
 from app.seeds.load import seed_database
 from tests.test_curation_flow import PHASE, SOURCE
 from tests.test_idempotency import DIRECT
@@ -41,22 +40,28 @@ def boom(*_args, **_kwargs):
     raise Boom("injected")
 
 
+def boom_on(action: str):
+    """An audit step that fails on `action` only (the rest of the write has run by then)."""
+    real = UnitOfWork.record
+
+    def record(self, act, *args, **kwargs):
+        if act == action:
+            raise Boom("injected")
+        return real(self, act, *args, **kwargs)
+
+    return record
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def world(request, tmp_path) -> Iterator[tuple[TestClient, Session, dict[str, str]]]:
     """A real, fresh, seeded database (real commits), an app on it, a session to look, a curator key."""
     from tests.conftest import FreshDatabase
 
     db = FreshDatabase(request.param, tmp_path)
-    migrations.upgrade(db.url)
+    storage.upgrade(db.url)
     engine = make_engine(db.url)
     seed_database(engine=engine, root=get_settings().seeds_dir)
-    app = create_app()
-
-    def sessions() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = sessions
+    app = create_app(engine_sessions(engine))
     with Session(engine) as s:
         _, key = create_key(session=s, name="tx", scope=KeyScope.admin)
     try:
@@ -83,7 +88,7 @@ def test_failed_result_write_leaves_nothing(world, monkeypatch):
     client, look, key = world
     sid = client.post("/api/v1/sources", json=SOURCE, headers=key).json()["id"]
     before = state(look)
-    monkeypatch.setattr(results, "record", boom)  # after the row and its source link were added
+    monkeypatch.setattr(UnitOfWork, "record", boom_on("create"))  # after the row and source link
     h = {**key, "Idempotency-Key": "fails-once"}
     r = client.post("/api/v1/results", json={**DIRECT, "source_id": sid}, headers=h)
     assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
@@ -97,7 +102,7 @@ def test_failed_result_write_leaves_nothing(world, monkeypatch):
 def test_failed_source_write_leaves_nothing(world, monkeypatch):
     client, look, key = world
     before = state(look)
-    monkeypatch.setattr(sources_write, "bump_data_version", boom)
+    monkeypatch.setattr(unit_of_work, "bump_data_version", boom)
     assert client.post("/api/v1/sources", json=SOURCE, headers=key).status_code == 500
     assert state(look) == before
 
@@ -108,7 +113,7 @@ def test_failed_accept_leaves_the_candidate_pending(world, monkeypatch):
     cands = client.post(f"/api/v1/sources/{sid}/candidates", headers=key).json()["items"]
     cid = next(c["id"] for c in cands if c["number_text"] == "203")
     before = state(look)
-    monkeypatch.setattr(candidates, "record", boom)  # after the result was created and the candidate marked
+    monkeypatch.setattr(UnitOfWork, "record", boom_on("accept"))  # result made, candidate marked
     body = {"operation": "channel", "scope": "cumulative", "metric": "criminal_cases_opened"}
     assert client.post(f"/api/v1/candidates/{cid}/accept", json=body, headers=key).status_code == 500
     assert state(look) == before
@@ -118,12 +123,11 @@ def test_failed_accept_leaves_the_candidate_pending(world, monkeypatch):
 def test_failed_retract_and_phase_leave_nothing(world, monkeypatch):
     client, look, key = world
     before = state(look)
-    monkeypatch.setattr(results, "bump_data_version", boom)
+    monkeypatch.setattr(unit_of_work, "bump_data_version", boom)
     rid = "channel-center-2019-opium"
     assert client.post(f"/api/v1/results/{rid}/retract", json={"reason": "x"}, headers=key).status_code == 500
-    from app.curation import phases as phases_write
-
-    monkeypatch.setattr(phases_write, "record", boom)
+    monkeypatch.undo()
+    monkeypatch.setattr(UnitOfWork, "record", boom_on("create"))
     assert client.post("/api/v1/phases", json=PHASE, headers=key).status_code == 500
     assert state(look) == before
     assert client.get(f"/api/v1/results/{rid}").json()["retracted"] is False

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlmodel import Session
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
 from app.db import make_engine
 from app.seeds.check import check_seeds
@@ -31,7 +31,7 @@ def files(root: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
 def test_seed_then_export_is_byte_for_byte(fresh_db, tmp_path):
-    migrations.upgrade(fresh_db.url)
+    storage.upgrade(fresh_db.url)
     engine = make_engine(fresh_db.url)
     try:
         seed_database(engine=engine, root=SEEDS)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.curation.keys import create_key
 from app.db import make_engine
 from app.http.idempotency import fingerprint
@@ -216,7 +216,7 @@ def _fire(n: int, send) -> list[int]:
 @pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
 def test_concurrent_duplicates_create_exactly_one(live):
     base, engine = live
-    assert migrations.is_at_head(engine)
+    assert storage.is_at_head(engine)
     with Session(engine) as s:
         _, k = create_key(session=s, name="concurrent", scope=KeyScope.curator)
     auth = {"Authorization": f"Bearer {k}"}

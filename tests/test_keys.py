@@ -28,6 +28,7 @@ def cli(tmp_path):
         )
 
     run.url = url  # type: ignore[attr-defined]
+    assert run("db", "upgrade").returncode == 0
     return run
 
 

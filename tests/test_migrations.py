@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.db import make_engine
 
 pytestmark = pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
@@ -21,17 +21,17 @@ def tables(url: str) -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade(fresh_db):
-    migrations.upgrade(fresh_db.url)
+    storage.upgrade(fresh_db.url)
     first = tables(fresh_db.url)
     assert first == set(SQLModel.metadata.tables)
-    migrations.downgrade(fresh_db.url, "base")
+    storage.downgrade(fresh_db.url, "base")
     assert tables(fresh_db.url) == set()
-    migrations.upgrade(fresh_db.url)
+    storage.upgrade(fresh_db.url)
     assert tables(fresh_db.url) == first
 
 
 def test_no_drift_between_models_and_migrations(fresh_db):
-    migrations.upgrade(fresh_db.url)
+    storage.upgrade(fresh_db.url)
     engine = make_engine(fresh_db.url)
     try:
         with engine.connect() as conn:
@@ -43,9 +43,9 @@ def test_no_drift_between_models_and_migrations(fresh_db):
 
 
 def test_at_head_after_upgrade(fresh_db):
-    migrations.upgrade(fresh_db.url)
+    storage.upgrade(fresh_db.url)
     engine = make_engine(fresh_db.url)
     try:
-        assert migrations.is_at_head(engine)
+        assert storage.is_at_head(engine)
     finally:
         engine.dispose()

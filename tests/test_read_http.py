@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.http.etags import result_etag
+from app.domain.revisions import result_etag
 from app.models import Result
 from tests.test_read_results import CRIMES_SENTENCE, add_figure
 
@@ -49,9 +49,9 @@ def test_json_and_csv_have_different_etags(client, url):
 def test_result_etag_is_the_revision_etag_patch_compares(client, session):
     r = client.get("/api/v1/results/channel-center-2019-opium")
     row = session.get(Result, "channel-center-2019-opium")
-    assert r.headers["etag"] == result_etag(row)
+    assert r.headers["etag"] == result_etag(row.id, row.revision)
     assert client.get("/api/v1/results/channel-center-2019-opium?format=csv").headers["etag"] == result_etag(
-        row, "csv"
+        row.id, row.revision, "csv"
     )
 
 

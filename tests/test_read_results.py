@@ -7,7 +7,8 @@ from urllib.parse import quote
 import pytest
 from sqlmodel import Session, select
 
-from app.curation.result_rows import create_result, retract_result
+from app.curation.results import create_result, retract_row
+from app.curation.unit_of_work import UnitOfWork, bump_data_version
 from app.curation.verify import check_figure
 from app.models import Result, Source
 from app.schemas.results import ResultBase
@@ -26,7 +27,8 @@ def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, 
     """A figure added through the write path (check_figure + create_result), in the test's transaction."""
     source = session.exec(select(Source).where(Source.file_name == file)).one()
     checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
-    row = create_result(session=session, checked=checked, actor="test", result_id=result_id)
+    row = create_result(UnitOfWork(session, "test"), checked, result_id=result_id)
+    bump_data_version(session=session)
     session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
     return row
 
@@ -35,7 +37,8 @@ def retract(session: Session, result_id: str) -> None:
     """Retract a result through the write path."""
     row = session.get(Result, result_id)
     assert row is not None
-    retract_result(session=session, result=row, actor="test", reason="test")
+    retract_row(UnitOfWork(session, "test"), row, reason="test")
+    bump_data_version(session=session)
     session.flush()
 
 

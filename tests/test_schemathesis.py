@@ -6,7 +6,6 @@ documented media types) conform to the response schema.
 """
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import schemathesis
@@ -18,11 +17,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlmodel import Session
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
-from app.db import get_session, make_engine
+from app.db import engine_sessions, make_engine
 from app.main import create_app
 from app.seeds.load import seed_database
 
@@ -33,17 +31,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def seeded_app() -> FastAPI:
     """The app over its own seeded SQLite file (made once, at collection)."""
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='opstats-schemathesis-')) / 'opstats.db'}"
-    migrations.upgrade(url)
+    storage.upgrade(url)
     engine = make_engine(url)
     seed_database(engine=engine, root=get_settings().seeds_dir)
-    app = create_app()
-
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
-    return app
+    return create_app(engine_sessions(engine))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", seeded_app()).include(method="GET")

@@ -7,11 +7,11 @@ import pytest
 import yaml
 from sqlmodel import Session, select
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
-from app.curation.version import read_data_version
 from app.db import make_engine
 from app.models import AuditLog, Result, Source
+from app.read.history import read_data_version
 from app.seeds.check import check_seeds
 from app.seeds.files import SeedError, read_seeds
 from app.seeds.load import seed_database
@@ -135,7 +135,7 @@ def test_status_quote_not_in_source_is_refused(seeds_copy):
 
 @pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
 def test_seed_is_transactional_and_idempotent(fresh_db, seeds_copy):
-    migrations.upgrade(fresh_db.url)
+    storage.upgrade(fresh_db.url)
     engine = make_engine(fresh_db.url)
     try:
         edit_result(seeds_copy, DOC002, OPIUM, value=8.8)
@@ -157,11 +157,12 @@ def test_seed_is_transactional_and_idempotent(fresh_db, seeds_copy):
 
 
 def test_changed_source_text_is_refused(session, seeds_copy):
+    from app.curation.unit_of_work import UnitOfWork
     from app.seeds.load import apply_seeds
 
     (seeds_copy / "sources" / f"{DOC002}.txt").write_text("tampered")
     with pytest.raises(SeedError) as info:
-        apply_seeds(session=session, root=seeds_copy)
+        apply_seeds(uow=UnitOfWork(session, "seed"), root=seeds_copy)
     assert "stored evidence is never rewritten" in "\n".join(info.value.problems)
 
 
@@ -188,7 +189,8 @@ def test_number_spellings_are_applied(session):
 
 
 def test_an_ambiguous_quote_needs_its_occurrence():
-    from app.curation.verify import FigureRejected, locate_quote
+    from app.domain.errors import FigureRejected
+    from app.domain.provenance import locate_quote
 
     text = "A 5 kg. B. A 5 kg."
     with pytest.raises(FigureRejected, match="occurs 2 times"):

@@ -1,17 +1,47 @@
-"""Dependency aliases shared by the routers."""
+"""Dependencies shared by the routers: the request's session, data version, operation and writer."""
 
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
-from app.db import get_session
-from app.http.auth import require_scope
-from app.http.problems import ProblemError
+from app.curation.keys import find_active_key
+from app.domain.errors import NotFound
+from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
 from app.models import ApiKey, KeyScope, Operation
 from app.read.catalog import operation_slugs, resolve_operation
+from app.read.history import read_data_version
+
+RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own)."""
+    with request.app.state.sessions() as session:
+        yield session
+
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def current_version(request: Request, session: SessionDep) -> int:
+    """The data version the HTTP layer read for this request (or read now)."""
+    version = getattr(request.state, "data_version", None)
+    return version if isinstance(version, int) else read_data_version(session=session)
+
+
+VersionDep = Annotated[int, Depends(current_version)]
+
+
+def operation_not_found(session: Session, key: str) -> NotFound:
+    """The 404 for an unknown operation, listing the valid slugs."""
+    slugs = operation_slugs(session=session)
+    return NotFound(
+        f"No operation {key!r}. Valid operations: {', '.join(slugs)} (or any of their aliases).",
+        code="operation-not-found",
+        valid_operations=slugs,
+    )
 
 
 def get_operation(
@@ -32,21 +62,28 @@ def get_operation(
     return op
 
 
-def operation_not_found(session: Session, key: str) -> ProblemError:
-    """The 404 for an unknown operation, listing the valid slugs."""
-    slugs = operation_slugs(session=session)
-    return ProblemError(
-        404,
-        f"No operation {key!r}. Valid operations: {', '.join(slugs)} (or any of their aliases).",
-        code="operation-not-found",
-        valid_operations=slugs,
-    )
-
-
 OperationDep = Annotated[Operation, Depends(get_operation)]
 
 
-# ---------------------------------------------------------------- writes: who is writing
+def key_owner(session: Session, token: str) -> str | None:
+    """The name of the active key `token` is, or None (what idempotency records are keyed by)."""
+    key = find_active_key(session=session, key=token)
+    return key.name if key else None
+
+
+def require_scope(scope: KeyScope) -> Callable[..., ApiKey]:
+    """A dependency: the request's key, 401 without a valid one, 403 when its scope is too low."""
+
+    def dependency(credentials: Credentials, session: SessionDep) -> ApiKey:
+        key = find_active_key(session=session, key=bearer_token(credentials))
+        if key is None:
+            raise unauthorized("The API key is unknown or revoked.")
+        if RANK.get(key.scope, 0) < RANK[scope.value]:
+            raise forbidden(required=scope.value, name=key.name, has=key.scope)
+        return key
+
+    return dependency
+
 
 CuratorDep = Annotated[ApiKey, Depends(require_scope(KeyScope.curator))]
 AdminDep = Annotated[ApiKey, Depends(require_scope(KeyScope.admin))]

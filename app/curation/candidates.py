@@ -1,20 +1,18 @@
 """Candidates: figures extraction found in a source, stored pending, then accepted or rejected."""
 
-import base64
-import binascii
 from enum import Enum
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.curation.audit import record
-from app.curation.result_rows import create_result
-from app.curation.results import checked_figure, invalid_problem, locked, write_transaction
-from app.curation.version import bump_data_version
-from app.http.problems import ProblemError
+from app.curation.results import create_result, merged_draft
+from app.curation.unit_of_work import UnitOfWork, unit_of_work
+from app.curation.verify import check_figure
+from app.domain.cursors import decode_id_cursor, encode_id_cursor
+from app.domain.errors import Conflict, FigureRejected, NotFound
+from app.domain.provenance import occurrence_at
 from app.models import Candidate, CandidateStatus, Result, Source
 from app.models.tables import utcnow
 from app.schemas.curation import CandidateAccept, CandidatePublic
@@ -50,10 +48,10 @@ def _plain(v: Any) -> Any:
 
 
 def source_or_404(session: Session, source_id: int) -> Source:
-    """The source, or the 404 problem."""
+    """The source, or NotFound."""
     source = session.get(Source, source_id)
     if source is None:
-        raise ProblemError(404, f"No source {source_id}.", code="source-not-found")
+        raise NotFound(f"No source {source_id}.", code="source-not-found")
     return source
 
 
@@ -80,46 +78,20 @@ def extract_for_source(*, session: Session, source_id: int, actor: str) -> list[
     source = source_or_404(session, source_id)
     drafts = _drafts(session, source)
     try:
-        with write_transaction(session):
+        with unit_of_work(session, actor) as uow:
             taken = set(session.exec(select(Candidate.number_start).where(Candidate.source_id == source_id)))
             new = []
             for d in drafts:
                 if d["number_start"] not in taken:
                     taken.add(d["number_start"])
-                    new.append(Candidate(source_id=source_id, status=CandidateStatus.pending.value, **d))
+                    new.append(
+                        uow.add(Candidate(source_id=source_id, status=CandidateStatus.pending.value, **d))
+                    )
             if new:
-                session.add_all(new)
-                session.flush()
-                record(
-                    session=session,
-                    actor=actor,
-                    action="extract",
-                    entity="source",
-                    entity_id=str(source_id),
-                    after={"candidates": [c.id for c in new]},
-                )
-                bump_data_version(session=session)
+                uow.record("extract", "source", str(source_id), after={"candidates": [c.id for c in new]})
     except IntegrityError:  # a concurrent run stored them first: theirs stand
         pass
     return pending_of(session=session, source_id=source_id)
-
-
-def encode_cursor(last_id: int) -> str:
-    """An opaque cursor naming the last candidate of a page."""
-    return base64.urlsafe_b64encode(f"c{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The last id of the previous page; a 400 problem for a cursor this API did not issue."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("c"):
-            raise ValueError(raw)
-        return int(raw[1:])
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            400, "The cursor is not one this API issued.", code="bad-cursor", parameter="cursor"
-        ) from exc
 
 
 def list_candidates(
@@ -133,9 +105,9 @@ def list_candidates(
         stmt = stmt.where(Candidate.status == status)
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     if cursor:
-        stmt = stmt.where(col(Candidate.id) > decode_cursor(cursor))
+        stmt = stmt.where(col(Candidate.id) > decode_id_cursor(cursor, "candidates"))
     rows = list(session.exec(stmt.order_by(col(Candidate.id)).limit(limit + 1)))
-    nxt = encode_cursor(rows[limit - 1].id or 0) if len(rows) > limit else None
+    nxt = encode_id_cursor("candidates", rows[limit - 1].id or 0) if len(rows) > limit else None
     return [candidate_public(c) for c in rows[:limit]], nxt, total
 
 
@@ -143,32 +115,22 @@ def get_candidate(*, session: Session, candidate_id: int) -> Candidate:
     """One candidate, or the 404 problem."""
     row = session.get(Candidate, candidate_id)
     if row is None:
-        raise ProblemError(404, f"No candidate {candidate_id}.", code="candidate-not-found")
+        raise NotFound(f"No candidate {candidate_id}.", code="candidate-not-found")
     return row
 
 
-def _pending(session: Session, candidate_id: int) -> Candidate:
-    """The candidate, locked for the decision; 404 unknown, 409 when already decided."""
-    row = locked(session, Candidate, candidate_id)
+def _pending(uow: UnitOfWork, candidate_id: int) -> Candidate:
+    """The candidate, locked for the decision; NotFound unknown, Conflict when already decided."""
+    row = uow.locked(Candidate, candidate_id)
     if row is None:
-        raise ProblemError(404, f"No candidate {candidate_id}.", code="candidate-not-found")
+        raise NotFound(f"No candidate {candidate_id}.", code="candidate-not-found")
     if row.status != CandidateStatus.pending.value:
-        raise ProblemError(
-            409, f"Candidate {candidate_id} is already {row.status}.", code="candidate-decided"
-        )
+        raise Conflict(f"Candidate {candidate_id} is already {row.status}.", code="candidate-decided")
     return row
 
 
 def _state(c: Candidate) -> dict[str, Any]:
     return {"status": c.status, "result_id": c.result_id, "reason": c.reason}
-
-
-def occurrence_at(text: str, quote: str, start: int) -> int:
-    """Which occurrence of `quote` in `text` begins at `start` (1-based, overlaps counted)."""
-    n, i = 1, text.find(quote)
-    while i != -1 and i < start:
-        n, i = n + 1, text.find(quote, i + 1)
-    return n
 
 
 def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
@@ -185,70 +147,44 @@ def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
     }
     fields.update(corrections.model_dump(exclude_unset=True))
     if fields.get("metric") is None:
-        raise ProblemError(
-            422, "The candidate has no metric: say which one.", code="figure-rejected", field="metric"
-        )
+        raise FigureRejected("metric", "is unknown for this candidate: say which one")
     if fields.get("scope") is None:
         fields["scope"] = (
             "phase" if fields["phase"] else ("cumulative" if fields["operation"] else "programme")
         )
-    try:
-        return ResultBase.model_validate(fields)
-    except ValidationError as exc:
-        raise invalid_problem(exc) from exc
+    return merged_draft({}, fields)
 
 
 def accept_candidate(
     *, session: Session, candidate_id: int, corrections: CandidateAccept, actor: str
 ) -> Result:
     """Turn a pending candidate into a result through the seed loader's validation; audited."""
-    with write_transaction(session):
-        c = _pending(session, candidate_id)
+    with unit_of_work(session, actor) as uow:
+        c = _pending(uow, candidate_id)
         before = _state(c)
         source = source_or_404(session, c.source_id)
         draft = draft_for(c, corrections)
         occurrence = occurrence_at(source.text, c.quote, c.quote_start)
-        checked = checked_figure(session=session, draft=draft, source=source, occurrence=occurrence)
-        result = create_result(
-            session=session, checked=checked, actor=actor, reason=f"accepted candidate {candidate_id}"
-        )
-        _decide(session, c, actor, status=CandidateStatus.accepted, result_id=result.id)
-        record(
-            session=session,
-            actor=actor,
-            action="accept",
-            entity="candidate",
-            entity_id=str(candidate_id),
-            before=before,
-            after=_state(c),
-        )
+        checked = check_figure(session=session, draft=draft, source=source, occurrence=occurrence)
+        result = create_result(uow, checked, reason=f"accepted candidate {candidate_id}")
+        _decide(uow, c, status=CandidateStatus.accepted, result_id=result.id)
+        uow.record("accept", "candidate", str(candidate_id), before=before, after=_state(c))
         return result
 
 
 def reject_candidate(*, session: Session, candidate_id: int, reason: str, actor: str) -> Candidate:
     """Mark a pending candidate rejected, with the curator's reason; audited."""
-    with write_transaction(session):
-        c = _pending(session, candidate_id)
+    with unit_of_work(session, actor) as uow:
+        c = _pending(uow, candidate_id)
         before = _state(c)
-        _decide(session, c, actor, status=CandidateStatus.rejected, reason=reason)
-        record(
-            session=session,
-            actor=actor,
-            action="reject",
-            entity="candidate",
-            entity_id=str(candidate_id),
-            before=before,
-            after=_state(c),
-            reason=reason,
-        )
-        bump_data_version(session=session)
+        _decide(uow, c, status=CandidateStatus.rejected, reason=reason)
+        uow.record("reject", "candidate", str(candidate_id), before=before, after=_state(c), reason=reason)
         return c
 
 
 def _decide(
-    session: Session,
+    uow: UnitOfWork,
     c: Candidate,
-    actor: str,
     *,
     status: CandidateStatus,
     result_id: str | None = None,
@@ -256,6 +192,5 @@ def _decide(
 ) -> None:
     """Record the decision on the candidate row."""
     c.status, c.result_id, c.reason = status.value, result_id, reason
-    c.decided_by, c.decided_at = actor, utcnow()
-    session.add(c)
-    session.flush()
+    c.decided_by, c.decided_at = uow.actor, utcnow()
+    uow.add(c)

@@ -6,16 +6,13 @@ import secrets
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.curation.audit import record
+from app.curation.unit_of_work import unit_of_work
+from app.domain.errors import Conflict, NotFound
 from app.models import ApiKey, KeyScope
 from app.models.tables import utcnow
 
 KEY_PREFIX = "ops_"
 SHOWN_PREFIX = 12  # characters of a key kept in clear to recognise it in `keys list`
-
-
-class KeyProblem(ValueError):
-    """A key operation that cannot be done (duplicate or unknown name)."""
 
 
 def generate_key() -> str:
@@ -31,22 +28,16 @@ def hash_key(key: str) -> str:
 def create_key(*, session: Session, name: str, scope: KeyScope, actor: str = "cli") -> tuple[ApiKey, str]:
     """Store a new key's hash and return the row with the clear key (the only time it exists)."""
     key = generate_key()
-    row = ApiKey(name=name, scope=scope.value, key_hash=hash_key(key), prefix=key[:SHOWN_PREFIX])
-    session.add(row)
     try:
-        session.flush()
+        with unit_of_work(session, actor, versioned=False) as uow:
+            row = uow.add(
+                ApiKey(name=name, scope=scope.value, key_hash=hash_key(key), prefix=key[:SHOWN_PREFIX])
+            )
+            uow.record(
+                "create", "apikey", name, after={"name": name, "scope": scope.value, "prefix": row.prefix}
+            )
     except IntegrityError as exc:
-        session.rollback()
-        raise KeyProblem(f"a key named {name!r} already exists") from exc
-    record(
-        session=session,
-        actor=actor,
-        action="create",
-        entity="apikey",
-        entity_id=name,
-        after={"name": name, "scope": scope.value, "prefix": row.prefix},
-    )
-    session.commit()
+        raise Conflict(f"a key named {name!r} already exists") from exc
     session.refresh(row)
     return row, key
 
@@ -58,15 +49,15 @@ def list_keys(*, session: Session) -> list[ApiKey]:
 
 def revoke_key(*, session: Session, name: str, actor: str = "cli") -> ApiKey:
     """Revoke a key by name: it stops working at once; the row stays for the record."""
-    row = session.exec(select(ApiKey).where(ApiKey.name == name)).first()
-    if row is None:
-        raise KeyProblem(f"no key named {name!r}")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.add(row)
-        record(session=session, actor=actor, action="revoke", entity="apikey", entity_id=name)
-        session.commit()
-        session.refresh(row)
+    with unit_of_work(session, actor, versioned=False) as uow:
+        row = session.exec(select(ApiKey).where(ApiKey.name == name)).first()
+        if row is None:
+            raise NotFound(f"no key named {name!r}")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            uow.add(row)
+            uow.record("revoke", "apikey", name)
+    session.refresh(row)
     return row
 
 

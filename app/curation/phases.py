@@ -6,10 +6,8 @@ import unicodedata
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.curation.audit import record
-from app.curation.results import write_transaction
-from app.curation.version import bump_data_version
-from app.http.problems import ProblemError
+from app.curation.unit_of_work import unit_of_work
+from app.domain.errors import Conflict, InvalidInput
 from app.models import Phase
 from app.read.catalog import resolve_operation
 from app.schemas.catalog import PhaseCreate
@@ -29,43 +27,30 @@ def _slug(data: PhaseCreate) -> str:
     """The phase's slug: as given, or derived (422 when the name gives nothing to derive from)."""
     slug = data.slug or derive_slug(data.name, data.start_date)
     if not slug:
-        raise ProblemError(
-            422, "Cannot derive a slug from this name; give one.", code="invalid-input", field="slug"
-        )
+        raise InvalidInput("Cannot derive a slug from this name; give one.", field="slug")
     return slug
 
 
-def _conflict(slug: str) -> ProblemError:
-    return ProblemError(409, f"A phase {slug!r} already exists.", code="phase-exists", slug=slug)
+def _conflict(slug: str) -> Conflict:
+    return Conflict(f"A phase {slug!r} already exists.", code="phase-exists", slug=slug)
 
 
 def add_phase(*, session: Session, data: PhaseCreate, actor: str) -> Phase:
     """Store a new phase of a known operation; 409 when its slug is taken."""
     slug = _slug(data)
     if data.start_date and data.end_date and data.start_date > data.end_date:
-        raise ProblemError(422, "end_date is before start_date.", code="invalid-input", field="end_date")
+        raise InvalidInput("end_date is before start_date.", field="end_date")
     try:
-        with write_transaction(session):
+        with unit_of_work(session, actor) as uow:
             op = resolve_operation(session=session, key=data.operation)
             if op is None:
-                raise ProblemError(
-                    422, f"Unknown operation {data.operation!r}.", code="invalid-input", field="operation"
-                )
+                raise InvalidInput(f"Unknown operation {data.operation!r}.", field="operation")
             if session.get(Phase, slug) is not None:
                 raise _conflict(slug)
             values = data.model_dump(exclude={"operation", "slug"})
-            phase = Phase(slug=slug, operation_slug=op.slug, **values)
-            session.add(phase)
-            session.flush()
-            record(
-                session=session,
-                actor=actor,
-                action="create",
-                entity="phase",
-                entity_id=slug,
-                after={**data.model_dump(mode="json"), "slug": slug, "operation": op.slug},
-            )
-            bump_data_version(session=session)
+            phase = uow.add(Phase(slug=slug, operation_slug=op.slug, **values))
+            after = {**data.model_dump(mode="json"), "slug": slug, "operation": op.slug}
+            uow.record("create", "phase", slug, after=after)
     except IntegrityError as exc:  # created concurrently under the same slug
         raise _conflict(slug) from exc
     return phase

@@ -1,92 +1,162 @@
-"""Curator writes of results: one transaction each (row, audit entry, data version), all or nothing."""
+"""Curator writes of results: create, correct, retract — each verified, audited and versioned."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
+import secrets
+from dataclasses import asdict
+from typing import Any
 
-from pydantic import ValidationError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
-from app.curation.audit import history
-from app.curation.result_rows import create_result, retract_result, update_result
-from app.curation.verify import CheckedFigure, FigureRejected, check_figure
-from app.http.etags import etag_matches, result_etag
-from app.http.problems import ProblemError
-from app.models import Result, Source
-from app.schemas.results import HistoryEntry, ResultBase, ResultCreate, ResultUpdate
+from app.curation.unit_of_work import UnitOfWork, unit_of_work
+from app.curation.verify import CheckedFigure, check_figure
+from app.domain.errors import FigureRejected, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from app.domain.provenance import occurrence_at
+from app.domain.revisions import result_etag, tag_matches
+from app.models import OperationSource, Result, Source
+from app.models.tables import utcnow
+from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
 
-M = TypeVar("M", bound=SQLModel)
+AUDITED = (
+    "operation_slug",
+    "phase_slug",
+    "metric_slug",
+    "value",
+    "unit",
+    "number_text",
+    "value_base",
+    "base_unit",
+    "qualifier",
+    "scope",
+    "country",
+    "period_start",
+    "period_end",
+    "as_of",
+    "source_id",
+    "quote",
+    "quote_start",
+    "quote_end",
+    "duplicate_of",
+    "note",
+    "retracted",
+    "retracted_reason",
+)
+RENAMED = {"operation": "operation_slug", "phase": "phase_slug", "metric": "metric_slug"}
 
 
-def lock_for_write(session: Session) -> None:
-    """On SQLite take the write lock first (BEGIN IMMEDIATE): writers queue instead of failing 'locked'."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
+def snapshot(result: Result) -> dict[str, Any]:
+    """The audited state of a result as JSON-able data."""
+    out = {}
+    for name in AUDITED:
+        v = getattr(result, name)
+        out[name] = v.isoformat() if hasattr(v, "isoformat") else v
+    return out
+
+
+def new_result_id() -> str:
+    """An id for a result created through the API (seeded results carry curated ids)."""
+    return f"r-{secrets.token_hex(6)}"
+
+
+def result_not_found(result_id: str) -> NotFound:
+    """The error for an unknown result id."""
+    return NotFound(f"No result {result_id!r}.", code="result-not-found")
+
+
+def _apply(result: Result, checked: CheckedFigure) -> None:
+    """Copy verified fields onto the row."""
+    for key, value in asdict(checked).items():
+        setattr(result, RENAMED.get(key, key), value)
+
+
+def check_duplicate_link(*, session: Session, result: Result) -> None:
+    """A duplicate must point at an existing report of the same metric that is not itself a copy."""
+    if result.duplicate_of is None:
         return
-    raw: Any = conn.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    target = session.get(Result, result.duplicate_of)
+    if target is None:
+        raise FigureRejected("duplicate_of", f"unknown result {result.duplicate_of!r}")
+    if target.metric_slug != result.metric_slug or target.operation_slug != result.operation_slug:
+        raise FigureRejected("duplicate_of", "a duplicate reports the same metric of the same operation")
+    if target.duplicate_of is not None:
+        raise FigureRejected(
+            "duplicate_of", f"{target.id!r} is itself a duplicate; link to {target.duplicate_of!r}"
+        )
 
 
-@contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
-    """One write is one transaction: committed once at the end, rolled back entirely on any error."""
+def _link_source(session: Session, result: Result) -> None:
+    """Record that the result's source speaks of its operation."""
+    if (
+        result.operation_slug
+        and session.get(OperationSource, (result.operation_slug, result.source_id)) is None
+    ):
+        session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+
+
+def create_result(
+    uow: UnitOfWork, checked: CheckedFigure, *, result_id: str | None = None, reason: str | None = None
+) -> Result:
+    """Insert a verified figure with its audit entry, inside the caller's unit of work."""
+    result = Result(id=result_id or new_result_id())  # type: ignore[call-arg]
+    _apply(result, checked)
+    check_duplicate_link(session=uow.session, result=result)
+    uow.add(result)
+    _link_source(uow.session, result)
+    uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
+    return result
+
+
+def update_result_checked(
+    uow: UnitOfWork, result: Result, checked: CheckedFigure, *, reason: str | None
+) -> bool:
+    """Write verified fields onto a result when they differ; audited. True when it changed."""
+    before = snapshot(result)
+    with uow.session.no_autoflush:
+        _apply(result, checked)
+        after = snapshot(result)
+        if after == before:
+            return False
+        check_duplicate_link(session=uow.session, result=result)
+    result.revision += 1
+    result.updated_at = utcnow()
+    uow.add(result)
+    _link_source(uow.session, result)
+    uow.record("update", "result", result.id, before=before, after=after, reason=reason)
+    return True
+
+
+def draft_of(result: Result) -> dict[str, Any]:
+    """The curator-facing fields of a stored result (to merge a PATCH into)."""
+    fields = ("value", "unit", "qualifier", "scope", "country", "period_start", "period_end", "as_of")
+    return {
+        "operation": result.operation_slug,
+        "phase": result.phase_slug,
+        "metric": result.metric_slug,
+        **{f: getattr(result, f) for f in fields},
+        "quote": result.quote,
+        "duplicate_of": result.duplicate_of,
+        "note": result.note,
+    }
+
+
+def merged_draft(base: dict[str, Any], changes: dict[str, Any]) -> ResultBase:
+    """A stored or proposed figure with a curator's changes applied; InvalidInput when it is no figure."""
+    from pydantic import ValidationError
+
     try:
-        lock_for_write(session)
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def locked(session: Session, model: type[M], key: Any) -> M | None:
-    """A row read fresh inside the write transaction (and locked on PostgreSQL)."""
-    return session.get(model, key, with_for_update=True, populate_existing=True)
-
-
-def figure_problem(exc: FigureRejected) -> ProblemError:
-    """The 422 answer to a figure that does not check out, naming the field."""
-    return ProblemError(
-        422,
-        f"The figure does not check out: {exc.field} {exc.message}.",
-        code="figure-rejected",
-        field=exc.field,
-    )
-
-
-def invalid_problem(exc: ValidationError) -> ProblemError:
-    """The 422 answer to a merged draft that is not a valid figure (e.g. a required field set to null)."""
-    errors = [{"name": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-    names = ", ".join(sorted({e["name"] for e in errors}))
-    return ProblemError(422, f"Invalid input: {names}.", code="invalid-input", errors=errors)
-
-
-def checked_figure(
-    *, session: Session, draft: ResultBase, source: Source, occurrence: int | None = None
-) -> CheckedFigure:
-    """check_figure with its refusal turned into the 422 problem."""
-    try:
-        return check_figure(session=session, draft=draft, source=source, occurrence=occurrence)
-    except FigureRejected as exc:
-        raise figure_problem(exc) from exc
-
-
-def result_not_found(result_id: str) -> ProblemError:
-    """The 404 for an unknown result id."""
-    return ProblemError(404, f"No result {result_id!r}.", code="result-not-found")
+        return ResultBase.model_validate({**base, **changes})
+    except ValidationError as exc:
+        errors = [{"name": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        names = ", ".join(sorted({e["name"] for e in errors}))
+        raise InvalidInput(f"Invalid input: {names}.", errors=errors) from exc
 
 
 def add_result(*, session: Session, data: ResultCreate, actor: str) -> Result:
     """A new result straight from a curator, verified like a seed entry."""
-    with write_transaction(session):
+    with unit_of_work(session, actor) as uow:
         source = session.get(Source, data.source_id)
         if source is None:
-            raise ProblemError(
-                422, f"No source {data.source_id}.", code="source-not-found", field="source_id"
-            )
-        checked = checked_figure(session=session, draft=data, source=source)
-        return create_result(session=session, checked=checked, actor=actor)
+            raise InvalidInput(f"No source {data.source_id}.", code="source-not-found", field="source_id")
+        checked = check_figure(session=session, draft=data, source=source)
+        return create_result(uow, checked)
 
 
 def patch_result(
@@ -94,39 +164,42 @@ def patch_result(
 ) -> Result:
     """Correct a result when the client saw its current state (If-Match); re-verified, audited."""
     if not if_match:
-        raise ProblemError(
-            428, "A PATCH needs If-Match with the result's current ETag.", code="precondition-required"
-        )
-    with write_transaction(session):
-        row = locked(session, Result, result_id)
+        raise PreconditionRequired("A PATCH needs If-Match with the result's current ETag.")
+    with unit_of_work(session, actor) as uow:
+        row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
-        if not etag_matches(if_match, result_etag(row)):
-            raise ProblemError(
-                412, "The result changed since you read it; GET it again.", code="precondition-failed"
-            )
-        try:
-            return update_result(session=session, result=row, changes=changes, actor=actor)
-        except FigureRejected as exc:
-            raise figure_problem(exc) from exc
-        except ValidationError as exc:
-            raise invalid_problem(exc) from exc
+        if not tag_matches(if_match, result_etag(row.id, row.revision)):
+            raise PreconditionFailed("The result changed since you read it; GET it again.")
+        draft = merged_draft(draft_of(row), changes.model_dump(exclude_unset=True, exclude={"reason"}))
+        source = session.get(Source, row.source_id)
+        assert source is not None
+        same_quote = draft.quote == row.quote
+        occurrence = occurrence_at(source.text, row.quote, row.quote_start) if same_quote else None
+        checked = check_figure(
+            session=session, draft=draft, source=source, occurrence=occurrence, self_id=row.id
+        )
+        update_result_checked(uow, row, checked, reason=changes.reason)
+        return row
+
+
+def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
+    """Flag a result retracted (never deleted), audited; a retracted one is left as it is."""
+    if row.retracted:
+        return row
+    before = snapshot(row)
+    row.retracted, row.retracted_reason = True, reason
+    row.revision += 1
+    row.updated_at = utcnow()
+    uow.add(row)
+    uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
+    return row
 
 
 def retract(*, session: Session, result_id: str, reason: str, actor: str) -> Result:
     """Hide a result from lists and totals; it stays readable and is never deleted."""
-    with write_transaction(session):
-        row = locked(session, Result, result_id)
+    with unit_of_work(session, actor) as uow:
+        row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
-        return retract_result(session=session, result=row, actor=actor, reason=reason)
-
-
-def result_history(*, session: Session, result_id: str) -> list[HistoryEntry]:
-    """Every recorded change of a result, oldest first."""
-    if session.get(Result, result_id) is None:
-        raise result_not_found(result_id)
-    return [
-        HistoryEntry(at=e.at, actor=e.actor, action=e.action, reason=e.reason, before=e.before, after=e.after)
-        for e in history(session=session, entity="result", entity_id=result_id)
-    ]
+        return retract_row(uow, row, reason=reason)

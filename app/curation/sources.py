@@ -3,9 +3,7 @@
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.curation.audit import record
-from app.curation.results import write_transaction
-from app.curation.version import bump_data_version
+from app.curation.unit_of_work import unit_of_work
 from app.models import Source
 from app.schemas.sources import SourceCreate
 from app.seeds.files import content_hash
@@ -29,26 +27,19 @@ def add_source(*, session: Session, data: SourceCreate, actor: str) -> tuple[Sou
     if existing is not None:
         return existing, False
     try:
-        with write_transaction(session):
-            source = Source(
-                title=data.title,
-                publisher=data.publisher,
-                published_on=data.published_on,
-                url=data.url,
-                content_hash=digest,
-                text=text,
+        with unit_of_work(session, actor) as uow:
+            source = uow.add(
+                Source(
+                    title=data.title,
+                    publisher=data.publisher,
+                    published_on=data.published_on,
+                    url=data.url,
+                    content_hash=digest,
+                    text=text,
+                )
             )
-            session.add(source)
-            session.flush()
-            record(
-                session=session,
-                actor=actor,
-                action="create",
-                entity="source",
-                entity_id=str(source.id),
-                after={**data.model_dump(mode="json", exclude={"text"}), "content_hash": digest},
-            )
-            bump_data_version(session=session)
+            after = {**data.model_dump(mode="json", exclude={"text"}), "content_hash": digest}
+            uow.record("create", "source", str(source.id), after=after)
     except IntegrityError:  # the same text stored concurrently: answer with that one
         existing = find_source(session=session, digest=digest)
         if existing is None:

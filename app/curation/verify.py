@@ -6,19 +6,13 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from app.domain.errors import FigureRejected
 from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_before
+from app.domain.provenance import locate_quote
 from app.domain.units import compatible, to_base
 from app.models import Metric, Phase, Qualifier, Scope, Source, Unit
 from app.read.catalog import resolve_operation
 from app.schemas.results import ResultBase
-
-
-class FigureRejected(ValueError):
-    """A figure that does not check out against its source; `field` names what is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 @dataclass(frozen=True)
@@ -45,27 +39,6 @@ class CheckedFigure:
     quote_end: int
     duplicate_of: str | None
     note: str | None
-
-
-def locate_quote(text: str, quote: str, occurrence: int | None = None) -> int:
-    """Where `quote` stands verbatim in `text`; refuses a missing or ambiguous quote."""
-    positions: list[int] = []
-    i = text.find(quote)
-    while i != -1:
-        positions.append(i)
-        i = text.find(quote, i + 1)
-    if not positions:
-        raise FigureRejected("quote", "is not verbatim in the source text")
-    if occurrence is None:
-        if len(positions) > 1:
-            raise FigureRejected(
-                "quote",
-                f"occurs {len(positions)} times in the source; make it longer or say which occurrence",
-            )
-        occurrence = 1
-    if occurrence > len(positions):
-        raise FigureRejected("quote", f"occurs {len(positions)} time(s), not {occurrence}")
-    return positions[occurrence - 1]
 
 
 def _unit_follows(quote: str, match: NumberMatch, unit: Unit) -> bool:

@@ -20,11 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import get_settings
-from app.curation.version import read_data_version
-from app.db import get_session
 from app.http.cache import VersionedLRU
-from app.http.etags import make_etag
 from app.http.negotiation import cache_control, representation_of
 from app.http.problems import problem_response
 
@@ -37,16 +33,10 @@ PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without 
 SendFn = Callable[[Message], Awaitable[None]]
 
 
-def read_version_for(app: Any) -> int:
-    """The data version through the app's session provider (tests override it with their session)."""
-    provider = getattr(app, "dependency_overrides", {}).get(get_session, get_session)
-    made = provider()
-    if hasattr(made, "__next__"):
-        try:
-            return read_data_version(session=next(made))
-        finally:
-            made.close()
-    return read_data_version(session=made)
+def make_etag(*parts: object) -> str:
+    """A strong ETag naming one representation of one state."""
+    digest = hashlib.blake2b("\x1f".join(str(p) for p in parts).encode(), digest_size=12).hexdigest()
+    return f'"{digest}"'
 
 
 def none_match(header: str | None, etag: str) -> bool:
@@ -105,9 +95,10 @@ async def _send_304(send: SendFn, etag: str) -> None:
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(self, app: ASGIApp, cache_size: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, read_version: Callable[[], int], cache_size: int) -> None:
         self.app = app
-        self.cache = VersionedLRU(cache_size or get_settings().response_cache_size)
+        self.read_version = read_version
+        self.cache = VersionedLRU(cache_size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,8 +122,7 @@ class ConditionalGetMiddleware:
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the data version: 304, a cached body, or the app (its body cached)."""
-        app = scope.get("app")
-        version = await run_in_threadpool(read_version_for, app)
+        version = await run_in_threadpool(self.read_version)
         scope.setdefault("state", {})["data_version"] = version
         query = scope.get("query_string", b"").decode("latin-1")
         etag = make_etag("v1", version, scope["path"], query, rep)
@@ -160,7 +150,7 @@ class ConditionalGetMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if cap.cacheable and await run_in_threadpool(read_version_for, app) == version:
+        if cap.cacheable and await run_in_threadpool(self.read_version) == version:
             self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:

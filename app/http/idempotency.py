@@ -17,8 +17,7 @@ A request without a valid key skips all this: the route itself answers 401/403.
 
 import hashlib
 import json
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
@@ -30,9 +29,8 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
-from app.curation.keys import find_active_key
-from app.curation.results import write_transaction
-from app.db import get_engine, get_session
+from app.db import write_transaction
+from app.http.auth import token_of
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
@@ -56,31 +54,12 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     ).hexdigest()
 
 
-@contextmanager
-def open_session(request: Request) -> Iterator[Session]:
-    """A session of its own (or the test's, when get_session is overridden)."""
-    override = request.app.dependency_overrides.get(get_session)
-    if override is None:
-        with Session(get_engine()) as session:
-            yield session
-        return
-    made = override()
-    if not isinstance(made, Session):  # a generator dependency, like get_session itself
-        try:
-            yield next(made)
-        finally:
-            made.close()
-        return
-    yield made
+def actor_of(request: Request, session: Session) -> str | None:
+    """The name of the active key a request carries, or None (the route will answer 401).
 
-
-def actor_of(session: Session, authorization: str | None) -> str | None:
-    """The name of the active key a request carries, or None (the route will answer 401)."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    key = find_active_key(session=session, key=token.strip())
-    return key.name if key else None
+    The key check is the app's (`app.state.key_owner`, wired by main.py): HTTP knows no keys."""
+    token = token_of(request.headers.get("authorization"))
+    return request.app.state.key_owner(session, token) if token else None
 
 
 def purge(*, session: Session, actor: str, key: str) -> None:
@@ -165,8 +144,8 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
     digest = fingerprint(request.method, request.url.path, request.url.query, body)
 
     def start() -> tuple[str | None, IdempotencyRecord | None]:
-        with open_session(request) as session:
-            actor = actor_of(session, request.headers.get("authorization"))
+        with request.app.state.sessions() as session:
+            actor = actor_of(request, session)
             if actor is None:
                 return None, None
             path = request.url.path
@@ -175,7 +154,7 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
             )
 
     def end(actor: str, response: Response | None) -> None:
-        with open_session(request) as session:
+        with request.app.state.sessions() as session:
             finish(session=session, actor=actor, key=key, response=response)
 
     actor, existing = await run_in_threadpool(start)

@@ -1,21 +1,16 @@
-"""Representations of read responses: JSON or CSV (negotiated), cache headers, documented errors."""
+"""Representations of read responses: JSON or CSV (negotiated), cache headers, computed-value cache."""
 
 from collections.abc import Callable, Hashable, Iterable
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from app.config import get_settings
-from app.curation.version import read_data_version
-from app.db import get_session
 from app.http.csv import columns, csv_stream
-from app.http.problems import PROBLEM_TYPE
-from app.schemas.common import Problem
 
 T = TypeVar("T")
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -78,18 +73,6 @@ def representation(request: Request) -> str:
     return representation_of(request.scope.get("query_string", b""), request.headers.get("accept"))
 
 
-def next_url(request: Request, cursor: str) -> str:
-    """The next page's URL, relative (same path and query, new cursor) so cached headers fit any host."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-    query = urlencode([*params, ("cursor", cursor)])
-    return f"{request.scope.get('root_path', '')}{request.url.path}?{query}"
-
-
-def next_link(request: Request, cursor: str | None) -> dict[str, str] | None:
-    """The `Link: <...>; rel="next"` header of a page, or None on the last page."""
-    return {"Link": f'<{next_url(request, cursor)}>; rel="next"'} if cursor else None
-
-
 def cache_control() -> str:
     """The Cache-Control of a successful GET: `public, max-age=N`, or `no-cache` when N is 0."""
     age = get_settings().cache_max_age
@@ -128,43 +111,7 @@ def respond(
     return csv_response(model or type(payload), data_rows, lead=lead)
 
 
-def current_version(request: Request, session: Annotated[Session, Depends(get_session)]) -> int:
-    """The data version read by the HTTP layer for this request (or read now)."""
-    version = getattr(request.state, "data_version", None)
-    return version if isinstance(version, int) else read_data_version(session=session)
-
-
-VersionDep = Annotated[int, Depends(current_version)]
-
-
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:
     """A computed value (e.g. totals, counts) cached in-process under the data version."""
     cache = getattr(request.app.state, "value_cache", None)
     return compute() if cache is None else cache.get_or_compute(version, key, compute)
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {PROBLEM_TYPE: {"schema": Problem.model_json_schema()}},
-    }
-
-
-def read_responses(*, csv_example: str | None = None, not_found: str | None = None) -> dict[int | str, Any]:
-    """OpenAPI responses of a read endpoint: CSV, 304, and the problems it can answer."""
-    csv_content: dict[str, Any] = {"schema": {"type": "string"}}
-    if csv_example:
-        csv_content["example"] = csv_example
-    out: dict[int | str, Any] = {
-        200: {
-            "description": "JSON, or CSV with `Accept: text/csv` / `?format=csv` (header row = JSON field "
-            "names; nested objects flattened with `_`; lists joined with `; `). Carries a strong `ETag`, "
-            "`Cache-Control` and `Vary: Accept`.",
-            "content": {"text/csv": csv_content},
-        },
-        304: {"description": "Not modified: `If-None-Match` names the current ETag (empty body)"},
-        422: _problem("A bad parameter (problem+json; `parameter` names it when it is a query parameter)"),
-    }
-    if not_found:
-        out[404] = _problem(not_found)
-    return out

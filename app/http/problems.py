@@ -9,6 +9,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.domain.errors import (
+    BadParameter,
+    Conflict,
+    DomainError,
+    FigureRejected,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unavailable,
+)
+
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("opstats")
 
@@ -27,6 +39,24 @@ TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+# The one place domain errors become statuses (first match wins; subclasses before their bases).
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (BadParameter, 422),
+    (FigureRejected, 422),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (PreconditionFailed, 412),
+    (PreconditionRequired, 428),
+    (Unavailable, 503),
+)
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status a domain error is answered with."""
+    return next((status for kind, status in DOMAIN_STATUS if isinstance(exc, kind)), 400)
 
 
 class ProblemError(Exception):
@@ -110,6 +140,11 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_domain(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return problem_response(status_of(exc), exc.detail, code=exc.code, instance=request.url.path, **exc.extra)
+
+
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
@@ -141,6 +176,7 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error the app can raise through the one problem shape."""
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(DomainError, _on_domain)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_crash)

@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, col, select
 
+from app.domain.errors import NotFound
 from app.models import (
     Operation,
     OperationAlias,
@@ -96,3 +97,11 @@ def list_phases(*, session: Session, operation: str | None = None) -> list[Phase
     rows = session.exec(stmt).all()
     rows = sorted(rows, key=lambda p: (p.start_date is None, p.start_date or "", p.slug))
     return [phase_public(session=session, phase=p) for p in rows]
+
+
+def find_phase(*, session: Session, slug: str) -> Phase:
+    """One phase by slug (case-insensitive), or NotFound."""
+    phase = session.get(Phase, slug.lower())
+    if phase is None:
+        raise NotFound(f"No phase {slug!r}.", code="phase-not-found")
+    return phase

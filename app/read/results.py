@@ -6,22 +6,22 @@ skip or repeat a row that exists on both fetches. The sort always ends with `id`
 makes every order total and therefore stable.
 """
 
-import base64
-import binascii
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, and_, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.curation.result_rows import to_public
-from app.http.problems import ProblemError
+from app.domain.cursors import decode_cursor as decode_cursor_of
+from app.domain.cursors import encode_cursor as encode_cursor_of
+from app.domain.cursors import foreign_cursor
+from app.domain.errors import BadParameter, NotFound
 from app.models import Metric, Phase, Result, Source
+from app.models.enums import Qualifier, Scope
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
 
@@ -55,9 +55,9 @@ class SortKey:
     descending: bool = False
 
 
-def bad(parameter: str, detail: str) -> ProblemError:
-    """The 422 problem for a bad query parameter, naming it."""
-    return ProblemError(422, detail, code="invalid-parameter", parameter=parameter)
+def bad(parameter: str, detail: str) -> BadParameter:
+    """The error for a bad query parameter, naming it."""
+    return BadParameter(parameter, detail)
 
 
 def parse_sort(spec: str | None) -> tuple[SortKey, ...]:
@@ -125,20 +125,16 @@ def _typed(name: str, value: Any) -> Any:
 
 def encode_cursor(keys: Sequence[SortKey], row: Result) -> str:
     """An opaque cursor naming the last row of a page in this sort order."""
-    data = {"s": sort_spec(keys), "v": [_sort_value(row, k.name) for k in keys]}
-    return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
+    return encode_cursor_of("results", sort_spec(keys), [_sort_value(row, k.name) for k in keys])
 
 
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
-    """The sort values of the previous page's last row; a 422 naming `cursor` when it is not ours."""
+    """The sort values of the previous page's last row; BadParameter naming `cursor` when not ours."""
+    values = decode_cursor_of(cursor, "results", sort_spec(keys), len(keys))
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        values = data["v"]
-        if data["s"] != sort_spec(keys) or not isinstance(values, list) or len(values) != len(keys):
-            raise ValueError("cursor of another sort")
         return [_typed(k.name, v) for k, v in zip(keys, values, strict=True)]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise bad("cursor", "The cursor is not one this API issued for this sort order.") from exc
+    except (ValueError, TypeError) as exc:
+        raise foreign_cursor() from exc
 
 
 def _after(keys: Sequence[SortKey], values: list[Any]) -> ColumnElement[bool]:
@@ -258,11 +254,9 @@ def resolve_operation_param(*, session: Session, operation: str | None) -> str |
     op = resolve_operation(session=session, key=operation)
     if op is None:
         slugs = operation_slugs(session=session)
-        raise ProblemError(
-            422,
+        raise BadParameter(
+            "operation",
             f"Unknown operation {operation!r}. Valid operations: {', '.join(slugs)} (or their aliases).",
-            code="invalid-parameter",
-            parameter="operation",
             valid_operations=slugs,
         )
     return op.slug
@@ -273,13 +267,7 @@ def resolve_metric(*, session: Session, metric: str) -> Metric:
     found = session.get(Metric, metric.strip().lower())
     if found is None:
         slugs = list(session.exec(select(Metric.slug).order_by(col(Metric.slug))))
-        raise ProblemError(
-            422,
-            f"Unknown metric {metric!r}. See /api/v1/metrics.",
-            code="invalid-parameter",
-            parameter="metric",
-            valid_metrics=slugs,
-        )
+        raise BadParameter("metric", f"Unknown metric {metric!r}. See /api/v1/metrics.", valid_metrics=slugs)
     return found
 
 
@@ -314,3 +302,41 @@ def result_filter(
         date_to=date_to,
         **plain,
     )
+
+
+def to_public(result: Result, source: SourceRef) -> ResultPublic:
+    """The public shape of a result."""
+    return ResultPublic(
+        id=result.id,
+        operation=result.operation_slug,
+        phase=result.phase_slug,
+        metric=result.metric_slug,
+        value=result.value,
+        unit=result.unit,
+        number_text=result.number_text,
+        value_base=result.value_base,
+        base_unit=result.base_unit,
+        qualifier=Qualifier(result.qualifier),
+        scope=Scope(result.scope),
+        country=result.country,
+        period_start=result.period_start,
+        period_end=result.period_end,
+        as_of=result.as_of,
+        source=source,
+        quote=result.quote,
+        quote_start=result.quote_start,
+        quote_end=result.quote_end,
+        duplicate_of=result.duplicate_of,
+        note=result.note,
+        retracted=result.retracted,
+        retracted_reason=result.retracted_reason,
+        updated_at=result.updated_at,
+    )
+
+
+def find_result(*, session: Session, result_id: str) -> Result:
+    """One result by id, retracted or not, or NotFound."""
+    row = session.get(Result, result_id)
+    if row is None:
+        raise NotFound(f"No result {result_id!r}.", code="result-not-found")
+    return row

@@ -1,7 +1,5 @@
 """Reading sources: pages without text (its length computed in SQL), one with text and its results."""
 
-import base64
-import binascii
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,9 +7,9 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from app.domain.cursors import decode_id_cursor, encode_id_cursor
+from app.domain.errors import NotFound
 from app.models import Result, Source
-from app.read.results import bad
-from app.schemas.common import MAX_ID
 from app.schemas.sources import SourceDetail, SourceResult, SourceSummary
 
 SUMMARY_COLUMNS: tuple[Any, ...] = (
@@ -42,24 +40,6 @@ def _summary(row: Any) -> SourceSummary:
     )
 
 
-def encode_source_cursor(last_id: int) -> str:
-    """An opaque cursor after source `last_id`."""
-    return base64.urlsafe_b64encode(f"s:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_source_cursor(cursor: str) -> int:
-    """The last source id of the previous page; 422 naming `cursor` when it is not ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, num = raw.partition(":")
-        value = int(num)
-        if kind != "s" or not 0 <= value <= MAX_ID:
-            raise ValueError(raw)
-        return value
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise bad("cursor", "The cursor is not one this API issued.") from exc
-
-
 def count_sources(*, session: Session) -> int:
     """How many sources there are."""
     return int(session.exec(select(func.count()).select_from(Source)).one())
@@ -71,11 +51,11 @@ def list_sources(
     """One page of sources by id, without their text."""
     stmt = sa_select(*SUMMARY_COLUMNS).order_by(col(Source.id))
     if cursor:
-        stmt = stmt.where(col(Source.id) > decode_source_cursor(cursor))
+        stmt = stmt.where(col(Source.id) > decode_id_cursor(cursor, "sources"))
     rows = [_summary(r) for r in session.execute(stmt.limit(limit + 1)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, encode_source_cursor(rows[-1].id) if more else None
+    return rows, encode_id_cursor("sources", rows[-1].id) if more else None
 
 
 def iter_sources(*, session: Session, batch: int = 500) -> Iterator[SourceSummary]:
@@ -135,3 +115,11 @@ def source_detail(*, session: Session, source: Source) -> SourceDetail:
         text=source.text,
         results=source_results(session=session, source_id=source.id or 0),
     )
+
+
+def find_source(*, session: Session, source_id: int) -> Source:
+    """One source by id, or NotFound."""
+    src = session.get(Source, source_id)
+    if src is None:
+        raise NotFound(f"No source {source_id}.", code="source-not-found")
+    return src

@@ -5,8 +5,9 @@ from pathlib import Path
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from app.migrations_run import alembic_config
-from app.seeds.load import SeedReport, apply_seeds
+from app.curation.unit_of_work import UnitOfWork
+from app.db import alembic_config
+from app.seeds.load import ACTOR, SeedReport, apply_seeds
 
 
 def check_seeds(*, root: Path) -> SeedReport:
@@ -21,7 +22,7 @@ def check_seeds(*, root: Path) -> SeedReport:
             command.upgrade(cfg, "head")
             conn.commit()
         with Session(engine) as session:
-            report = apply_seeds(session=session, root=root)
+            report = apply_seeds(uow=UnitOfWork(session, ACTOR), root=root)  # never committed
             session.rollback()
         return report
     finally:

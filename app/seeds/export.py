@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session, col, select
 
-from app.curation.candidates import occurrence_at
+from app.domain.provenance import is_repeated, occurrence_at
 from app.domain.units import factor
 from app.models import (
     Metric,
@@ -275,7 +275,7 @@ def result_entry(r: Result, text: str, phase_ops: dict[str, str]) -> dict[str, A
             "period_start": r.period_start,
             "period_end": r.period_end,
             "as_of": r.as_of,
-            "quote_occurrence": occurrence if text.find(r.quote, text.find(r.quote) + 1) != -1 else None,
+            "quote_occurrence": occurrence if is_repeated(text, r.quote) else None,
             "duplicate_of": r.duplicate_of,
             "note": r.note,
             "quote": r.quote,

@@ -9,9 +9,11 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from app.curation.result_rows import create_result, snapshot, update_result_checked
-from app.curation.verify import FigureRejected, check_figure, locate_quote
-from app.curation.version import bump_data_version
+from app.curation.results import create_result, snapshot, update_result_checked
+from app.curation.unit_of_work import UnitOfWork, unit_of_work
+from app.curation.verify import check_figure
+from app.domain.errors import FigureRejected
+from app.domain.provenance import locate_quote
 from app.models import (
     Metric,
     Operation,
@@ -66,8 +68,8 @@ def _upsert(session: Session, model: type[SQLModel], key: Any, values: dict[str,
 class _Loader:
     """One seed run over one session; collects problems instead of stopping at the first."""
 
-    def __init__(self, session: Session, bundle: SeedBundle, root: Path) -> None:
-        self.session, self.bundle, self.root = session, bundle, root
+    def __init__(self, uow: UnitOfWork, bundle: SeedBundle, root: Path) -> None:
+        self.uow, self.session, self.bundle, self.root = uow, uow.session, bundle, root
         self.report = SeedReport()
         self.problems: list[str] = []
         self.source_ids: dict[str, int] = {}
@@ -86,7 +88,8 @@ class _Loader:
         if self.problems:
             raise SeedError(self.problems)
         if self.report.changed:
-            bump_data_version(session=self.session)
+            counts = {"created": dict(self.report.created), "updated": dict(self.report.updated)}
+            self.uow.record("load", "seeds", str(self.root.name), after=counts)
         return self.report
 
     def units(self) -> None:
@@ -279,15 +282,9 @@ class _Loader:
             )
             row = self.session.get(Result, seed.id)
             if row is None:
-                create_result(session=self.session, checked=checked, actor=ACTOR, result_id=seed.id)
+                create_result(self.uow, checked, result_id=seed.id)
                 self.report.count("result", "created")
-            elif update_result_checked(
-                session=self.session,
-                result=row,
-                checked=checked,
-                actor=ACTOR,
-                reason="seeds changed",
-            ):
+            elif update_result_checked(self.uow, row, checked, reason="seeds changed"):
                 self.report.count("result", "updated")
             else:
                 self.report.count("result", "unchanged")
@@ -299,21 +296,15 @@ def _phase_values(ph: PhaseSeed) -> dict[str, Any]:
     return ph.model_dump(exclude={"sources", "operation"}) | {"operation_slug": ph.operation}
 
 
-def apply_seeds(*, session: Session, root: Path) -> SeedReport:
-    """Load seeds/ into the session's transaction; raise SeedError (nothing kept) on any problem."""
-    return _Loader(session, read_seeds(root), root).run()
+def apply_seeds(*, uow: UnitOfWork, root: Path) -> SeedReport:
+    """Load seeds/ into the unit of work; raise SeedError (nothing kept) on any problem."""
+    return _Loader(uow, read_seeds(root), root).run()
 
 
 def seed_database(*, engine: Engine, root: Path) -> SeedReport:
-    """Load seeds/ in one committed transaction: all or nothing."""
-    with Session(engine) as session:
-        try:
-            report = apply_seeds(session=session, root=root)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return report
+    """Load seeds/ in one audited unit of work: all or nothing, one version bump when anything changed."""
+    with Session(engine) as session, unit_of_work(session, ACTOR) as uow:
+        return apply_seeds(uow=uow, root=root)
 
 
 def is_empty(*, session: Session) -> bool:

@@ -6,10 +6,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import migrations_run as migrations
+from app import db as storage
 from app.config import get_settings
 from app.db import is_sqlite, make_engine
 from app.seeds.load import SeedReport, is_empty, seed_database
@@ -51,7 +51,7 @@ def prepare_database(url: str | None = None, *, seed_if_empty: bool = True) -> S
     engine = make_engine(url)
     try:
         with startup_lock(engine):
-            migrations.upgrade(url)
+            storage.upgrade(url)
             if not seed_if_empty:
                 return None
             with Session(engine) as session:
@@ -61,8 +61,3 @@ def prepare_database(url: str | None = None, *, seed_if_empty: bool = True) -> S
             return None
     finally:
         engine.dispose()
-
-
-def describe(url: str) -> str:
-    """A URL safe to print (password hidden)."""
-    return make_url(url).render_as_string(hide_password=True)

@@ -12,12 +12,11 @@ from app.curation.candidates import (
     list_candidates,
     reject_candidate,
 )
-from app.curation.result_rows import to_public
-from app.http.etags import result_etag
+from app.domain.revisions import result_etag
 from app.http.idempotency import idempotent_post
-from app.http.negotiation import next_link
+from app.http.pagination import next_link
 from app.models import CandidateStatus
-from app.read.results import source_ref_map
+from app.read.results import source_ref_map, to_public
 from app.schemas.common import MAX_ID, Page, Reason
 from app.schemas.curation import CandidateAccept, CandidatePublic
 from app.schemas.results import ResultPublic
@@ -66,7 +65,7 @@ def post_accept(
         actor=key.name,
     )
     response.headers["Location"] = f"/api/v1/results/{row.id}"
-    response.headers["ETag"] = result_etag(row)
+    response.headers["ETag"] = result_etag(row.id, row.revision)
     return to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
 
 

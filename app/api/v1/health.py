@@ -4,8 +4,8 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from app.api.deps import SessionDep
-from app.http.problems import ProblemError
-from app.migrations_run import head_revision
+from app.db import head_revision
+from app.domain.errors import Unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -22,8 +22,8 @@ def readyz(session: SessionDep) -> dict[str, str]:
     try:
         current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception as exc:  # any driver error means not ready
-        raise ProblemError(503, "The database is not reachable or not migrated.", code="not-ready") from exc
+        raise Unavailable("The database is not reachable or not migrated.") from exc
     head = head_revision()
     if current != head:
-        raise ProblemError(503, f"The database is at migration {current}, not {head}.", code="not-ready")
+        raise Unavailable(f"The database is at migration {current}, not {head}.")
     return {"status": "ready", "migration": str(current)}

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import col, select
 
 from app.api.deps import SessionDep
-from app.http.negotiation import FormatQuery, read_responses, respond
+from app.http.negotiation import FormatQuery, respond
+from app.http.openapi import read_responses
 from app.models import Metric
 from app.schemas.catalog import MetricPublic
 from app.schemas.common import Page

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import OperationDep, SessionDep
-from app.http.negotiation import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.api.deps import OperationDep, SessionDep, VersionDep
+from app.http.negotiation import FormatQuery, cached_value, respond
+from app.http.openapi import read_responses
 from app.read.operations import list_operations, list_phases, operation_public
 from app.read.totals import operation_totals
 from app.schemas.catalog import OperationPublic, PhasePublic

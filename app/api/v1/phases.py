@@ -7,10 +7,9 @@ from fastapi import APIRouter, Path, Request, Response
 from app.api.deps import CuratorDep, SessionDep
 from app.curation.phases import add_phase
 from app.http.idempotency import idempotent_post
-from app.http.negotiation import FormatQuery, read_responses, respond
-from app.http.problems import ProblemError
-from app.models import Phase
-from app.read.operations import list_phases, phase_public
+from app.http.negotiation import FormatQuery, respond
+from app.http.openapi import read_responses
+from app.read.operations import find_phase, list_phases, phase_public
 from app.schemas.catalog import PhaseCreate, PhasePublic
 from app.schemas.common import Page
 
@@ -47,9 +46,7 @@ def get_phase(
 ) -> Response:
     """A phase with its dates (the precision the source gives), headquarters, participants,
     observers and sources."""
-    phase = session.get(Phase, slug.lower())
-    if phase is None:
-        raise ProblemError(404, f"No phase {slug!r}.", code="phase-not-found")
+    phase = find_phase(session=session, slug=slug)
     return respond(request, phase_public(session=session, phase=phase))
 
 

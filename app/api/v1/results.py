@@ -5,33 +5,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.api.deps import AdminDep, CuratorDep, SessionDep
-from app.curation.result_rows import to_public
-from app.curation.results import add_result, patch_result, result_history, retract
+from app.api.deps import AdminDep, CuratorDep, SessionDep, VersionDep
+from app.curation.results import add_result, patch_result, retract
+from app.domain.revisions import result_etag
 from app.http.conditional import none_match
-from app.http.etags import result_etag
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
     FormatQuery,
-    VersionDep,
     cache_control,
     cached_value,
     csv_response,
     json_response,
-    next_link,
-    read_responses,
     representation,
     respond,
 )
-from app.http.problems import ProblemError
+from app.http.openapi import read_responses
+from app.http.pagination import next_link
 from app.models import Qualifier, Result, Scope
+from app.read.history import result_history
 from app.read.results import (
     count_results,
+    find_result,
     iter_results,
     list_results,
     parse_sort,
     result_filter,
     source_ref_map,
+    to_public,
 )
 from app.schemas.common import Page, Reason
 from app.schemas.results import HistoryEntry, ResultCreate, ResultPublic, ResultUpdate
@@ -133,11 +133,9 @@ def get_result(
 ) -> Response:
     """A result stays readable at its URL even when retracted (`"retracted": true`). Its ETag changes
     exactly when the result does: send it as `If-Match` to PATCH it."""
-    row = session.get(Result, result_id)
-    if row is None:
-        raise ProblemError(404, f"No result {result_id!r}.", code="result-not-found")
+    row = find_result(session=session, result_id=result_id)
     rep = representation(request)
-    etag = result_etag(row, rep)
+    etag = result_etag(row.id, row.revision, rep)
     headers = {"ETag": etag, "Cache-Control": cache_control(), "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
@@ -152,7 +150,7 @@ def get_result(
 
 def _answer(session: SessionDep, response: Response, row: Result) -> ResultPublic:
     """A written result with its new ETag."""
-    response.headers["ETag"] = result_etag(row)
+    response.headers["ETag"] = result_etag(row.id, row.revision)
     return to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
 
 

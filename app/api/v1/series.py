@@ -4,8 +4,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api.deps import SessionDep
-from app.http.negotiation import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.api.deps import SessionDep, VersionDep
+from app.http.negotiation import FormatQuery, cached_value, respond
+from app.http.openapi import read_responses
 from app.models import Scope
 from app.read.results import resolve_metric, resolve_operation_param
 from app.read.series import series

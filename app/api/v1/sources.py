@@ -4,24 +4,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.api.deps import CuratorDep, SessionDep
+from app.api.deps import CuratorDep, SessionDep, VersionDep
 from app.curation.candidates import candidate_public, extract_for_source
 from app.curation.sources import add_source
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
     FormatQuery,
-    VersionDep,
     cached_value,
     csv_response,
     json_response,
-    next_link,
-    read_responses,
     representation,
     respond,
 )
-from app.http.problems import ProblemError
+from app.http.openapi import read_responses
+from app.http.pagination import next_link
 from app.models import Source
-from app.read.sources import count_sources, iter_sources, list_sources, source_detail
+from app.read.sources import count_sources, find_source, iter_sources, list_sources, source_detail
 from app.schemas.common import MAX_ID, Page
 from app.schemas.curation import CandidatePublic
 from app.schemas.sources import SourceCreate, SourceDetail, SourceSummary
@@ -88,9 +86,7 @@ def get_source(
 ) -> Response:
     """The stored text is the evidence: every result's `quote` is `text[quote_start:quote_end]`.
     `results` lists the results the source supports (retracted ones flagged)."""
-    src = session.get(Source, source_id)
-    if src is None:
-        raise ProblemError(404, f"No source {source_id}.", code="source-not-found")
+    src = find_source(session=session, source_id=source_id)
     return respond(request, source_detail(session=session, source=src))
 
 

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import SessionDep
-from app.http.negotiation import FormatQuery, VersionDep, cached_value, read_responses, respond
+from app.api.deps import SessionDep, VersionDep
+from app.http.negotiation import FormatQuery, cached_value, respond
+from app.http.openapi import read_responses
 from app.models import Operation
 from app.read.totals import all_totals, operation_totals
 from app.schemas.totals import AllTotals, MetricTotals, OperationTotals

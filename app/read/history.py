@@ -1,0 +1,34 @@
+"""What changed: the audit trail of one entity, oldest first, and the data version every write bumps."""
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from app.domain.errors import NotFound
+from app.models import AuditLog, Result
+from app.schemas.results import HistoryEntry
+
+
+def read_data_version(*, session: Session) -> int:
+    """The current data version: a primary-key lookup of one row, never a scan."""
+    value = session.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar()
+    return int(value or 0)
+
+
+def history(*, session: Session, entity: str, entity_id: str) -> list[AuditLog]:
+    """Every change of one entity, oldest first (an indexed range, not a scan)."""
+    stmt = (
+        select(AuditLog)
+        .where(AuditLog.entity == entity, AuditLog.entity_id == entity_id)
+        .order_by(col(AuditLog.id))
+    )
+    return list(session.exec(stmt))
+
+
+def result_history(*, session: Session, result_id: str) -> list[HistoryEntry]:
+    """Every recorded change of a result, oldest first; NotFound for an unknown id."""
+    if session.get(Result, result_id) is None:
+        raise NotFound(f"No result {result_id!r}.", code="result-not-found")
+    return [
+        HistoryEntry(at=e.at, actor=e.actor, action=e.action, reason=e.reason, before=e.before, after=e.after)
+        for e in history(session=session, entity="result", entity_id=result_id)
+    ]
