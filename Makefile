@@ -19,7 +19,7 @@ serve: $(STAMP)  ## migrate, seed an empty database, serve on $(HOST):$(PORT)
 
 test: $(STAMP) lint  ## lint, type-check, then every test on SQLite and PostgreSQL
 	$(BIN)/opstats seed --check
-	$(BIN)/pytest -q -p no:cacheprovider -n 2
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --cov=app --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench migrations/env.py

@@ -3,7 +3,7 @@
 BODY = b'{"status":"ok"}'
 
 
-async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+async def app(scope, _receive, send):  # type: ignore[no-untyped-def]
     """Answer every request with the same small JSON."""
     if scope["type"] != "http":
         return

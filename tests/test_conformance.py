@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import IN_CI, PG_ADMIN_URL, require_pg
+from tests.factories import IN_CI, PG_ADMIN_URL, require_pg
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKER = ROOT.parent / "shared" / "conformance" / "conformance.py"

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.curation.keys import create_key, revoke_key
 from app.models import ApiKey, KeyScope
-from tests.test_curation_flow import SOURCE
+from tests.factories import SOURCE
 
 RID = "channel-center-2019-opium"
 WRITES = [

@@ -1,59 +1,13 @@
 """The curator's whole flow over HTTP on both engines: source → candidates → accept → patch → retract."""
 
-import uuid
-
-from app.curation.keys import create_key
-from app.models import KeyScope
 from app.read.history import read_data_version
-
-SAMPLE = """05.06.2025
-
-Results of the international anti-drug operation "Channel - Harbour" announced in Astana
-
-From 19 to 23 May 2025, the competent authorities of the CSTO member states carried out the \
-international anti-drug operation "Channel - Harbour". Its coordination headquarters worked in \
-Astana, Kazakhstan.
-
-During the operation more than 1.4 tons of drugs were seized, among them about 640 kg of hashish and \
-over 85 kg of heroin. 517 drug crimes were detected and 203 criminal cases were opened.
-
-Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.
-
-Back to the section
-"""
-SOURCE = {
-    "text": SAMPLE,
-    "title": "Channel - Harbour (test)",
-    "publisher": "CSTO",
-    "published_on": "2025-06-05",
-}
-PHASE = {
-    "operation": "channel",
-    "name": "Channel - Harbour",
-    "start_date": "2025-05-19",
-    "end_date": "2025-05-23",
-    "headquarters": "Astana",
-}
-
-
-def bearer(session, scope: str = "curator", name: str | None = None) -> dict[str, str]:
-    """A new key's Authorization header."""
-    _, key = create_key(
-        session=session, name=name or f"{scope}-{uuid.uuid4().hex[:6]}", scope=KeyScope(scope)
-    )
-    return {"Authorization": f"Bearer {key}"}
+from tests.factories import PHASE, SAMPLE, SOURCE, add_source, bearer
 
 
 def find(cands: list[dict], phrase: str) -> dict:
     """The candidate whose quote holds `phrase` and whose number is the phrase's first word."""
     num = phrase.split()[0]
     return next(c for c in cands if phrase in c["quote"] and c["number_text"].startswith(num))
-
-
-def add_source(client, cur) -> int:
-    r = client.post("/api/v1/sources", json=SOURCE, headers=cur)
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
 
 
 def test_source_is_stored_once(client, session):

@@ -26,8 +26,7 @@ from app.models import (
 )
 from app.read.history import read_data_version
 from app.seeds.load import seed_database
-from tests.test_curation_flow import PHASE, SOURCE
-from tests.test_idempotency import DIRECT
+from tests.factories import DIRECT, PHASE, SOURCE
 
 TABLES = (Result, Source, AuditLog, Candidate, OperationSource, Phase, IdempotencyRecord)
 
@@ -55,7 +54,7 @@ def boom_on(action: str):
 @pytest.fixture(params=["sqlite", "postgres"])
 def world(request, tmp_path) -> Iterator[tuple[TestClient, Session, dict[str, str]]]:
     """A real, fresh, seeded database (real commits), an app on it, a session to look, a curator key."""
-    from tests.conftest import FreshDatabase
+    from tests.factories import FreshDatabase
 
     db = FreshDatabase(request.param, tmp_path)
     storage.upgrade(db.url)

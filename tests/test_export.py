@@ -16,8 +16,7 @@ from app.seeds.check import check_seeds
 from app.seeds.export import export_seeds
 from app.seeds.files import content_hash
 from app.seeds.load import seed_database
-from tests.test_curation_flow import PHASE, SAMPLE, SOURCE, bearer
-from tests.test_idempotency import DIRECT
+from tests.factories import DIRECT, PHASE, SAMPLE, SOURCE, bearer
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = get_settings().seeds_dir

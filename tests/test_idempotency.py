@@ -21,18 +21,10 @@ from app.db import make_engine
 from app.http.idempotency import fingerprint
 from app.models import IdempotencyRecord, KeyScope, Result, Source
 from app.models.tables import utcnow
-from tests.test_curation_flow import SAMPLE, SOURCE, add_source
+from tests.factories import DIRECT, SAMPLE, SOURCE, add_source
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG: list[Path] = []
-DIRECT = {
-    "operation": "channel",
-    "scope": "cumulative",
-    "metric": "firearms_seized",
-    "value": 41,
-    "unit": "count",
-    "quote": "Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.",
-}
 
 
 @pytest.fixture

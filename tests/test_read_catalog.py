@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.test_read_results import walk
+from tests.factories import walk
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

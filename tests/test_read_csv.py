@@ -8,7 +8,7 @@ import pytest
 from app.http.csv import columns
 from app.schemas.results import ResultPublic
 from app.schemas.totals import MetricTotals
-from tests.test_read_results import all_results, ids, walk
+from tests.factories import all_results, ids, walk
 
 
 def rows_of(response) -> list[dict]:

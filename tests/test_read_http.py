@@ -6,7 +6,7 @@ import pytest
 
 from app.domain.revisions import result_etag
 from app.models import Result
-from tests.test_read_results import CRIMES_SENTENCE, add_figure
+from tests.factories import CRIMES_SENTENCE, add_figure
 
 GETS = [
     "/api/v1/operations",

@@ -1,67 +1,11 @@
 """GET /api/v1/results: every filter, stable sorts, keyset cursors that survive inserts between pages."""
 
 from datetime import date
-from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlmodel import Session, select
 
-from app.curation.results import create_result, retract_row
-from app.curation.unit_of_work import UnitOfWork, bump_data_version
-from app.curation.verify import check_figure
-from app.models import Result, Source
-from app.schemas.results import ResultBase
-
-CHANNEL_CENTER = "002_b2518f460fecc24b.txt"
-STATEMENT_2023 = "004_fe582fb0e5078a95.txt"
-DRUGS_SENTENCE = (
-    "As a result of coordinated actions, about 11.4 tons of drugs were removed from illicit trafficking, "
-    "more than 8.9 tons of opium, more than 1.8 tons of hashish, more than 221 kg of heroin, "
-    "more than 127 kg of marijuana, more than 205 kg of drugs of synthetic origin."
-)
-CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal cases were initiated."
-
-
-def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, **fields: Any) -> Result:
-    """A figure added through the write path (check_figure + create_result), in the test's transaction."""
-    source = session.exec(select(Source).where(Source.file_name == file)).one()
-    checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
-    row = create_result(UnitOfWork(session, "test"), checked, result_id=result_id)
-    bump_data_version(session=session)
-    session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
-    return row
-
-
-def retract(session: Session, result_id: str) -> None:
-    """Retract a result through the write path."""
-    row = session.get(Result, result_id)
-    assert row is not None
-    retract_row(UnitOfWork(session, "test"), row, reason="test")
-    bump_data_version(session=session)
-    session.flush()
-
-
-def walk(client, url: str) -> list[dict]:
-    """Every item from `url` to the last page, following next_cursor."""
-    items: list[dict] = []
-    cursor = None
-    for _ in range(1000):
-        r = client.get(f"{url}&cursor={quote(cursor)}" if cursor else url)
-        assert r.status_code == 200, r.text
-        items += r.json()["items"]
-        cursor = r.json()["next_cursor"]
-        if not cursor:
-            return items
-    raise AssertionError("no last page")
-
-
-def all_results(client) -> list[dict]:
-    return walk(client, "/api/v1/results?limit=500")
-
-
-def ids(items: list[dict]) -> list[str]:
-    return [i["id"] for i in items]
+from tests.factories import CRIMES_SENTENCE, add_figure, all_results, ids, retract, walk
 
 
 def test_default_order_is_id_and_total_counts_all_pages(client):

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from tests.test_read_results import CRIMES_SENTENCE, add_figure
+from tests.factories import CRIMES_SENTENCE, add_figure
 
 
 def series(client, query: str) -> dict:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from app.domain.counting import sum_qualifier
-from tests.test_read_results import CRIMES_SENTENCE, DRUGS_SENTENCE, add_figure, retract
+from tests.factories import CRIMES_SENTENCE, DRUGS_SENTENCE, add_figure, retract
 
 
 def metric_of(totals: dict, slug: str) -> dict:

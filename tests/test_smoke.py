@@ -1,7 +1,7 @@
 """The seeded database answers over HTTP on both engines."""
 
 
-def test_operations_by_alias(client, backend):
+def test_operations_by_alias(client):
     r = client.get("/api/v1/operations/KANAL")
     assert r.status_code == 200, r.text
     assert r.json()["slug"] == "channel"

@@ -7,8 +7,8 @@ Rules (also in the README):
   listed as a `duplicate_reports` disagreement.
 - A phase contributes one whole-phase figure (scope phase, country null) per metric; if it has
   several independent ones, the newest (as_of, then id) is used and the others are listed as a
-  `conflicting_phase_figures` disagreement. This choice is made in SQL (window functions over
-  ix_result_totals), so totals never load every phase figure of an operation.
+  `conflicting_phase_figures` disagreement. This choice is made in SQL (app/read/figures.py,
+  window functions over ix_result_totals), so totals never load every phase figure of an operation.
 - Country shares and running totals (cumulative, programme) are never added to anything.
 - Qualifier of a sum (`sum_qualifier`): all exact → exact; exact + more_than → more_than, a lower
   bound; exact + almost → almost, an upper bound; exact/almost + up_to → up_to, an upper bound;
@@ -23,11 +23,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
-
-from app.models import Result
 from app.schemas.totals import Disagreement, FigureRef, PhaseFigure, SumQualifier
 
 MAX_LISTED = 5
@@ -74,141 +69,6 @@ def _ref_fields(f: Fig) -> dict[str, Any]:
         "qualifier": f.qualifier,
         "as_of": f.as_of,
     }
-
-
-COLUMNS: tuple[Any, ...] = (
-    Result.id,
-    Result.operation_slug,
-    Result.phase_slug,
-    Result.metric_slug,
-    Result.value,
-    Result.unit,
-    Result.value_base,
-    Result.base_unit,
-    Result.qualifier,
-    Result.scope,
-    Result.country,
-    Result.as_of,
-    Result.period_start,
-    Result.duplicate_of,
-)
-
-
-def _where_operation(operation: str | None, any_operation: bool) -> list[Any]:
-    if any_operation:
-        return []
-    column = col(Result.operation_slug)
-    return [column.is_(None) if operation is None else column == operation]
-
-
-def _rows(session: Session, stmt: Any) -> list[Any]:
-    """Core rows through the session's connection (no ORM loading: these are light tuples)."""
-    return list(session.connection().execute(stmt))
-
-
-def load_figures(
-    *,
-    session: Session,
-    operation: str | None,
-    scopes: Sequence[str],
-    metric: str | None = None,
-    any_operation: bool = False,
-    shares_only: bool = False,
-) -> list[Fig]:
-    """Non-retracted figures of one operation (or of none: programme), through ix_result_totals.
-
-    With `shares_only`, phase figures are limited to countries' shares (the whole-phase figures are
-    ranked in SQL by `ranked_phase_figures` instead of being loaded one by one)."""
-    stmt = select(*COLUMNS).where(col(Result.retracted).is_(False), col(Result.scope).in_(scopes))
-    stmt = stmt.where(*_where_operation(operation, any_operation))
-    if metric is not None:
-        stmt = stmt.where(col(Result.metric_slug) == metric)
-    if shares_only:
-        stmt = stmt.where(or_(col(Result.scope) != "phase", col(Result.country).is_not(None)))
-    return [Fig(*row) for row in _rows(session, stmt)]
-
-
-@dataclass(frozen=True)
-class PhaseChoice:
-    """The whole-phase figure a phase contributes for one metric, and the ones that compete with it."""
-
-    used: Fig
-    others: list[Fig]
-    competing: int
-
-
-def ranked_phase_figures(
-    *,
-    session: Session,
-    operation: str | None,
-    metric: str | None = None,
-    any_operation: bool = False,
-    keep: int = MAX_LISTED,
-) -> list[PhaseChoice]:
-    """Per (phase, metric), the newest eligible whole-phase figure, ranked in SQL (window functions).
-
-    Eligible: non-retracted, scope phase, no country, and not a duplicate of a live report (a
-    duplicate whose canonical report is retracted stands in for it)."""
-    canon = aliased(Result)
-    live_canonical = (
-        select(col(canon.id))
-        .where(col(canon.id) == col(Result.duplicate_of), col(canon.retracted).is_(False))
-        .exists()
-    )
-    part = (col(Result.phase_slug), col(Result.metric_slug))
-    rank = func.row_number().over(
-        partition_by=part, order_by=(col(Result.as_of).desc(), col(Result.id).desc())
-    )
-    inner = (
-        select(*COLUMNS, rank.label("rn"), func.count().over(partition_by=part).label("cnt"))
-        .where(
-            col(Result.retracted).is_(False),
-            col(Result.scope) == "phase",
-            col(Result.country).is_(None),
-            col(Result.phase_slug).is_not(None),
-            or_(col(Result.duplicate_of).is_(None), ~live_canonical),
-            *_where_operation(operation, any_operation),
-            *([col(Result.metric_slug) == metric] if metric is not None else []),
-        )
-        .subquery()
-    )
-    rows = _rows(session, select(inner).where(inner.c.rn <= keep).order_by(inner.c.phase_slug, inner.c.rn))
-    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in rows:
-        by_key[(row.phase_slug, row.metric_slug)].append(row)
-    return [
-        PhaseChoice(
-            used=Fig(*ranked[0][: len(COLUMNS)]),
-            others=[Fig(*r[: len(COLUMNS)]) for r in ranked[1:]],
-            competing=ranked[0].cnt,
-        )
-        for _, ranked in sorted(by_key.items())
-    ]
-
-
-def duplicate_disagreements(
-    *, session: Session, operation: str | None, metric: str | None = None, any_operation: bool = False
-) -> list[tuple[str, Disagreement]]:
-    """(metric, disagreement) for reports linked by duplicate_of to a live report that differ from it."""
-    canon = aliased(Result)
-    canon_columns = [getattr(canon, c.key) for c in COLUMNS]
-    stmt = (
-        select(*COLUMNS, *canon_columns)
-        .join(canon, col(canon.id) == col(Result.duplicate_of))
-        .where(col(Result.retracted).is_(False), col(canon.retracted).is_(False))
-        .where(*_where_operation(operation, any_operation))
-    )
-    if metric is not None:
-        stmt = stmt.where(col(Result.metric_slug) == metric)
-    groups: dict[str, list[Fig]] = {}
-    for row in _rows(session, stmt):
-        dup, canonical = Fig(*row[: len(COLUMNS)]), Fig(*row[len(COLUMNS) :])
-        groups.setdefault(canonical.id, [canonical]).append(dup)
-    return [
-        (group[0].metric, disagreement("duplicate_reports", group[0], group[1:]))
-        for _, group in sorted(groups.items())
-        if differ(group)
-    ]
 
 
 def groups_of(figs: Iterable[Fig]) -> list[list[Fig]]:

@@ -9,7 +9,7 @@ from app.domain.numbers import as_decimal
 
 
 @lru_cache(maxsize=1)
-def registry() -> pint.UnitRegistry:
+def registry() -> pint.UnitRegistry[Decimal]:
     """One pint registry per process, computing in Decimal so 8.9 t is exactly 8900 kg."""
     return pint.UnitRegistry(non_int_type=Decimal)
 

@@ -46,7 +46,7 @@ class VersionedLRU:
 
     def get_or_compute(self, version: int, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value, or compute and remember it (computations are not deduplicated)."""
-        hit = self.get(version, key)
+        hit: T | None = self.get(version, key)
         if hit is not None:
             return hit
         value = compute()

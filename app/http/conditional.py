@@ -155,50 +155,57 @@ class ConditionalGetMiddleware:
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
-        inm = Headers(scope=scope).get("if-none-match")
-        held: list[Message] = []
-        cap = Capture()
-        answered = False
+        held = _HeldResponse(send, Headers(scope=scope).get("if-none-match"))
+        await self.app(scope, receive, held.hold)
 
-        async def release(message: Message | None) -> None:
-            nonlocal answered
-            start = held.pop(0)
-            if cap.status in (200, 304):
-                _success_headers(start, _etag_of(cap) if cap.complete else None, PLAIN_CACHE_CONTROL)
-                final = MutableHeaders(scope=start).get("etag")
-                if cap.status == 200 and final and none_match(inm, final):
-                    answered = True
-                    held.clear()
-                    await _send_304(send, final)
-                    return
-            else:
-                _error_headers(start)
-            for m in [start, *held, *([message] if message is not None else [])]:
-                await send(m)
-            held.clear()
 
-        async def hold(message: Message) -> None:
-            if answered:
-                return
-            if message["type"] == "http.response.start":
-                cap.status = message["status"]
-                held.append(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            cap.add(message.get("body", b""), message.get("more_body", False))
-            if not held:
-                await send(message)
-            elif cap.complete:
-                held.append(message)
-                await release(None)
-            elif cap.size > MAX_CACHED_BODY:
-                await release(message)
-            else:
-                held.append(message)
+class _HeldResponse:
+    """A plain GET's answer, held until its body is known (to hash it) or too large to hold."""
 
-        await self.app(scope, receive, hold)
+    def __init__(self, send: Send, if_none_match: str | None) -> None:
+        self.send, self.inm = send, if_none_match
+        self.held: list[Message] = []
+        self.cap = Capture()
+        self.answered = False
+
+    async def hold(self, message: Message) -> None:
+        """Keep the start and body chunks until the body is complete (or too large to keep)."""
+        if self.answered:
+            return
+        if message["type"] == "http.response.start":
+            self.cap.status = message["status"]
+            self.held.append(message)
+            return
+        if message["type"] != "http.response.body":
+            await self.send(message)
+            return
+        self.cap.add(message.get("body", b""), message.get("more_body", False))
+        if not self.held:
+            await self.send(message)
+        elif self.cap.complete:
+            self.held.append(message)
+            await self.release(None)
+        elif self.cap.size > MAX_CACHED_BODY:
+            await self.release(message)
+        else:
+            self.held.append(message)
+
+    async def release(self, message: Message | None) -> None:
+        """Send what is held with its headers, or a 304 when the client has this body already."""
+        start = self.held.pop(0)
+        if self.cap.status in (200, 304):
+            _success_headers(start, _etag_of(self.cap) if self.cap.complete else None, PLAIN_CACHE_CONTROL)
+            final = MutableHeaders(scope=start).get("etag")
+            if self.cap.status == 200 and final and none_match(self.inm, final):
+                self.answered = True
+                self.held.clear()
+                await _send_304(self.send, final)
+                return
+        else:
+            _error_headers(start)
+        for m in [start, *self.held, *([message] if message is not None else [])]:
+            await self.send(m)
+        self.held.clear()
 
 
 def _etag_of(cap: Capture) -> str:

@@ -168,7 +168,7 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_crash(request: Request, exc: Exception) -> Response:
+async def _on_crash(request: Request, _exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(500, "An internal error occurred; it has been logged.", instance=request.url.path)
 

@@ -11,15 +11,9 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from app.domain.counting import (
-    Fig,
-    load_figures,
-    one_per_group,
-    ranked_phase_figures,
-    sum_qualifier,
-    total_of,
-)
+from app.domain.counting import Fig, one_per_group, sum_qualifier, total_of
 from app.models import Metric, Phase
+from app.read.figures import load_figures, ranked_phase_figures
 from app.read.results import bad
 from app.schemas.totals import Series, SeriesPoint
 

@@ -11,19 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from app.domain.counting import (
-    MAX_LISTED,
-    Fig,
-    PhaseChoice,
-    disagreement,
-    duplicate_disagreements,
-    load_figures,
-    one_per_group,
-    ranked_phase_figures,
-    sum_qualifier,
-    total_of,
-)
+from app.domain.counting import MAX_LISTED, Fig, disagreement, one_per_group, sum_qualifier, total_of
 from app.models import Metric, Operation
+from app.read.figures import PhaseChoice, duplicate_disagreements, load_figures, ranked_phase_figures
 from app.schemas.totals import (
     AllTotals,
     CountryShare,

@@ -1,0 +1,187 @@
+"""Shared test helpers: fresh databases, seeded sentences, sample sources, keys and figures."""
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from app.curation.keys import create_key
+from app.curation.results import create_result, retract_row
+from app.curation.unit_of_work import UnitOfWork, bump_data_version
+from app.curation.verify import check_figure
+from app.models import KeyScope, Result, Source
+from app.schemas.results import ResultBase
+
+PG_ADMIN_URL = os.environ.get("OPSTATS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
+
+
+def require_pg() -> None:
+    """Skip (locally) or fail (in CI) when PostgreSQL is missing."""
+    why = pg_available()
+    if why is None:
+        return
+    if IN_CI:
+        pytest.fail(f"{why} (CI=true: PostgreSQL is required)")
+    pytest.skip(why)
+
+
+class FreshDatabase:
+    """An empty database of one backend, dropped afterwards."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp / f'opstats-{uuid.uuid4().hex[:8]}.db'}"
+            return
+        require_pg()
+        self.name = f"opstats_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        admin.dispose()
+        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        """Remove the database (PostgreSQL); SQLite files go with tmp_path."""
+        if self.backend != "postgres":
+            return
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+CHANNEL_CENTER = "002_b2518f460fecc24b.txt"
+
+
+STATEMENT_2023 = "004_fe582fb0e5078a95.txt"
+
+
+DRUGS_SENTENCE = (
+    "As a result of coordinated actions, about 11.4 tons of drugs were removed from illicit trafficking, "
+    "more than 8.9 tons of opium, more than 1.8 tons of hashish, more than 221 kg of heroin, "
+    "more than 127 kg of marijuana, more than 205 kg of drugs of synthetic origin."
+)
+
+
+CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal cases were initiated."
+
+
+def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, **fields: Any) -> Result:
+    """A figure added through the write path (check_figure + create_result), in the test's transaction."""
+    source = session.exec(select(Source).where(Source.file_name == file)).one()
+    checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
+    row = create_result(UnitOfWork(session, "test"), checked, result_id=result_id)
+    bump_data_version(session=session)
+    session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
+    return row
+
+
+def retract(session: Session, result_id: str) -> None:
+    """Retract a result through the write path."""
+    row = session.get(Result, result_id)
+    assert row is not None
+    retract_row(UnitOfWork(session, "test"), row, reason="test")
+    bump_data_version(session=session)
+    session.flush()
+
+
+def walk(client, url: str) -> list[dict]:
+    """Every item from `url` to the last page, following next_cursor."""
+    items: list[dict] = []
+    cursor = None
+    for _ in range(1000):
+        r = client.get(f"{url}&cursor={quote(cursor)}" if cursor else url)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return items
+    raise AssertionError("no last page")
+
+
+def all_results(client) -> list[dict]:
+    return walk(client, "/api/v1/results?limit=500")
+
+
+def ids(items: list[dict]) -> list[str]:
+    return [i["id"] for i in items]
+
+
+SAMPLE = """05.06.2025
+
+Results of the international anti-drug operation "Channel - Harbour" announced in Astana
+
+From 19 to 23 May 2025, the competent authorities of the CSTO member states carried out the \
+international anti-drug operation "Channel - Harbour". Its coordination headquarters worked in \
+Astana, Kazakhstan.
+
+During the operation more than 1.4 tons of drugs were seized, among them about 640 kg of hashish and \
+over 85 kg of heroin. 517 drug crimes were detected and 203 criminal cases were opened.
+
+Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.
+
+Back to the section
+"""
+
+
+SOURCE = {
+    "text": SAMPLE,
+    "title": "Channel - Harbour (test)",
+    "publisher": "CSTO",
+    "published_on": "2025-06-05",
+}
+
+
+PHASE = {
+    "operation": "channel",
+    "name": "Channel - Harbour",
+    "start_date": "2025-05-19",
+    "end_date": "2025-05-23",
+    "headquarters": "Astana",
+}
+
+
+def bearer(session, scope: str = "curator", name: str | None = None) -> dict[str, str]:
+    """A new key's Authorization header."""
+    _, key = create_key(
+        session=session, name=name or f"{scope}-{uuid.uuid4().hex[:6]}", scope=KeyScope(scope)
+    )
+    return {"Authorization": f"Bearer {key}"}
+
+
+def add_source(client, cur) -> int:
+    r = client.post("/api/v1/sources", json=SOURCE, headers=cur)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+DIRECT = {
+    "operation": "channel",
+    "scope": "cumulative",
+    "metric": "firearms_seized",
+    "value": 41,
+    "unit": "count",
+    "quote": "Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.",
+}
