@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
+from app.api.dashboard import router as dashboard_router
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.config import get_settings
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(dashboard_router)
     install_openapi(app)
     settings = get_settings()
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
