@@ -315,6 +315,7 @@ def test_phone_layout_has_no_sideways_scrolling(browser, server):
     box = page.locator("#quote-dialog").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.evaluate("getSelection().removeAllRanges()")
     page.screenshot(path=str(ARTIFACTS / "dashboard-phone-quote.png"))
 
 
@@ -350,10 +351,21 @@ def test_a_figure_added_through_the_api_appears_without_reload(browser, tmp_path
         )
         key = made.stdout.strip().splitlines()[-1]
         page = browser.new_page(viewport=DESKTOP)
+        polls: list[tuple[str | None, int]] = []
+        page.on(
+            "response",
+            lambda r: (
+                polls.append((r.request.headers.get("if-none-match"), r.status))
+                if r.url == live.base + "/api/v1/totals"
+                else None
+            ),
+        )
         page.add_init_script("window.opstatsPollSeconds = 1")
         page.goto(live.base + "/")
         page.wait_for_selector("body[data-loaded=true]")
         page.evaluate("window.sameDocument = true")
+        page.wait_for_timeout(2500)
+        assert any(tag and status == 304 for tag, status in polls), polls
         source = live.post("/api/v1/sources", SOURCE, key)
         body = {
             "source_id": source["id"],

@@ -17,7 +17,7 @@
     cache: new Map(),        // url -> {etag, data}
     results: new Map(),      // result id -> result (from any list or single fetch)
     operations: [], phases: [], metrics: new Map(), allResults: [],
-    pageCursors: [null], pageIndex: 0, citeAvailable: null, lastTrigger: null,
+    pageCursors: [null], pageIndex: 0, citeAvailable: null, lastTrigger: null, lastWhere: null,
   };
 
   /* ---------- fetching with manual ETag handling ---------- */
@@ -191,8 +191,10 @@
     }
     const apart = metrics.filter((m) => !m.phase_sum && !m.cumulative && m.country_shares.length);
     if (apart.length) {
-      card.append(el("h4", {}, "Countries' shares only"),
-        el("ul", { class: "sums" }, apart.map((m) => el("li", {}, shareList(m)))));
+      card.append(el("h4", {}, "Countries' shares (listed, never added)"),
+        el("ul", { class: "sums" }, apart.flatMap((m) => m.country_shares.map((c) => el("li", {},
+          figure(`${c.country}: ${phrase(c.qualifier, amountStated(c.value, c.unit), m.metric)}`, c.value_base, [c.result_id]),
+          el("span", { class: "sub" }, boundBadge(...boundOf(c.qualifier), c.qualifier), ` in ${phaseName(c.phase)}`))))));
     }
     return card;
   }
@@ -355,7 +357,7 @@
       n.append(...kids);
       return n;
     };
-    const W = Math.max(280, Math.min(box.clientWidth || 600, 900));
+    const W = Math.max(260, Math.min((box.clientWidth || 600) - 26, 1200));
     const H = 240, top = 28, bottom = 36, left = 8;
     const max = Math.max(...pts.map((p) => p.value_base)) || 1;
     const slot = (W - left * 2) / pts.length;
@@ -498,7 +500,9 @@
   async function openQuote(trigger) {
     const ids = (trigger.getAttribute("data-result-id") || trigger.getAttribute("data-result-ids") || "").split(/\s+/).filter(Boolean);
     if (!ids.length) return;
+    const section = trigger.closest("section");
     state.lastTrigger = trigger;
+    state.lastWhere = { section: section ? section.id : "", ids: ids.join(" ") };
     const body = $("quote-body");
     body.replaceChildren(el("p", {}, "Loading the quote…"));
     const dialog = $("quote-dialog");
@@ -524,7 +528,25 @@
 
   /* ---------- loading, refreshing, polling ---------- */
 
+  /** Where keyboard focus is, as (section id, figure ids), so a redraw can put it back. */
+  function focusedFigure() {
+    const a = document.activeElement;
+    if (!a || !a.closest || !a.closest(".fig")) return null;
+    const fig = a.closest(".fig");
+    const section = fig.closest("section");
+    return { section: section ? section.id : "", ids: fig.getAttribute("data-result-id") || fig.getAttribute("data-result-ids") };
+  }
+
+  function refocus(where) {
+    if (!where || document.activeElement !== document.body) return;
+    const scope = where.section ? $(where.section) : document;
+    const found = [...scope.querySelectorAll(".fig")].find((f) =>
+      (f.getAttribute("data-result-id") || f.getAttribute("data-result-ids")) === where.ids);
+    if (found) found.focus();
+  }
+
   async function loadAll() {
+    const where = focusedFigure();
     const [ops, phases, metrics, totals, all] = await Promise.all([
       apiData(`${API}/operations`), apiData(`${API}/phases`), apiData(`${API}/metrics`),
       apiData(`${API}/totals`), apiData(`${API}/results?limit=500`),
@@ -541,6 +563,7 @@
     fillSeriesControls();
     fillFilterSelects();
     await Promise.all([renderSeries(), loadResults()]);
+    refocus(where);
     document.body.setAttribute("data-loaded", "true");
   }
 
@@ -583,7 +606,10 @@
     $("quote-close").addEventListener("click", closeQuote);
     $("quote-dialog").addEventListener("click", (ev) => { if (ev.target === $("quote-dialog")) closeQuote(); });
     $("quote-dialog").addEventListener("close", () => {
-      if (state.lastTrigger && document.contains(state.lastTrigger)) state.lastTrigger.focus();
+      const t = state.lastTrigger;
+      if (!t) return;
+      if (document.contains(t)) t.focus();
+      else refocus(state.lastWhere);
     });
     $("phase-select").addEventListener("change", () => { fillUnits(); renderPhaseChart(); });
     $("phase-unit").addEventListener("change", renderPhaseChart);
