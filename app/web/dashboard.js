@@ -323,8 +323,6 @@
     oSel.replaceChildren(el("option", { value: "" }, "all operations"),
       ...state.operations.map((o) => el("option", { value: o.slug }, o.name)));
     oSel.value = keepO;
-    const sSel = $("series-scope");
-    if (!sSel.querySelector('option[value="programme"]')) sSel.append(el("option", { value: "programme" }, "organisation-wide running total, per year"));
   }
 
   async function renderSeries() {
