@@ -5,6 +5,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from app.api.dashboard import router as dashboard_router
 from app.api.deps import key_owner
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
@@ -58,6 +59,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(dashboard_router)
     install_openapi(app)
     settings = get_settings()
     scope = sessions or engine_sessions()

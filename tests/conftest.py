@@ -24,7 +24,6 @@ from tests.factories import FreshDatabase
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 
-ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ["sqlite", "postgres"]
 
 

@@ -1,6 +1,11 @@
 """Shared test helpers: fresh databases, seeded sentences, sample sources, keys and figures."""
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from app.curation.verify import check_figure
 from app.models import KeyScope, Result, Source
 from app.schemas.results import ResultBase
 
+ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("OPSTATS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -185,3 +191,32 @@ DIRECT = {
     "unit": "count",
     "quote": "Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.",
 }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "exited"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server not ready in time")
+
+
+def start(url: str, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )

@@ -1,10 +1,5 @@
 """`opstats serve` migrates and seeds an empty database, and is safe to start twice at once."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from contextlib import ExitStack
 
@@ -16,37 +11,9 @@ from app.config import get_settings
 from app.db import make_engine
 from app.models import Result
 from app.seeds.files import read_seeds
+from tests.factories import free_port, start, wait_healthy
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else "exited"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("server not ready in time")
-
-
-def start(url: str, port: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url)
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 @pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
