@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.api.deps import CuratorDep, SessionDep
+from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.curation.phases import add_phase
 from app.http.idempotency import idempotent_post
-from app.http.negotiation import FormatQuery, read_responses, respond
+from app.http.negotiation import read_responses, respond
 from app.http.problems import ProblemError
 from app.models import Phase
 from app.read.operations import list_phases, phase_public
@@ -26,11 +27,9 @@ router = APIRouter(prefix="/phases", tags=["phases"])
         "channel-center-2019,channel,Channel-Center,international,2019-02-26,2019-03-01,...\r\n"
     ),
 )
-def get_phases(request: Request, session: SessionDep, format: FormatQuery = None) -> Response:
+def get_phases(request: Request, session: SessionDep, query: ListQuery) -> Response:
     """All phases of all operations, oldest first (undated last)."""
-    items = list_phases(session=session)
-    page = Page[PhasePublic](items=items, next_cursor=None, total=len(items))
-    return respond(request, page, model=PhasePublic, rows=lambda: [i.model_dump(mode="json") for i in items])
+    return short_list(request, query, PhasePublic, list_phases(session=session), lambda p: p.slug)
 
 
 @router.get(
@@ -43,14 +42,14 @@ def get_phase(
     request: Request,
     session: SessionDep,
     slug: Annotated[str, Path(max_length=100, examples=["channel-center-2019"])],
-    format: FormatQuery = None,
+    query: FormatQuery,
 ) -> Response:
     """A phase with its dates (the precision the source gives), headquarters, participants,
     observers and sources."""
     phase = session.get(Phase, slug.lower())
     if phase is None:
         raise ProblemError(404, f"No phase {slug!r}.", code="phase-not-found")
-    return respond(request, phase_public(session=session, phase=phase))
+    return respond(request, phase_public(session=session, phase=phase), fmt=query.format)
 
 
 # ---------------------------------------------------------------- writes (curation)
