@@ -33,7 +33,9 @@ Every GET carries a strong `ETag` (from the data version, which every write chan
 cursors, so a page never skips or repeats a row when rows are added in between.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`) with a 4xx for every bad
-input; a bad query parameter is a 422 whose `parameter` member names it.
+input; a bad or unknown query parameter is a 422 whose `parameter` member names it. Dates are
+`YYYY-MM-DD`. A method a path does not take is a 405 whose `Allow` lists the path's methods;
+`OPTIONS` answers 204 with the same `Allow`.
 
 **Writes** need `Authorization: Bearer <key>`.
 """

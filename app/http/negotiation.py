@@ -1,11 +1,11 @@
 """Representations of read responses: JSON or CSV (negotiated), cache headers, computed-value cache."""
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -15,15 +15,6 @@ from app.http.csv import columns, csv_stream
 T = TypeVar("T")
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
-
-FormatQuery = Annotated[
-    Literal["json", "csv"] | None,
-    Query(
-        alias="format",
-        description="`csv` or `json`; overrides the `Accept` header (`Accept: text/csv` also gives CSV)",
-        examples=["csv"],
-    ),
-]
 
 
 def _accept_q(accept: str) -> tuple[float, float | None, bool]:
@@ -68,9 +59,9 @@ def representation_of(query_string: bytes, accept: str | None) -> str:
     return "csv" if prefers_csv(accept) else "json"
 
 
-def representation(request: Request) -> str:
-    """The representation a request asks for."""
-    return representation_of(request.scope.get("query_string", b""), request.headers.get("accept"))
+def representation(request: Request, fmt: str | None) -> str:
+    """The representation a request asks for: its (validated) `?format=`, else its Accept header."""
+    return fmt or ("csv" if prefers_csv(request.headers.get("accept")) else "json")
 
 
 def cache_control() -> str:
@@ -100,12 +91,13 @@ def respond(
     request: Request,
     payload: BaseModel,
     *,
+    fmt: str | None,
     model: type[BaseModel] | None = None,
     rows: Callable[[], Iterable[dict[str, Any]]] | None = None,
     lead: list[str] | None = None,
 ) -> Response:
     """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for."""
-    if representation(request) != "csv":
+    if representation(request, fmt) != "csv":
         return json_response(payload)
     data_rows = rows() if rows is not None else [payload.model_dump(mode="json")]
     return csv_response(model or type(payload), data_rows, lead=lead)

@@ -1,6 +1,8 @@
 """The one error shape (RFC 9457 problem details), built here and nowhere else."""
 
+import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -8,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Scope
 
 from app.domain.errors import (
     BadParameter,
@@ -23,6 +27,8 @@ from app.domain.errors import (
 
 PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("opstats")
+UNKNOWN_PARAMETER = "Unknown query parameter"
+PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 TITLES = {
     400: "Bad request",
@@ -118,13 +124,46 @@ def problem_response(
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_TYPE)
 
 
+def _json_error(err: dict[str, Any], doc: object) -> str:
+    """What is wrong with a body that is not JSON, and where: line, column and character."""
+    loc = err.get("loc", ())
+    pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+    text = doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc if isinstance(doc, str) else ""
+    reason = str((err.get("ctx") or {}).get("error", "invalid JSON"))
+    at = json.JSONDecodeError(reason, text, min(pos, len(text)))
+    return f"{reason} at line {at.lineno}, column {at.colno} (char {pos})"
+
+
+def _error_entry(err: dict[str, Any], body: object) -> dict[str, Any]:
+    """One pydantic error reduced to where (body/query/path + name) and what, without echoing input."""
+    loc = [str(p) for p in err.get("loc", ())]
+    where = loc[0] if loc else ""
+    if err.get("type") == "json_invalid":
+        return {"in": "body", "name": "", "message": _json_error(err, body)}
+    message = str(err.get("msg", "")).removeprefix("Value error, ")
+    if err.get("type") == "extra_forbidden" and where == "query":
+        message = UNKNOWN_PARAMETER
+    return {"in": where, "name": ".".join(loc[1:]), "message": message}
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors reduced to where (body/query/path + name) and what, without echoing input."""
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        out.append({"in": loc[0] if loc else "", "name": ".".join(loc[1:]), "message": err.get("msg", "")})
-    return out
+    """Pydantic errors in the problem's `errors` member."""
+    return [_error_entry(err, exc.body) for err in exc.errors()]
+
+
+def _validation_detail(errors: list[dict[str, Any]], parameter: str | None) -> str:
+    """The sentence of an invalid-input problem: the bad JSON, the first bad query parameter, or all."""
+    first = errors[0] if errors else {"in": "", "name": "", "message": ""}
+    if first["in"] == "body" and not first["name"]:
+        return f"The body is not valid JSON: {first['message']}."
+    if parameter is not None:
+        bad = next(e for e in errors if e["in"] == "query")
+        more = f" ({len(errors) - 1} more in `errors`)" if len(errors) > 1 else ""
+        if bad["message"] == UNKNOWN_PARAMETER:
+            return f"Unknown query parameter {parameter!r}: this endpoint does not take it.{more}"
+        return f"Query parameter {parameter!r}: {bad['message']}.{more}"
+    names = ", ".join(sorted({f"{e['in']} {e['name']}".strip() for e in errors}))
+    return f"Invalid input: {names}."
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -148,18 +187,53 @@ async def _on_domain(request: Request, exc: Exception) -> Response:
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
-    names = ", ".join(sorted({f"{e['in']} {e['name']}".strip() for e in errors}))
+    parameter = next((e["name"] for e in errors if e["in"] == "query"), None)
+    extra = {"parameter": parameter} if parameter is not None else {}
     return problem_response(
         422,
-        f"Invalid input: {names}.",
+        _validation_detail(errors, parameter),
         code="invalid-input",
         instance=request.url.path,
         errors=errors,
+        **extra,
+    )
+
+
+def _takes(route: BaseRoute, scope: Scope) -> bool:
+    """Whether a route answers this path and method (mounted static files answer reads only)."""
+    if isinstance(route, Mount):
+        return scope["method"] == "GET" and route.matches(scope)[0] != Match.NONE
+    return route.matches(scope)[0] == Match.FULL
+
+
+def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> str:
+    """The `Allow` of a path: every method some route takes on it (GET implies HEAD, OPTIONS always),
+    so the GET and POST routes of one path are listed together."""
+    routes = list(routes)
+    found = [m for m in PROBED_METHODS if any(_takes(r, {**scope, "method": m}) for r in routes)]
+    if "GET" in found:
+        found.insert(1, "HEAD")
+    return ", ".join([*found, "OPTIONS"])
+
+
+def _method_not_allowed(request: Request, exc: StarletteHTTPException) -> Response:
+    """OPTIONS (not a CORS preflight, which the CORS middleware answers) is 204 with `Allow`; any
+    other method the path does not take is a 405 problem with the same `Allow`."""
+    allow = allowed_methods(request.app.router.routes, request.scope)
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow})
+    return problem_response(
+        405,
+        f"{request.method} is not allowed on {request.url.path}; it takes {allow}.",
+        headers={**(exc.headers or {}), "Allow": allow},
+        instance=request.url.path,
     )
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        return _method_not_allowed(request, exc)
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."

@@ -1,9 +1,18 @@
 """Shared pieces of the API schemas: strict inputs, ids, dates, pages and problems."""
 
+import re
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from sqlmodel import SQLModel
 
 T = TypeVar("T")
@@ -13,6 +22,29 @@ MAX_VALUE = 1e15
 
 
 MAX_ID = 2**31 - 1
+
+
+YEAR = r"(?:000[1-9]|00[1-9]\d|0[1-9]\d{2}|[1-9]\d{3})"  # 0001 to 9999: what Python dates hold
+MONTH = r"(?:0[1-9]|1[0-2])"
+DAY = r"(?:0[1-9]|[12]\d|3[01])"
+ISO_DATE = f"^{YEAR}-{MONTH}-{DAY}$"
+ISO_DATE_MESSAGE = "must be an ISO date YYYY-MM-DD (year 0001 to 9999)"
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD is a date: no timestamps (`0` is not 1970-01-01), no other layouts."""
+    if isinstance(value, date):  # from code or YAML, already a date
+        return value
+    if isinstance(value, str) and re.fullmatch(ISO_DATE, value):
+        return date.fromisoformat(value)
+    raise ValueError(ISO_DATE_MESSAGE)
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE}),
+]
 
 
 def _partial_date(v: str) -> str:
@@ -25,11 +57,17 @@ def _partial_date(v: str) -> str:
 
 PartialDate = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"),
+    StringConstraints(pattern=f"^{YEAR}(-{MONTH}(-{DAY})?)?$"),
     AfterValidator(_partial_date),
-    Field(
-        description="ISO date with the source's precision: YYYY, YYYY-MM or YYYY-MM-DD",
-        examples=["2019-02-26"],
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": f"^{YEAR}(-{MONTH})?$"},
+                {"type": "string", "format": "date", "pattern": ISO_DATE},
+            ],
+            "description": "ISO date with the source's precision: YYYY, YYYY-MM or YYYY-MM-DD",
+            "examples": ["2019-02-26"],
+        }
     ),
 ]
 

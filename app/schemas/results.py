@@ -7,7 +7,7 @@ from pydantic import Field
 from sqlmodel import SQLModel
 
 from app.models.enums import Qualifier, Scope
-from app.schemas.common import MAX_VALUE, PartialDate, ResultId, ShortText, Slug, SourceId, Strict
+from app.schemas.common import MAX_VALUE, IsoDate, PartialDate, ResultId, ShortText, Slug, SourceId, Strict
 
 
 class ResultBase(Strict):
@@ -33,7 +33,7 @@ class ResultBase(Strict):
     country: ShortText | None = Field(default=None, examples=["Iran"])
     period_start: PartialDate | None = None
     period_end: PartialDate | None = None
-    as_of: date | None = Field(
+    as_of: IsoDate | None = Field(
         default=None, description="Date of the statement; defaults to the source's published_on"
     )
     quote: str = Field(
@@ -67,7 +67,7 @@ class FigureCorrection(Strict):
     country: ShortText | None = None
     period_start: PartialDate | None = None
     period_end: PartialDate | None = None
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     note: str | None = Field(default=None, max_length=2000)
 
 

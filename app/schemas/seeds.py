@@ -1,11 +1,9 @@
 """The curated seeds/ files' schemas: every entry validated before it is loaded."""
 
-from datetime import date
-
 from pydantic import Field
 
 from app.schemas.catalog import PhaseBase
-from app.schemas.common import PartialDate, ResultId, Slug, Strict
+from app.schemas.common import IsoDate, PartialDate, ResultId, Slug, Strict
 from app.schemas.results import ResultBase
 
 
@@ -24,7 +22,7 @@ class SourceSeed(Strict):
     file: str = Field(pattern=r"^[A-Za-z0-9._-]+\.txt$")
     title: str
     publisher: str
-    published_on: date | None = None
+    published_on: IsoDate | None = None
     date_basis: str | None = None
     url: str | None = None
 

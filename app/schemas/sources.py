@@ -6,7 +6,7 @@ from pydantic import Field
 from sqlmodel import SQLModel
 
 from app.models.enums import Qualifier, Scope
-from app.schemas.common import Strict
+from app.schemas.common import IsoDate, Strict
 
 
 class SourceBase(Strict):
@@ -14,7 +14,7 @@ class SourceBase(Strict):
 
     title: str = Field(min_length=1, max_length=500)
     publisher: str = Field(min_length=1, max_length=200)
-    published_on: date
+    published_on: IsoDate
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
 
 

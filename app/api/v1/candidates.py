@@ -3,8 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import Field
 
 from app.api.deps import CuratorDep, SessionDep
+from app.api.v1.params import NoQuery, QueryParams
 from app.curation.candidates import (
     accept_candidate,
     candidate_public,
@@ -25,26 +27,33 @@ router = APIRouter(prefix="/candidates", tags=["candidates"])
 CandidateIdPath = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
 
 
+class CandidateQuery(QueryParams):
+    """The filters and page of `GET /candidates`; any other parameter is refused."""
+
+    source: int | None = Field(default=None, ge=1, le=MAX_ID, description="Only this source's")
+    status: CandidateStatus | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
 @router.get("", summary="List candidates")
 def get_candidates(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    source: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this source's")] = None,
-    status: CandidateStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    request: Request, response: Response, session: SessionDep, query: Annotated[CandidateQuery, Query()]
 ) -> Page[CandidatePublic]:
     """A page of candidates in id order; follow `next_cursor` or the `Link: rel="next"` header."""
     items, nxt, total = list_candidates(
-        session=session, source_id=source, status=status.value if status else None, limit=limit, cursor=cursor
+        session=session,
+        source_id=query.source,
+        status=query.status.value if query.status else None,
+        limit=query.limit,
+        cursor=query.cursor,
     )
     response.headers.update(next_link(request, nxt) or {})
     return Page(items=items, next_cursor=nxt, total=total)
 
 
 @router.get("/{candidate_id}", summary="One candidate")
-def get_one_candidate(session: SessionDep, candidate_id: CandidateIdPath) -> CandidatePublic:
+def get_one_candidate(session: SessionDep, candidate_id: CandidateIdPath, _: NoQuery) -> CandidatePublic:
     """A candidate with its decision, if any (the result it became, or why it was rejected)."""
     return candidate_public(get_candidate(session=session, candidate_id=candidate_id))
 

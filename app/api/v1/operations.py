@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import OperationDep, SessionDep, VersionDep
-from app.http.negotiation import FormatQuery, cached_value, respond
+from app.api.v1.params import FormatQuery, ListQuery, short_list
+from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
 from app.read.operations import list_operations, list_phases, operation_public
 from app.read.totals import operation_totals
@@ -23,13 +24,10 @@ NOT_FOUND = "No such operation (problem+json listing the valid slugs under `vali
         csv_example="slug,name,name_ru,aliases,purpose,...\r\nchannel,Channel,Канал,...\r\n"
     ),
 )
-def get_operations(request: Request, session: SessionDep, format: FormatQuery = None) -> Response:
+def get_operations(request: Request, session: SessionDep, query: ListQuery) -> Response:
     """Every operation with its aliases, how its start is known, its dated status history and sources."""
     items = list_operations(session=session)
-    page = Page[OperationPublic](items=items, next_cursor=None, total=len(items))
-    return respond(
-        request, page, model=OperationPublic, rows=lambda: [i.model_dump(mode="json") for i in items]
-    )
+    return short_list(request, query, OperationPublic, items, lambda o: o.slug)
 
 
 @router.get(
@@ -39,10 +37,10 @@ def get_operations(request: Request, session: SessionDep, format: FormatQuery = 
     responses=read_responses(not_found=NOT_FOUND),
 )
 def get_operation(
-    request: Request, session: SessionDep, operation: OperationDep, format: FormatQuery = None
+    request: Request, session: SessionDep, operation: OperationDep, query: FormatQuery
 ) -> Response:
     """`/operations/Kanal` (or `KANAL`, `Канал`) answers the `channel` operation."""
-    return respond(request, operation_public(session=session, op=operation))
+    return respond(request, operation_public(session=session, op=operation), fmt=query.format)
 
 
 @router.get(
@@ -52,12 +50,11 @@ def get_operation(
     responses=read_responses(not_found=NOT_FOUND),
 )
 def get_operation_phases(
-    request: Request, session: SessionDep, operation: OperationDep, format: FormatQuery = None
+    request: Request, session: SessionDep, operation: OperationDep, query: ListQuery
 ) -> Response:
     """Phases in date order (undated last), e.g. `channel-center-2019` for `channel`."""
     items = list_phases(session=session, operation=operation.slug)
-    page = Page[PhasePublic](items=items, next_cursor=None, total=len(items))
-    return respond(request, page, model=PhasePublic, rows=lambda: [i.model_dump(mode="json") for i in items])
+    return short_list(request, query, PhasePublic, items, lambda p: p.slug)
 
 
 @router.get(
@@ -75,7 +72,7 @@ def get_operation_totals(
     session: SessionDep,
     version: VersionDep,
     operation: OperationDep,
-    format: FormatQuery = None,
+    query: FormatQuery,
 ) -> Response:
     """Per metric: the latest cumulative figure (e.g. Channel's "more than 427 t" = 427000 kg, 2023-05-18),
     the sum over phases of one whole-phase figure each (with the qualifier of the sum: "more than" parts
@@ -90,6 +87,7 @@ def get_operation_totals(
     return respond(
         request,
         totals,
+        fmt=query.format,
         model=MetricTotals,
         lead=["operation"],
         rows=lambda: [{"operation": totals.operation, **m.model_dump(mode="json")} for m in totals.metrics],

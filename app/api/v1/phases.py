@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.api.deps import CuratorDep, SessionDep
+from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.curation.phases import add_phase
 from app.http.idempotency import idempotent_post
-from app.http.negotiation import FormatQuery, respond
+from app.http.negotiation import respond
 from app.http.openapi import read_responses
 from app.read.operations import find_phase, list_phases, phase_public
 from app.schemas.catalog import PhaseCreate, PhasePublic
@@ -25,11 +26,9 @@ router = APIRouter(prefix="/phases", tags=["phases"])
         "channel-center-2019,channel,Channel-Center,international,2019-02-26,2019-03-01,...\r\n"
     ),
 )
-def get_phases(request: Request, session: SessionDep, format: FormatQuery = None) -> Response:
+def get_phases(request: Request, session: SessionDep, query: ListQuery) -> Response:
     """All phases of all operations, oldest first (undated last)."""
-    items = list_phases(session=session)
-    page = Page[PhasePublic](items=items, next_cursor=None, total=len(items))
-    return respond(request, page, model=PhasePublic, rows=lambda: [i.model_dump(mode="json") for i in items])
+    return short_list(request, query, PhasePublic, list_phases(session=session), lambda p: p.slug)
 
 
 @router.get(
@@ -42,12 +41,12 @@ def get_phase(
     request: Request,
     session: SessionDep,
     slug: Annotated[str, Path(max_length=100, examples=["channel-center-2019"])],
-    format: FormatQuery = None,
+    query: FormatQuery,
 ) -> Response:
     """A phase with its dates (the precision the source gives), headquarters, participants,
     observers and sources."""
     phase = find_phase(session=session, slug=slug)
-    return respond(request, phase_public(session=session, phase=phase))
+    return respond(request, phase_public(session=session, phase=phase), fmt=query.format)
 
 
 # ---------------------------------------------------------------- writes (curation)

@@ -1,17 +1,17 @@
 """Results: every reported figure with its verified quote."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
+from pydantic import Field
 
 from app.api.deps import AdminDep, CuratorDep, SessionDep, VersionDep
+from app.api.v1.params import Format, FormatQuery, NoQuery, QueryParams
 from app.curation.results import add_result, patch_result, retract
 from app.domain.revisions import result_etag
 from app.http.conditional import none_match
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
-    FormatQuery,
     cache_control,
     cached_value,
     csv_response,
@@ -33,11 +33,49 @@ from app.read.results import (
     source_ref_map,
     to_public,
 )
-from app.schemas.common import Page, Reason
+from app.schemas.common import IsoDate, Page, Reason
 from app.schemas.results import HistoryEntry, ResultCreate, ResultPublic, ResultUpdate
 
 router = APIRouter(prefix="/results", tags=["results"])
 ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019-opium"])]
+
+
+class ResultQuery(QueryParams):
+    """The filters, order and page of `GET /results`; any other parameter is refused."""
+
+    operation: str | None = Field(
+        default=None, max_length=100, description="Operation slug or alias", examples=["channel"]
+    )
+    phase: str | None = Field(default=None, max_length=100, examples=["channel-center-2019"])
+    metric: str | None = Field(default=None, max_length=64, examples=["opium_seized"])
+    scope: Scope | None = None
+    country: str | None = Field(
+        default=None, max_length=64, description="Case-insensitive", examples=["Iran"]
+    )
+    qualifier: Qualifier | None = None
+    year: int | None = Field(default=None, ge=1900, le=2100, description="Year of as_of", examples=[2019])
+    from_: IsoDate | None = Field(
+        default=None, alias="from", description="as_of on or after (YYYY-MM-DD)", examples=["2019-01-01"]
+    )
+    to: IsoDate | None = Field(
+        default=None, description="as_of on or before (YYYY-MM-DD)", examples=["2023-12-31"]
+    )
+    q: str | None = Field(
+        default=None, max_length=200, description="Text in the quote, case-insensitive", examples=["opium"]
+    )
+    sort: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Comma list of id, as_of, value_base, value, metric, operation, phase; '-' for "
+        "descending; ties broken by id",
+        examples=["-value_base,as_of"],
+    )
+    include_retracted: bool = Field(default=False, description="Also list retracted results")
+    limit: int = Field(default=50, ge=1, le=500, description="Page size")
+    cursor: str | None = Field(
+        default=None, max_length=1000, description="`next_cursor` of the previous page"
+    )
+    format: Format = None
 
 
 @router.get(
@@ -52,68 +90,32 @@ ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019
     ),
 )
 def get_results(
-    request: Request,
-    session: SessionDep,
-    version: VersionDep,
-    operation: Annotated[
-        str | None, Query(max_length=100, description="Operation slug or alias", examples=["channel"])
-    ] = None,
-    phase: Annotated[str | None, Query(max_length=100, examples=["channel-center-2019"])] = None,
-    metric: Annotated[str | None, Query(max_length=64, examples=["opium_seized"])] = None,
-    scope: Scope | None = None,
-    country: Annotated[
-        str | None, Query(max_length=64, description="Case-insensitive", examples=["Iran"])
-    ] = None,
-    qualifier: Qualifier | None = None,
-    year: Annotated[int | None, Query(ge=1900, le=2100, description="Year of as_of", examples=[2019])] = None,
-    from_: Annotated[
-        date | None, Query(alias="from", description="as_of on or after (ISO date)", examples=["2019-01-01"])
-    ] = None,
-    to: Annotated[
-        date | None, Query(description="as_of on or before (ISO date)", examples=["2023-12-31"])
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(max_length=200, description="Text in the quote, case-insensitive", examples=["opium"]),
-    ] = None,
-    sort: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="Comma list of id, as_of, value_base, value, metric, operation, phase; '-' for "
-            "descending; ties broken by id",
-            examples=["-value_base,as_of"],
-        ),
-    ] = None,
-    include_retracted: Annotated[bool, Query(description="Also list retracted results")] = False,
-    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=1000, description="`next_cursor` of the previous page")
-    ] = None,
-    format: FormatQuery = None,
+    request: Request, session: SessionDep, version: VersionDep, query: Annotated[ResultQuery, Query()]
 ) -> Response:
     """A page of results in a stable order; follow `next_cursor` or the `Link: rel="next"` header
     (keyset cursors: rows added between pages never make a page skip or repeat a row). Retracted
     results are left out unless `include_retracted=true`. As CSV, every matching row (not one page)."""
     filters = result_filter(
         session=session,
-        operation=operation,
-        phase=phase,
-        metric=metric,
-        scope=scope.value if scope else None,
-        country=country,
-        qualifier=qualifier.value if qualifier else None,
-        year=year,
-        date_from=from_,
-        date_to=to,
-        q=q,
-        include_retracted=include_retracted,
+        operation=query.operation,
+        phase=query.phase,
+        metric=query.metric,
+        scope=query.scope.value if query.scope else None,
+        country=query.country,
+        qualifier=query.qualifier.value if query.qualifier else None,
+        year=query.year,
+        date_from=query.from_,
+        date_to=query.to,
+        q=query.q,
+        include_retracted=query.include_retracted,
     )
-    keys = parse_sort(sort)
-    if representation(request) == "csv":
+    keys = parse_sort(query.sort)
+    if representation(request, query.format) == "csv":
         rows = (r.model_dump(mode="json") for r in iter_results(session=session, filters=filters, sort=keys))
         return csv_response(ResultPublic, rows)
-    items, nxt = list_results(session=session, filters=filters, sort=keys, limit=limit, cursor=cursor)
+    items, nxt = list_results(
+        session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor
+    )
     total = cached_value(
         request, version, ("count", filters), lambda: count_results(session=session, filters=filters)
     )
@@ -129,18 +131,18 @@ def get_results(
     responses=read_responses(not_found="No such result"),
 )
 def get_result(
-    request: Request, session: SessionDep, result_id: ResultIdPath, format: FormatQuery = None
+    request: Request, session: SessionDep, result_id: ResultIdPath, query: FormatQuery
 ) -> Response:
     """A result stays readable at its URL even when retracted (`"retracted": true`). Its ETag changes
     exactly when the result does: send it as `If-Match` to PATCH it."""
     row = find_result(session=session, result_id=result_id)
-    rep = representation(request)
+    rep = representation(request, query.format)
     etag = result_etag(row.id, row.revision, rep)
     headers = {"ETag": etag, "Cache-Control": cache_control(), "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     public = to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
-    response = respond(request, public)
+    response = respond(request, public, fmt=query.format)
     response.headers.update(headers)
     return response
 
@@ -188,7 +190,7 @@ def retract_result_route(
 
 
 @router.get("/{result_id}/history", summary="Every change of a result")
-def get_result_history(session: SessionDep, result_id: ResultIdPath) -> Page[HistoryEntry]:
+def get_result_history(session: SessionDep, result_id: ResultIdPath, _: NoQuery) -> Page[HistoryEntry]:
     """Oldest first: who (the key's name), when, what it was before and after, and why."""
     items = result_history(session=session, result_id=result_id)
     return Page(items=items, next_cursor=None, total=len(items))

@@ -3,9 +3,11 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
 from app.api.deps import SessionDep, VersionDep
-from app.http.negotiation import FormatQuery, cached_value, respond
+from app.api.v1.params import Format, QueryParams
+from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
 from app.models import Scope
 from app.read.results import resolve_metric, resolve_operation_param
@@ -13,6 +15,28 @@ from app.read.series import series
 from app.schemas.totals import Series, SeriesPoint
 
 router = APIRouter(prefix="/series", tags=["series"])
+
+
+class SeriesQuery(QueryParams):
+    """Which series `GET /series` draws; any other parameter is refused."""
+
+    metric: str = Field(
+        max_length=64, description="Metric slug (see /api/v1/metrics)", examples=["opium_seized"]
+    )
+    operation: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Operation slug or alias; all operations when absent",
+        examples=["channel"],
+    )
+    scope: Scope = Field(
+        default=Scope.phase,
+        description="phase: sums of whole-phase figures; cumulative / programme: running totals",
+    )
+    by: Literal["year", "phase"] = Field(
+        default="year", description="Points per year (the year a phase starts) or per phase"
+    )
+    format: Format = None
 
 
 @router.get(
@@ -25,36 +49,16 @@ router = APIRouter(prefix="/series", tags=["series"])
     ),
 )
 def get_series(
-    request: Request,
-    session: SessionDep,
-    version: VersionDep,
-    metric: Annotated[
-        str, Query(max_length=64, description="Metric slug (see /api/v1/metrics)", examples=["opium_seized"])
-    ],
-    operation: Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            description="Operation slug or alias; all operations when absent",
-            examples=["channel"],
-        ),
-    ] = None,
-    scope: Annotated[
-        Scope,
-        Query(description="phase: sums of whole-phase figures; cumulative / programme: running totals"),
-    ] = Scope.phase,
-    by: Annotated[
-        Literal["year", "phase"], Query(description="Points per year (the year a phase starts) or per phase")
-    ] = "year",
-    format: FormatQuery = None,
+    request: Request, session: SessionDep, version: VersionDep, query: Annotated[SeriesQuery, Query()]
 ) -> Response:
     """Points with the value in the metric's base unit, the qualifier of the sum and the result ids, e.g.
     `?metric=opium_seized&operation=channel` → 2019: 8900 kg, more_than, [channel-center-2019-opium].
     The same counting rules as the totals: duplicates once, countries' shares and running totals never
     added. `scope=cumulative` (one operation) or `programme` gives the newest running total per year.
     CSV: one row per point, led by metric, operation, scope and by."""
-    m = resolve_metric(session=session, metric=metric)
-    op = resolve_operation_param(session=session, operation=operation)
+    m = resolve_metric(session=session, metric=query.metric)
+    op = resolve_operation_param(session=session, operation=query.operation)
+    scope, by = query.scope, query.by
     key = ("series", m.slug, op, scope.value, by)
     data = cached_value(
         request,
@@ -66,6 +70,7 @@ def get_series(
     return respond(
         request,
         data,
+        fmt=query.format,
         model=SeriesPoint,
         lead=list(lead),
         rows=lambda: [{**lead, **p.model_dump(mode="json")} for p in data.points],

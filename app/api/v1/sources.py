@@ -3,13 +3,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import Field
 
 from app.api.deps import CuratorDep, SessionDep, VersionDep
+from app.api.v1.params import Format, FormatQuery, QueryParams
 from app.curation.candidates import candidate_public, extract_for_source
 from app.curation.sources import add_source
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
-    FormatQuery,
     cached_value,
     csv_response,
     json_response,
@@ -25,6 +26,14 @@ from app.schemas.curation import CandidatePublic
 from app.schemas.sources import SourceCreate, SourceDetail, SourceSummary
 
 router = APIRouter(prefix="/sources", tags=["sources"])
+
+
+class SourceQuery(QueryParams):
+    """The page of `GET /sources`; any other parameter is refused."""
+
+    limit: int = Field(default=50, ge=1, le=500, description="Page size")
+    cursor: str | None = Field(default=None, max_length=200, description="`next_cursor` of the previous page")
+    format: Format = None
 
 
 def summary(src: Source) -> SourceSummary:
@@ -52,20 +61,13 @@ def summary(src: Source) -> SourceSummary:
     ),
 )
 def get_sources(
-    request: Request,
-    session: SessionDep,
-    version: VersionDep,
-    limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
-    ] = None,
-    format: FormatQuery = None,
+    request: Request, session: SessionDep, version: VersionDep, query: Annotated[SourceQuery, Query()]
 ) -> Response:
     """Documents by id, without their text (its `length` in characters is given); paged like every
     list. As CSV, every source."""
-    if representation(request) == "csv":
+    if representation(request, query.format) == "csv":
         return csv_response(SourceSummary, (s.model_dump(mode="json") for s in iter_sources(session=session)))
-    items, nxt = list_sources(session=session, limit=limit, cursor=cursor)
+    items, nxt = list_sources(session=session, limit=query.limit, cursor=query.cursor)
     total = cached_value(request, version, ("count", "sources"), lambda: count_sources(session=session))
     return json_response(
         Page[SourceSummary](items=items, next_cursor=nxt, total=total), next_link(request, nxt)
@@ -82,12 +84,12 @@ def get_source(
     request: Request,
     session: SessionDep,
     source_id: Annotated[int, Path(ge=1, le=MAX_ID, examples=[3])],
-    format: FormatQuery = None,
+    query: FormatQuery,
 ) -> Response:
     """The stored text is the evidence: every result's `quote` is `text[quote_start:quote_end]`.
     `results` lists the results the source supports (retracted ones flagged)."""
     src = find_source(session=session, source_id=source_id)
-    return respond(request, source_detail(session=session, source=src))
+    return respond(request, source_detail(session=session, source=src), fmt=query.format)
 
 
 # ---------------------------------------------------------------- writes (curation)

@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import SessionDep, VersionDep
-from app.http.negotiation import FormatQuery, cached_value, respond
+from app.api.v1.params import FormatQuery
+from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
 from app.models import Operation
 from app.read.totals import all_totals, operation_totals
@@ -22,9 +23,7 @@ router = APIRouter(prefix="/totals", tags=["totals"])
         ",drugs_seized,Drugs seized (all kinds),kg,csto-2023-drugs-seized,...\r\n"
     ),
 )
-def get_totals(
-    request: Request, session: SessionDep, version: VersionDep, format: FormatQuery = None
-) -> Response:
+def get_totals(request: Request, session: SessionDep, version: VersionDep, query: FormatQuery) -> Response:
     """`operations`: each operation's totals as at `/operations/{key}/totals`. `programme`: the
     organisation-wide figures (e.g. "more than 420 t" of drugs seized by collective efforts, reported
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
@@ -46,4 +45,4 @@ def get_totals(
         ]
         return out + [{"operation": None, **m.model_dump(mode="json")} for m in totals.programme.metrics]
 
-    return respond(request, totals, model=MetricTotals, lead=["operation"], rows=rows)
+    return respond(request, totals, fmt=query.format, model=MetricTotals, lead=["operation"], rows=rows)
