@@ -287,15 +287,23 @@ def test_a_phase_name_shared_by_several_years_needs_the_year():
     ],
 )
 def test_country_is_the_acting_state_of_the_sentence_before(before, country):
-    assert one(f"{before} More than 5.1 tons of opium were seized.", "5.1").country == country
+    text = f"The operation “Channel-Center” was held.\n\n{before} More than 5.1 tons of opium were seized."
+    assert one(text, "5.1").country == country
 
 
 def test_country_is_not_taken_from_another_paragraph():
     text = (
+        "The operation “Channel-Center” was held.\n\n"
         "Officers of the Ministry of Internal Affairs of Russia acted.\n\n"
         "More than 5.1 tons of opium were seized."
     )
     assert one(text, "5.1").country is None
+
+
+def test_a_country_share_is_only_a_share_of_a_phase():
+    text = "Since 2003, officers of the Ministry of Internal Affairs of Russia seized 5.1 t of opium."
+    c = one(text, "5.1")
+    assert (c.scope, c.phase, c.country) == ("programme", None, None)
 
 
 # ---------------------------------------------------------------- confidence and output
@@ -326,6 +334,8 @@ def test_to_dict_has_the_contract_fields():
         "quote_start",
         "quote_end",
         "confidence",
+        "scope",
+        "note",
     }
     json.dumps(d)
 

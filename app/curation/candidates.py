@@ -34,6 +34,8 @@ DRAFT_FIELDS = (
     "quote_start",
     "quote_end",
     "confidence",
+    "scope",
+    "note",
 )
 
 
@@ -188,6 +190,8 @@ def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
         raise ProblemError(
             422, "The candidate has no metric: say which one.", code="figure-rejected", field="metric"
         )
+    if fields.get("scope") is None and c.scope and "phase" not in corrections.model_fields_set:
+        fields["scope"] = c.scope
     if fields.get("scope") is None:
         fields["scope"] = (
             "phase" if fields["phase"] else ("cumulative" if fields["operation"] else "programme")
