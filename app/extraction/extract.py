@@ -25,6 +25,8 @@ years, list marks, counts inside names), a candidate records:
 - country: a state named as the actor ("agencies of the Islamic Republic of Iran", "Ministry of
   Internal Affairs of Russia") in the sentence or the one before it in the same paragraph, for
   phase figures only (a country's share is a share of a phase);
+- a number in words becomes a candidate only when a metric describes it ("Twelve firearms"; not
+  "the two countries", "in five regions"), so prose does not flood the review queue;
 - quote: the sentence holding the number, verbatim, with offsets (sentences.split_sentences);
 - confidence: the sum of the evidence, documented at `confidence`.
 """
@@ -338,7 +340,10 @@ def extract_candidates(*, text: str, catalog: Catalog) -> list[CandidateDraft]:
         sentence = _containing(doc.sentences, match.start)
         if sentence is None:
             continue
-        out.append(_draft(doc, match, unit, unit_end, sentence, rules, catalog))
+        draft = _draft(doc, match, unit, unit_end, sentence, rules, catalog)
+        if draft.metric is None and not match.text[:1].isdigit():
+            continue  # "the two countries", "five regions": words without a metric are prose
+        out.append(draft)
     return out
 
 
