@@ -4,7 +4,13 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.numbers import find_numbers, parse_number, qualifier_before, uses_decimal_commas
+from app.domain.numbers import (
+    find_numbers,
+    parse_number,
+    qualifier_before,
+    qualifier_of,
+    uses_decimal_commas,
+)
 from app.domain.units import compatible, to_base
 from app.models import Qualifier
 
@@ -114,6 +120,23 @@ def test_parse_number_refuses_words():
 def test_qualifier_before(text, qualifier):
     m = find_numbers(text)[0]
     assert qualifier_before(text, m.start) is qualifier
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("25 kg or more of heroin", Qualifier.at_least),
+        ("60 drug groups or more", Qualifier.at_least),
+        ("30 people or fewer", Qualifier.up_to),
+        ("12 firearms and more.", Qualifier.at_least),
+        ("12 firearms and more than 300 rounds", Qualifier.exact),
+        ("more than 8.9 tons or more", Qualifier.more_than),
+        ("5 tons of opium or more precisely 5.2", Qualifier.exact),
+        ("500 kg of heroin or more", Qualifier.at_least),
+    ],
+)
+def test_qualifier_after_the_number(text, qualifier):
+    assert qualifier_of(text, find_numbers(text)[0]) is qualifier
 
 
 def test_only_the_number_right_after_the_qualifier_is_qualified():

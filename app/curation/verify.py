@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from app.domain.countries import names_country
-from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_before, uses_decimal_commas
+from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_of, uses_decimal_commas
 from app.domain.sentences import paragraphs, split_sentences
 from app.domain.units import compatible, to_base
 from app.models import Metric, Phase, Qualifier, Scope, Source, Unit
@@ -178,11 +178,11 @@ def check_figure(
         _check_country(source.text, start, start + len(draft.quote), draft.country)
     value = as_decimal(draft.value)
     match = find_number(draft.quote, value, unit, decimal_comma=uses_decimal_commas(source.text))
-    stated = qualifier_before(draft.quote, match.start)
+    stated = qualifier_of(draft.quote, match)
     if stated is not draft.qualifier:
         said = "no qualifier" if stated is Qualifier.exact else repr(stated.value)
         raise FigureRejected(
-            "qualifier", f"the quote says {said} before {match.text}: the qualifier is {stated.value!r}"
+            "qualifier", f"the quote says {said} around {match.text}: the qualifier is {stated.value!r}"
         )
     if draft.period_start and draft.period_end and draft.period_start > draft.period_end:
         raise FigureRejected("period_end", "ends before period_start")

@@ -211,6 +211,33 @@ def qualifier_before(text: str, start: int) -> Qualifier:
     return _QUALIFIER_OF[re.sub(r"\s+", " ", m.group("q").lower())]
 
 
+# "500 kg or more", "60 drug groups or more": up to three words (unit, counted noun) between, no
+# punctuation; never "or more than ...", "or more precisely", "and more importantly".
+_QUALIFIER_AFTER_RE = re.compile(
+    r"(?:[ \t\u00a0]+[^\W\d_]+\.?){0,3}[ \t\u00a0]+"
+    r"(?P<q>or\s+more|and\s+more|or\s+over|or\s+less|or\s+fewer)(?![\w])"
+    r"(?!\s+(?:than|precisely|exactly|accurately|specifically|importantly|often|likely)\b)",
+    re.IGNORECASE,
+)
+_QUALIFIER_AFTER = {
+    "or more": Qualifier.at_least,
+    "and more": Qualifier.at_least,
+    "or over": Qualifier.at_least,
+    "or less": Qualifier.up_to,
+    "or fewer": Qualifier.up_to,
+}
+
+
+def qualifier_of(text: str, match: NumberMatch) -> Qualifier:
+    """The qualifier the words give a number: before it ("more than 8.9"), else right after it and
+    its unit ("500 kg or more" → at_least, "40 or fewer" → up_to)."""
+    before = qualifier_before(text, match.start)
+    if before is not Qualifier.exact:
+        return before
+    m = _QUALIFIER_AFTER_RE.match(text, match.end)
+    return _QUALIFIER_AFTER[re.sub(r"\s+", " ", m.group("q").lower())] if m else Qualifier.exact
+
+
 def as_decimal(value: float | int | Decimal | str) -> Decimal:
     """A float from JSON or YAML as the decimal it was written as (8.9, not 8.9000000001)."""
     return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -8,7 +8,8 @@ years, list marks, counts inside names), a candidate records:
   ("4 thousand" → 4000, "1.5 bln" → 1500000000, "Twelve" → 12, "137 795" → 137795);
 - unit: the unit word right after the number (tons/tonnes → t, kg, grams → g, roubles → RUB), a
   currency sign or code right before it ("$1.5 bln", "USD 5 million"), else a count;
-- qualifier: numbers.qualifier_before (every phrase of CONTRACT "Qualifiers");
+- qualifier: numbers.qualifier_of (every phrase of CONTRACT "Qualifiers" before the number, and
+  "or more" / "or less" after it);
 - metric: a metric keyword (seeds/metrics.yaml) in the number's own noun phrase ("8.9 tons of
   opium"), else later in its clause, else earlier in its clause; the metric's dimension must agree
   with the unit (mass for t/kg/g, count for counts, money only in the metric's own currency); a
@@ -42,7 +43,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.domain.countries import ADJECTIVES, COUNTRIES
-from app.domain.numbers import NumberMatch, find_numbers, qualifier_before
+from app.domain.numbers import NumberMatch, find_numbers, qualifier_of
 from app.domain.sentences import Span, news_items, paragraphs, split_sentences
 from app.extraction.filters import masked_spans, skip_reason
 from app.models import Metric, Operation, OperationAlias, Phase, Unit
@@ -354,7 +355,7 @@ def _draft(
     dimension = catalog.unit_dimensions.get(unit, COUNT)
     metric, attached = _guess_metric(doc, match, unit_end, sentence, (dimension, unit), rules)
     attached = attached or unit != rules.count_unit
-    qualifier = qualifier_before(doc.text, match.start)
+    qualifier = qualifier_of(doc.text, match)
     operation, phase, op_in_sentence = _guess_operation_phase(doc, match.start, sentence, catalog)
     scope, operation, phase = _scope(doc, sentence, operation, phase, op_in_sentence)
     country = _guess_country(doc, sentence) if scope == "phase" else None
@@ -472,12 +473,13 @@ def _guess_metric(
     phrase = _PHRASE_END_RE.search(text, unit_end, clause_end)
     phrase_end = phrase.start() if phrase else clause_end
     hits = _keyword_hits(text, unit_end, clause_end, fit, rules)
+    clause_start = _clause_start(doc, match.start, sentence.start)
     in_phrase = [h for h in hits if h.head_end <= phrase_end]
+    in_phrase += _around(text, (clause_start, match.start), (unit_end, phrase_end), fit, rules)
     if in_phrase:
         return max(in_phrase, key=lambda h: (h.head_end, h.end - h.start)).key, True
     if hits:
         return min(hits, key=lambda h: (h.start, h.start - h.end)).key, False
-    clause_start = _clause_start(doc, match.start, sentence.start)
     before = _keyword_hits(text, clause_start, match.start, fit, rules)
     if before:
         return max(before, key=lambda h: (h.end, h.end - h.start)).key, False
@@ -495,6 +497,22 @@ def _keyword_hits(text: str, start: int, end: int, fit: Fit | None, rules: _Rule
                 out.append(_Hit(m.start(), m.end(), m.end(), metric.slug, kw.text))
             elif t := kw.tail.search(text, m.end(), end):
                 out.append(_Hit(m.start(), m.end(), t.end(), metric.slug, kw.text))
+    return out
+
+
+def _around(
+    text: str, before: tuple[int, int], after: tuple[int, int], fit: Fit, rules: _Rules
+) -> list[_Hit]:
+    """Keywords "A … B" with A before the number and B in its phrase ("exposed nine drug groups"
+    for "exposed … drug groups"); ranked like B alone, and beating it by their length."""
+    out = []
+    for kw, metric in rules.keyword_res:
+        if kw.tail is None or not _fits(metric, fit):
+            continue
+        heads = list(kw.head.finditer(text, *before))
+        tail = kw.tail.search(text, *after)
+        if heads and tail:
+            out.append(_Hit(heads[-1].start(), tail.end(), tail.end(), metric.slug, kw.text))
     return out
 
 
