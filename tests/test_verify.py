@@ -171,3 +171,26 @@ def test_a_phase_figure_needs_a_phase(session, release):
     with pytest.raises(FigureRejected) as err:
         check(session, release, **fields, operation="channel")
     assert err.value.field == "phase"
+
+
+def test_at_least_and_less_than_are_stored_and_filtered(client, session, release):
+    from app.curation.result_rows import create_result
+
+    hashish = check(
+        session, release, **phase_figure(metric="hashish_seized", value=2.6, unit="t"), qualifier="at_least"
+    )
+    create_result(session=session, checked=hashish, actor="test", result_id="test-hashish-at-least")
+    fields = {"phase": "channel-center-2019", "scope": "phase", "quote": COCAINE_SENTENCE}
+    cocaine = check(
+        session, release, **fields, metric="cocaine_seized", value=30, unit="kg", qualifier="less_than"
+    )
+    create_result(session=session, checked=cocaine, actor="test", result_id="test-cocaine-less-than")
+    session.flush()
+    for qualifier, result_id in (
+        ("at_least", "test-hashish-at-least"),
+        ("less_than", "test-cocaine-less-than"),
+    ):
+        r = client.get(f"/api/v1/results?qualifier={qualifier}")
+        assert r.status_code == 200, r.text
+        assert [i["id"] for i in r.json()["items"]] == [result_id]
+    assert client.get("/api/v1/results?qualifier=at_most").status_code == 422
