@@ -133,6 +133,8 @@ def test_news_items_end_at_two_blank_lines():
         "The Indestructible Brotherhood-2024 training was held.",
         "The plan for 2022 - 2024 was approved.",
         "The Zapad-81 exercise was held.",
+        "He was charged under Article 228 of the Criminal Code.",
+        "Part 2 of Resolution No. 14 was adopted.",
     ],
 )
 def test_non_figures_are_skipped(text):
