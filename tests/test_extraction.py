@@ -279,6 +279,45 @@ def test_a_phase_name_shared_by_several_years_needs_the_year():
     assert (c.operation, c.phase) == ("channel", None)
 
 
+PHASE_ITEM = "The operation “Channel-Center” was held in the spring.\n\n"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "scope", "operation", "phase"),
+    [
+        ("More than 11 tons of drugs were seized.", "phase", "channel", "channel-center-2019"),
+        ("Since 2003, more than 500 kg of cocaine have been seized.", "cumulative", "channel", None),
+        ("Over 14 years, about 57 tonnes of heroin were seized.", "cumulative", "channel", None),
+        ("Over the past two decades, 312 drug laboratories were eliminated.", "cumulative", "channel", None),
+        ("In total, 7 tons of opium were seized.", "cumulative", "channel", None),
+        (
+            "In total, 5 tons of drugs were seized in the “Channel-Center” phase.",
+            "phase",
+            "channel",
+            "channel-center-2019",
+        ),
+        ("All operations involved some 47 thousand employees.", "programme", None, None),
+        ("As part of the Proxy operation, 2,950 websites were blocked.", "cumulative", "proxy", None),
+    ],
+)
+def test_scope_is_decided_per_sentence(sentence, scope, operation, phase):
+    c = extract(PHASE_ITEM + sentence)[0]
+    assert (c.scope, c.operation, c.phase) == (scope, operation, phase)
+
+
+def test_during_that_time_continues_a_cumulative_sentence():
+    text = (
+        PHASE_ITEM
+        + "Since 2003, 36 phases have been held. During that time, over 3,800 tons of drugs were seized."
+    )
+    assert [(c.number_text, c.scope, c.phase) for c in extract(text)] == [
+        ("36", "cumulative", None),
+        ("3,800", "cumulative", None),
+    ]
+    alone = PHASE_ITEM + "During that time, over 3,800 tons of drugs were seized."
+    assert extract(alone)[0].scope == "phase"
+
+
 @pytest.mark.parametrize(
     ("before", "country"),
     [

@@ -19,10 +19,10 @@ years, list marks, counts inside names), a candidate records:
   the same news item (an alias counts only written as a name: capitalised, not a sentence's first
   word unless quoted, so "illegal migration" and "channels of entry" name nothing);
 - scope: a sentence about years of work ("since 2003", "over 14 years", "over the past two
-  decades", "in total", or "during that time" after such a sentence) is cumulative and names no
-  phase; a sentence about the organisation's joint work ("CSTO special services", "all
-  operations") that names no operation itself is programme; else phase when a phase is named,
-  cumulative when only an operation is, programme when neither is;
+  decades", "during that time" after such a sentence, or "in total" when it names no phase
+  itself) is cumulative and names no phase; a sentence about the organisation's joint work
+  ("CSTO special services", "all operations") that names no operation itself is programme; else
+  phase when a phase is named, cumulative when only an operation is, programme when neither is;
 - country: a state named as the actor ("agencies of the Islamic Republic of Iran", "Ministry of
   Internal Affairs of Russia") in the sentence or the one before it in the same paragraph, for
   phase figures only (a country's share is a share of a phase);
@@ -75,17 +75,18 @@ _CUMULATIVE_RE = re.compile(
     r"|over\s+(?:the\s+)?(?:past\s+|last\s+)?(?:\w+\s+)?(?:years|decades)\b"
     r"|(?:for|in)\s+(?:the\s+)?(?:past|last)\s+(?:\w+\s+)?(?:years|decades)\b"
     r"|(?:throughout|over|during)\s+(?:its|the\s+operation[’']s)\s+(?:history|existence)\b"
-    r"|(?:during|for)\s+the\s+(?:whole|entire)\s+period\b"
-    r"|in\s+total\b|all\s+in\s+all\b|to\s+date\b)",
+    r"|(?:during|for)\s+the\s+(?:whole|entire)\s+period\b)",
     re.IGNORECASE,
 )
+# "In total", "to date": cumulative, unless the sentence itself names the phase it totals.
+_TOTAL_RE = re.compile(r"\b(?:in\s+total|all\s+in\s+all|to\s+date)\b", re.IGNORECASE)
 # "During that time, ..." continues the sentence before it.
 _ANAPHORIC_RE = re.compile(
     r"\b(?:during|over|in|for)\s+(?:that|this|the\s+same)\s+(?:time|period|years)\b", re.IGNORECASE
 )
 # Sentences about the organisation's joint work rather than one operation.
 _ORGANISATION_RE = re.compile(
-    r"\b(?:all|several|its|joint|special|the\s+CSTO[’']s)\s+(?:anti-drug\s+)?operations\b"
+    r"\b(?:all|several|the\s+CSTO[’']s)\s+(?:(?:the|its|anti-drug|special)\s+)*operations\b"
     r"|\bCSTO\s+special\s+services\b|\bjoint\s+(?:activities|work)\s+of\s+the\s+CSTO\b",
     re.IGNORECASE,
 )
@@ -651,6 +652,8 @@ def _is_cumulative(doc: _Text, sentence: Span) -> bool:
     words = doc.text[sentence.start : sentence.end]
     if _CUMULATIVE_RE.search(words):
         return True
+    if _TOTAL_RE.search(words):
+        return not _between(doc.phases, sentence.start, sentence.end)
     if not _ANAPHORIC_RE.search(words):
         return False
     item = _containing(doc.items, sentence.start) or Span(0, len(doc.text))
