@@ -119,7 +119,8 @@ def extract(
         print(json.dumps([c.to_dict() for c in cands], ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{len(cands)} candidate(s) in {file.name}")
-    for column in ("value", "unit", "as written", "qualifier", "metric", "operation", "phase", "country"):
+    columns = ("value", "unit", "as written", "qualifier", "metric", "operation", "phase", "scope", "country")
+    for column in columns:
         table.add_column(column, no_wrap=True)
     table.add_column("conf.", no_wrap=True)
     table.add_column("quote [start:end]", min_width=40, overflow="fold")
@@ -132,6 +133,7 @@ def extract(
             c.metric or "—",
             c.operation or "—",
             c.phase or "—",
+            c.scope,
             c.country or "—",
             f"{c.confidence:.2f}",
             f"{c.quote} [{c.quote_start}:{c.quote_end}]",

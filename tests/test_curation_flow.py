@@ -209,3 +209,52 @@ def test_a_candidate_in_the_first_of_two_identical_sentences_can_be_accepted(cli
     )
     assert r.status_code == 201, r.text
     assert (r.json()["quote_start"], r.json()["quote_end"]) == (first["quote_start"], first["quote_end"])
+
+
+def test_candidates_carry_scope_and_why_no_metric_and_accept_keeps_the_scope(client, session):
+    cur = bearer(session)
+    text = (
+        "The “Channel” operation marked its anniversary.\n\n"
+        "Since 2003, more than 500 kg of cocaine have been seized. The agents examined 40 vehicles."
+    )
+    body = {
+        "text": text,
+        "title": "Channel anniversary (test)",
+        "publisher": "CSTO",
+        "published_on": "2026-05-01",
+    }
+    source_id = client.post("/api/v1/sources", json=body, headers=cur).json()["id"]
+    r = client.post(f"/api/v1/sources/{source_id}/candidates", headers=cur)
+    assert r.status_code == 201, r.text
+    cands = {c["number_text"]: c for c in r.json()["items"]}
+    cocaine, vehicles = cands["500"], cands["40"]
+    assert (cocaine["scope"], cocaine["phase"], cocaine["metric"], cocaine["note"]) == (
+        "cumulative",
+        None,
+        "cocaine_seized",
+        None,
+    )
+    assert vehicles["metric"] is None and "no metric keyword" in vehicles["note"]
+    r = client.post(f"/api/v1/candidates/{cocaine['id']}/accept", json={}, headers=cur)
+    assert r.status_code == 201, r.text
+    assert (r.json()["scope"], r.json()["qualifier"], r.json()["operation"]) == (
+        "cumulative",
+        "more_than",
+        "channel",
+    )
+
+
+def test_accept_refuses_a_qualifier_or_country_the_quote_does_not_give(client, session):
+    cur = bearer(session)
+    source_id = add_source(client, cur)
+    client.post("/api/v1/phases", json=PHASE, headers=cur)
+    cands = client.post(f"/api/v1/sources/{source_id}/candidates", headers=cur).json()["items"]
+    hashish = find(cands, "640 kg of hashish")
+    r = client.post(f"/api/v1/candidates/{hashish['id']}/accept", json={"qualifier": "exact"}, headers=cur)
+    assert r.status_code == 422 and r.json()["field"] == "qualifier", r.text
+    r = client.post(
+        f"/api/v1/candidates/{hashish['id']}/accept",
+        json={"country": "Narnia", "phase": "channel-harbour-2025", "scope": "phase"},
+        headers=cur,
+    )
+    assert r.status_code == 422 and r.json()["field"] == "country", r.text

@@ -133,6 +133,8 @@ def test_news_items_end_at_two_blank_lines():
         "The Indestructible Brotherhood-2024 training was held.",
         "The plan for 2022 - 2024 was approved.",
         "The Zapad-81 exercise was held.",
+        "He was charged under Article 228 of the Criminal Code.",
+        "Part 2 of Resolution No. 14 was adopted.",
     ],
 )
 def test_non_figures_are_skipped(text):
@@ -277,6 +279,45 @@ def test_a_phase_name_shared_by_several_years_needs_the_year():
     assert (c.operation, c.phase) == ("channel", None)
 
 
+PHASE_ITEM = "The operation “Channel-Center” was held in the spring.\n\n"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "scope", "operation", "phase"),
+    [
+        ("More than 11 tons of drugs were seized.", "phase", "channel", "channel-center-2019"),
+        ("Since 2003, more than 500 kg of cocaine have been seized.", "cumulative", "channel", None),
+        ("Over 14 years, about 57 tonnes of heroin were seized.", "cumulative", "channel", None),
+        ("Over the past two decades, 312 drug laboratories were eliminated.", "cumulative", "channel", None),
+        ("In total, 7 tons of opium were seized.", "cumulative", "channel", None),
+        (
+            "In total, 5 tons of drugs were seized in the “Channel-Center” phase.",
+            "phase",
+            "channel",
+            "channel-center-2019",
+        ),
+        ("All operations involved some 47 thousand employees.", "programme", None, None),
+        ("As part of the Proxy operation, 2,950 websites were blocked.", "cumulative", "proxy", None),
+    ],
+)
+def test_scope_is_decided_per_sentence(sentence, scope, operation, phase):
+    c = extract(PHASE_ITEM + sentence)[0]
+    assert (c.scope, c.operation, c.phase) == (scope, operation, phase)
+
+
+def test_during_that_time_continues_a_cumulative_sentence():
+    text = (
+        PHASE_ITEM
+        + "Since 2003, 36 phases have been held. During that time, over 3,800 tons of drugs were seized."
+    )
+    assert [(c.number_text, c.scope, c.phase) for c in extract(text)] == [
+        ("36", "cumulative", None),
+        ("3,800", "cumulative", None),
+    ]
+    alone = PHASE_ITEM + "During that time, over 3,800 tons of drugs were seized."
+    assert extract(alone)[0].scope == "phase"
+
+
 @pytest.mark.parametrize(
     ("before", "country"),
     [
@@ -287,15 +328,23 @@ def test_a_phase_name_shared_by_several_years_needs_the_year():
     ],
 )
 def test_country_is_the_acting_state_of_the_sentence_before(before, country):
-    assert one(f"{before} More than 5.1 tons of opium were seized.", "5.1").country == country
+    text = f"The operation “Channel-Center” was held.\n\n{before} More than 5.1 tons of opium were seized."
+    assert one(text, "5.1").country == country
 
 
 def test_country_is_not_taken_from_another_paragraph():
     text = (
+        "The operation “Channel-Center” was held.\n\n"
         "Officers of the Ministry of Internal Affairs of Russia acted.\n\n"
         "More than 5.1 tons of opium were seized."
     )
     assert one(text, "5.1").country is None
+
+
+def test_a_country_share_is_only_a_share_of_a_phase():
+    text = "Since 2003, officers of the Ministry of Internal Affairs of Russia seized 5.1 t of opium."
+    c = one(text, "5.1")
+    assert (c.scope, c.phase, c.country) == ("programme", None, None)
 
 
 # ---------------------------------------------------------------- confidence and output
@@ -326,6 +375,8 @@ def test_to_dict_has_the_contract_fields():
         "quote_start",
         "quote_end",
         "confidence",
+        "scope",
+        "note",
     }
     json.dumps(d)
 
@@ -373,6 +424,20 @@ def test_candidates_are_ordered_one_per_number():
                 "26 February",
                 "over",
                 "Illegal",
+                "Twelve",
+                "a dozen",
+                "two thousand",
+                "firearms",
+                "$",
+                "1.5 bln",
+                "roubles",
+                "1 512",
+                "3 thous.",
+                "2,6",
+                "or more",
+                "no more than",
+                "Since 2003",
+                "some",
             ]
         ),
         max_size=40,

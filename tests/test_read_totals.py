@@ -200,6 +200,13 @@ def test_totals_by_alias_and_unknown_operation(client):
         (["more_than", "up_to"], ("mixed", False, False)),
         (["more_than", "almost"], ("mixed", False, False)),
         (["about", "up_to"], ("mixed", False, False)),
+        (["at_least", "exact"], ("at_least", True, False)),
+        (["at_least", "more_than"], ("more_than", True, False)),
+        (["less_than", "exact"], ("less_than", False, True)),
+        (["less_than", "up_to", "almost"], ("less_than", False, True)),
+        (["at_least", "less_than"], ("mixed", False, False)),
+        (["about", "at_least"], ("about", False, False)),
+        (["about", "less_than"], ("mixed", False, False)),
     ],
 )
 def test_qualifier_of_a_sum(qualifiers, expected):

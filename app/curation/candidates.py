@@ -32,6 +32,8 @@ DRAFT_FIELDS = (
     "quote_start",
     "quote_end",
     "confidence",
+    "scope",
+    "note",
 )
 
 
@@ -148,6 +150,8 @@ def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
     fields.update(corrections.model_dump(exclude_unset=True))
     if fields.get("metric") is None:
         raise FigureRejected("metric", "is unknown for this candidate: say which one")
+    if fields.get("scope") is None and c.scope and "phase" not in corrections.model_fields_set:
+        fields["scope"] = c.scope
     if fields.get("scope") is None:
         fields["scope"] = (
             "phase" if fields["phase"] else ("cumulative" if fields["operation"] else "programme")

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from app.domain.countries import names_country
 from app.domain.errors import FigureRejected
-from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_before
+from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_of, uses_decimal_commas
 from app.domain.provenance import locate_quote
+from app.domain.sentences import paragraphs, split_sentences
 from app.domain.units import compatible, to_base
 from app.models import Metric, Phase, Qualifier, Scope, Source, Unit
 from app.read.catalog import resolve_operation
@@ -42,16 +44,24 @@ class CheckedFigure:
 
 
 def _unit_follows(quote: str, match: NumberMatch, unit: Unit) -> bool:
-    """True when the words right after the number name `unit` (counts need no unit word)."""
+    """True when the words right after the number name `unit` (counts need no unit word), or, for
+    money, a currency sign or code stands right before it ("$1.5 bln", "USD 5 million")."""
     if not unit.words:
         return True
     after = quote[match.end :].lstrip().lower()
-    return any(after.startswith(w.lower()) and not after[len(w) : len(w) + 1].isalpha() for w in unit.words)
+    if any(after.startswith(w.lower()) and not after[len(w) : len(w) + 1].isalpha() for w in unit.words):
+        return True
+    before = quote[: match.start].rstrip().lower()
+    return unit.dimension == "money" and any(
+        before.endswith(w.lower()) and not before[-len(w) - 1 : -len(w)].isalpha() for w in unit.words
+    )
 
 
-def find_number(quote: str, value: Decimal, unit: Unit) -> NumberMatch:
-    """The occurrence of `value` in the quote written with `unit`; refuses when there is none."""
-    same = [m for m in find_numbers(quote) if m.value == value]
+def find_number(quote: str, value: Decimal, unit: Unit, *, decimal_comma: bool = False) -> NumberMatch:
+    """The occurrence of `value` in the quote written with `unit`, in any form numbers.py reads
+    (digits, words, scale words; decimal commas when the source writes them); refuses otherwise."""
+    found = find_numbers(quote, decimal_comma=decimal_comma or None)
+    same = [m for m in found if m.value == value]
     if not same:
         raise FigureRejected("value", f"the number {value.normalize():f} does not appear in the quote")
     for m in same:
@@ -60,6 +70,22 @@ def find_number(quote: str, value: Decimal, unit: Unit) -> NumberMatch:
     raise FigureRejected(
         "unit",
         f"the quote does not state {same[0].text} in {unit.symbol} ({', '.join(unit.words)})",
+    )
+
+
+def _check_country(text: str, quote_start: int, quote_end: int, country: str) -> None:
+    """A country share must name its state in the quote, or in the sentence just before it in the
+    same paragraph (where the release names the acting agencies)."""
+    if names_country(text[quote_start:quote_end], country):
+        return
+    paragraph = next((p for p in paragraphs(text) if p.contains(quote_start)), None)
+    before = [s for s in split_sentences(text) if s.end <= quote_start]
+    previous = before[-1] if before else None
+    in_paragraph = bool(paragraph and previous and previous.start >= paragraph.start)
+    if in_paragraph and previous and names_country(text[previous.start : previous.end], country):
+        return
+    raise FigureRejected(
+        "country", f"{country!r} is not named in the quote (nor in the sentence just before it)"
     )
 
 
@@ -121,13 +147,15 @@ def check_figure(
         )
     _check_scope(draft.scope, operation, phase, draft.country)
     start = locate_quote(source.text, draft.quote, occurrence)
+    if draft.country:
+        _check_country(source.text, start, start + len(draft.quote), draft.country)
     value = as_decimal(draft.value)
-    match = find_number(draft.quote, value, unit)
-    stated = qualifier_before(draft.quote, match.start)
-    if stated is not Qualifier.exact and stated is not draft.qualifier:
+    match = find_number(draft.quote, value, unit, decimal_comma=uses_decimal_commas(source.text))
+    stated = qualifier_of(draft.quote, match)
+    if stated is not draft.qualifier:
+        said = "no qualifier" if stated is Qualifier.exact else repr(stated.value)
         raise FigureRejected(
-            "qualifier",
-            f"the quote says {stated.value!r} before {match.text}, not {draft.qualifier.value!r}",
+            "qualifier", f"the quote says {said} around {match.text}: the qualifier is {stated.value!r}"
         )
     if draft.period_start and draft.period_end and draft.period_start > draft.period_end:
         raise FigureRejected("period_end", "ends before period_start")

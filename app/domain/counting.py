@@ -10,10 +10,12 @@ Rules (also in the README):
   `conflicting_phase_figures` disagreement. This choice is made in SQL (app/read/figures.py,
   window functions over ix_result_totals), so totals never load every phase figure of an operation.
 - Country shares and running totals (cumulative, programme) are never added to anything.
-- Qualifier of a sum (`sum_qualifier`): all exact → exact; exact + more_than → more_than, a lower
-  bound; exact + almost → almost, an upper bound; exact/almost + up_to → up_to, an upper bound;
-  about with exact/almost/more_than → about, neither bound; anything else (more_than with almost
-  or up_to, about with up_to) → mixed, neither bound.
+- Qualifier of a sum (`sum_qualifier`): all exact → exact; exact + at_least → at_least, a lower
+  bound; exact/at_least + more_than → more_than, a lower bound; exact + almost → almost, an upper
+  bound; exact/almost + up_to → up_to, an upper bound; exact/almost/up_to + less_than →
+  less_than, an upper bound; about with exact/almost/more_than/at_least → about, neither bound;
+  anything else (a lower bound with an upper bound, about with up_to or less_than) → mixed,
+  neither bound.
 """
 
 import math
@@ -26,6 +28,8 @@ from typing import Any
 from app.schemas.totals import Disagreement, FigureRef, PhaseFigure, SumQualifier
 
 MAX_LISTED = 5
+LOWER_BOUNDS = frozenset({"more_than", "at_least"})  # the true value is at least the stated one
+UPPER_BOUNDS = frozenset({"almost", "up_to", "less_than"})  # the true value is at most the stated one
 
 
 @dataclass(frozen=True)
@@ -119,16 +123,20 @@ def sum_qualifier(qualifiers: Iterable[str]) -> tuple[SumQualifier, bool, bool, 
     q = set(qualifiers) - {"exact"}
     if not q:
         return "exact", True, True, "every part is exact"
-    if q == {"more_than"}:
-        return "more_than", True, False, "a sum of 'more than' figures: a lower bound"
+    if q <= LOWER_BOUNDS:
+        if "more_than" in q:
+            return "more_than", True, False, "a sum of 'more than' figures: a lower bound"
+        return "at_least", True, False, "a sum with 'at least' figures: a lower bound"
     if q == {"almost"}:
         return "almost", False, True, "a sum with 'almost' figures: a little under the total, an upper bound"
-    if q <= {"up_to", "almost"}:
+    if q <= UPPER_BOUNDS:
+        if "less_than" in q:
+            return "less_than", False, True, "a sum with 'less than' figures: an upper bound"
         return "up_to", False, True, "a sum with 'up to' figures: an upper bound"
-    if "about" in q and q <= {"about", "almost", "more_than"}:
+    if "about" in q and q <= {"about", "almost"} | LOWER_BOUNDS:
         note = "approximate: some parts are 'about' figures"
-        if "more_than" in q:
-            note += "; parts stated as 'more than' may make the true total higher"
+        if q & LOWER_BOUNDS:
+            note += "; parts stated as 'more than' or 'at least' may make the true total higher"
         return "about", False, False, note
     return (
         "mixed",

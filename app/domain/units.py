@@ -7,11 +7,20 @@ import pint
 
 from app.domain.numbers import as_decimal
 
+# Each currency is its own dimension: converting one into another needs a dated exchange rate,
+# which no source states beside its figure, so USD, RUB and EUR never convert into each other.
+CURRENCIES = {"USD": "US_dollar", "RUB": "rouble", "EUR": "euro"}
+
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry[Decimal]:
-    """One pint registry per process, computing in Decimal so 8.9 t is exactly 8900 kg."""
-    return pint.UnitRegistry(non_int_type=Decimal)
+    """One pint registry per process, computing in Decimal so 8.9 t is exactly 8900 kg.
+
+    Metric tonnes are pint's `tonne` (its `ton` is a short ton of 907.18474 kg)."""
+    ureg: pint.UnitRegistry[Decimal] = pint.UnitRegistry(non_int_type=Decimal)
+    for code, name in CURRENCIES.items():
+        ureg.define(f"{code} = [currency_{code}] = {name}")
+    return ureg
 
 
 @lru_cache(maxsize=256)

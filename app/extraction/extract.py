@@ -4,17 +4,30 @@ For every number in the text (numbers.find_numbers) that is a figure (extraction
 why the others are not: dates, times, phones, file names, ordinals, durations, percentages, areas,
 years, list marks, counts inside names), a candidate records:
 
-- value and number_text: the number as written, number words applied ("4 thousand" → 4000);
-- unit: the unit word right after the number (tons/tonnes → t, kg, grams → g), else a count;
-- qualifier: numbers.qualifier_before ("more than", "over", "about", "almost", "up to");
+- value and number_text: the number as written, in digits or words, scale words applied
+  ("4 thousand" → 4000, "1.5 bln" → 1500000000, "Twelve" → 12, "137 795" → 137795);
+- unit: the unit word right after the number (tons/tonnes → t, kg, grams → g, roubles → RUB), a
+  currency sign or code right before it ("$1.5 bln", "USD 5 million"), else a count;
+- qualifier: numbers.qualifier_of (every phrase of CONTRACT "Qualifiers" before the number, and
+  "or more" / "or less" after it);
 - metric: a metric keyword (seeds/metrics.yaml) in the number's own noun phrase ("8.9 tons of
   opium"), else later in its clause, else earlier in its clause; the metric's dimension must agree
-  with the unit (mass for t/kg/g, count for counts);
+  with the unit (mass for t/kg/g, count for counts, money only in the metric's own currency); a
+  keyword "A … B" is A followed by B in the clause ("internet resources … blocked") and beats A
+  alone; without a metric, `note` says why;
 - operation and phase: an alias or phase name in the sentence, else the nearest one before it in
   the same news item (an alias counts only written as a name: capitalised, not a sentence's first
   word unless quoted, so "illegal migration" and "channels of entry" name nothing);
+- scope: a sentence about years of work ("since 2003", "over 14 years", "over the past two
+  decades", "during that time" after such a sentence, or "in total" when it names no phase
+  itself) is cumulative and names no phase; a sentence about the organisation's joint work
+  ("CSTO special services", "all operations") that names no operation itself is programme; else
+  phase when a phase is named, cumulative when only an operation is, programme when neither is;
 - country: a state named as the actor ("agencies of the Islamic Republic of Iran", "Ministry of
-  Internal Affairs of Russia") in the sentence or the one before it in the same paragraph;
+  Internal Affairs of Russia") in the sentence or the one before it in the same paragraph, for
+  phase figures only (a country's share is a share of a phase);
+- a number in words becomes a candidate only when a metric describes it ("Twelve firearms"; not
+  "the two countries", "in five regions"), so prose does not flood the review queue;
 - quote: the sentence holding the number, verbatim, with offsets (sentences.split_sentences);
 - confidence: the sum of the evidence, documented at `confidence`.
 """
@@ -29,7 +42,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.domain.numbers import NumberMatch, find_numbers, qualifier_before
+from app.domain.countries import ADJECTIVES, COUNTRIES
+from app.domain.numbers import NumberMatch, find_numbers, qualifier_of
 from app.domain.sentences import Span, news_items, paragraphs, split_sentences
 from app.extraction.filters import masked_spans, skip_reason
 from app.models import Metric, Operation, OperationAlias, Phase, Unit
@@ -52,6 +66,30 @@ _PHRASE_END_RE = re.compile(
 )
 _CLAUSE_END_RE = re.compile(r"[,;:()]|\s[-–—]\s")
 _UNIT_GAP_RE = re.compile(r"[ \t\u00a0]*-?[ \t\u00a0]*")
+MONEY = "money"
+GAP_MARK = "…"  # "A … B" in a keyword: A, then B later in the same clause
+
+# Sentences that report years of work, not one phase.
+_CUMULATIVE_RE = re.compile(
+    r"\b(?:since\s+(?:(?:19|20)\d{2}|(?:its|the)\s+(?:launch|start|inception|beginning|creation)\b)"
+    r"|over\s+(?:the\s+)?(?:past\s+|last\s+)?(?:\w+\s+)?(?:years|decades)\b"
+    r"|(?:for|in)\s+(?:the\s+)?(?:past|last)\s+(?:\w+\s+)?(?:years|decades)\b"
+    r"|(?:throughout|over|during)\s+(?:its|the\s+operation[’']s)\s+(?:history|existence)\b"
+    r"|(?:during|for)\s+the\s+(?:whole|entire)\s+period\b)",
+    re.IGNORECASE,
+)
+# "In total", "to date": cumulative, unless the sentence itself names the phase it totals.
+_TOTAL_RE = re.compile(r"\b(?:in\s+total|all\s+in\s+all|to\s+date)\b", re.IGNORECASE)
+# "During that time, ..." continues the sentence before it.
+_ANAPHORIC_RE = re.compile(
+    r"\b(?:during|over|in|for)\s+(?:that|this|the\s+same)\s+(?:time|period|years)\b", re.IGNORECASE
+)
+# Sentences about the organisation's joint work rather than one operation.
+_ORGANISATION_RE = re.compile(
+    r"\b(?:all|several|the\s+CSTO[’']s)\s+(?:(?:the|its|anti-drug|special)\s+)*operations\b"
+    r"|\bCSTO\s+special\s+services\b|\bjoint\s+(?:activities|work)\s+of\s+the\s+CSTO\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +99,7 @@ class MetricInfo:
     slug: str
     dimension: str
     keywords: tuple[str, ...]
+    base_unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +140,8 @@ class CandidateDraft:
     quote_start: int
     quote_end: int
     confidence: float
+    scope: str = "phase"
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields, in declaration order."""
@@ -130,7 +171,7 @@ def load_catalog(*, session: Session) -> Catalog:
         units={u.symbol: tuple(u.words or []) for u in units},
         unit_dimensions={u.symbol: u.dimension for u in units},
         metrics={
-            m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords or []))
+            m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords or []), m.base_unit)
             for m in session.exec(select(Metric))
         },
         aliases=aliases,
@@ -153,7 +194,7 @@ def catalog_from_seeds(*, root: Path) -> Catalog:
     return Catalog(
         units={u.symbol: tuple(u.words) for u in b.units},
         unit_dimensions={u.symbol: u.dimension for u in b.units},
-        metrics={m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords)) for m in b.metrics},
+        metrics={m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords), m.base_unit) for m in b.metrics},
         aliases=aliases,
         phases={p.slug: PhaseInfo(p.slug, p.operation, p.name, _year(p.start_date)) for p in b.phases},
     )
@@ -168,13 +209,23 @@ def _year(partial_date: str | None) -> int | None:
 
 
 @dataclass(frozen=True)
+class _Keyword:
+    """A metric keyword compiled: its phrase and, for "A … B", the phrase B that must follow A."""
+
+    text: str
+    head: re.Pattern[str]
+    tail: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
 class _Rules:
     """The catalogue compiled into patterns once per catalogue."""
 
     unit_re: re.Pattern[str] | None
+    unit_before_re: re.Pattern[str] | None
     unit_of_word: dict[str, str]
     count_unit: str
-    keyword_res: tuple[tuple[re.Pattern[str], MetricInfo], ...]
+    keyword_res: tuple[tuple[_Keyword, MetricInfo], ...]
     alias_re: re.Pattern[str] | None
     alias_slug: dict[str, str]
     phase_res: tuple[tuple[re.Pattern[str], PhaseInfo], ...]
@@ -188,10 +239,29 @@ def _words_re(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)", re.IGNORECASE)
 
 
-def _keyword_re(keyword: str) -> re.Pattern[str]:
-    """A metric keyword as a whole phrase, spaces flexible, plural s optional ("firearm(s)")."""
-    body = r"\s+".join(re.escape(w) for w in keyword.split())
+def _phrase_re(phrase: str) -> re.Pattern[str]:
+    """A phrase as whole words, spaces flexible, plural s optional ("firearm(s)")."""
+    body = r"\s+".join(re.escape(w) for w in phrase.split())
     return re.compile(rf"(?<!\w){body}s?(?!\w)", re.IGNORECASE)
+
+
+def _keyword(keyword: str) -> _Keyword:
+    """Compile a metric keyword, "A … B" into A and B."""
+    head, _, tail = (p.strip() for p in keyword.partition(GAP_MARK))
+    return _Keyword(keyword, _phrase_re(head), _phrase_re(tail) if tail else None)
+
+
+def _sign_or_code(word: str) -> bool:
+    """A currency sign or code ("$", "€", "USD", "US$"): the unit words written before a number."""
+    return word.isupper() or not any(c.isalpha() for c in word)
+
+
+def _before_re(words: Iterable[str]) -> re.Pattern[str] | None:
+    """Currency signs and codes written right before a number ("$1.5 bln", "USD 5 million")."""
+    ordered = sorted(set(words), key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(w) for w in ordered) + r")[ \t\u00a0]*\Z")
 
 
 def _phase_re(name: str) -> re.Pattern[str]:
@@ -205,11 +275,13 @@ def _compile(key: tuple[Any, ...]) -> _Rules:
     """Compile the catalogue's patterns (cached by the catalogue's contents)."""
     units, dims, metrics, aliases, phases = key
     unit_of_word = {w.casefold(): sym for sym, words in units for w in words}
+    money = {s for s, d in dims if d == MONEY}
     return _Rules(
         unit_re=_words_re(w for _, words in units for w in words),
+        unit_before_re=_before_re(w for s, words in units if s in money for w in words if _sign_or_code(w)),
         unit_of_word=unit_of_word,
         count_unit=next((s for s, d in dims if d == COUNT), COUNT),
-        keyword_res=tuple((_keyword_re(k), m) for m in metrics for k in m.keywords),
+        keyword_res=tuple((_keyword(k), m) for m in metrics for k in m.keywords),
         alias_re=_words_re(a for a, _ in aliases),
         alias_slug={a.casefold(): s for a, s in aliases},
         phase_res=tuple((_phase_re(p.name), p) for p in phases if re.search(r"\w", p.name)),
@@ -270,7 +342,10 @@ def extract_candidates(*, text: str, catalog: Catalog) -> list[CandidateDraft]:
         sentence = _containing(doc.sentences, match.start)
         if sentence is None:
             continue
-        out.append(_draft(doc, match, unit, unit_end, sentence, rules, catalog))
+        draft = _draft(doc, match, unit, unit_end, sentence, rules, catalog)
+        if draft.metric is None and not match.text[:1].isdigit():
+            continue  # "the two countries", "five regions": words without a metric are prose
+        out.append(draft)
     return out
 
 
@@ -279,11 +354,12 @@ def _draft(
 ) -> CandidateDraft:
     """Assemble one candidate from the guesses around its number."""
     dimension = catalog.unit_dimensions.get(unit, COUNT)
-    metric, attached = _guess_metric(doc, match, unit_end, sentence, dimension, rules)
+    metric, attached = _guess_metric(doc, match, unit_end, sentence, (dimension, unit), rules)
     attached = attached or unit != rules.count_unit
-    qualifier = qualifier_before(doc.text, match.start)
+    qualifier = qualifier_of(doc.text, match)
     operation, phase, op_in_sentence = _guess_operation_phase(doc, match.start, sentence, catalog)
-    country = _guess_country(doc, sentence)
+    scope, operation, phase = _scope(doc, sentence, operation, phase, op_in_sentence)
+    country = _guess_country(doc, sentence) if scope == "phase" else None
     score = confidence(
         metric=metric is not None,
         attached=attached,
@@ -305,6 +381,8 @@ def _draft(
         quote_start=sentence.start,
         quote_end=sentence.end,
         confidence=score,
+        scope=scope,
+        note=None if metric else _no_metric_reason(doc, unit_end, sentence, (dimension, unit), rules),
     )
 
 
@@ -344,7 +422,13 @@ def _between(items: Sequence[Any], lo: int, hi: int) -> Sequence[Any]:
 
 
 def _unit_after(text: str, match: NumberMatch, rules: _Rules) -> tuple[str, int]:
-    """The unit written right after the number ("8.9 tons" → t) and where it ends; else a count."""
+    """The unit written right after the number ("8.9 tons" → t) or a currency right before it
+    ("$1.5 bln" → USD), and where the number's unit ends; else a count."""
+    if rules.unit_before_re is not None:
+        b = rules.unit_before_re.search(text, max(0, match.start - 8), match.start)
+        if b is not None:
+            word = b.group(0).rstrip(" \t\u00a0")
+            return rules.unit_of_word[word.casefold()], match.end
     if rules.unit_re is not None:
         gap = _UNIT_GAP_RE.match(text, match.end)
         u = rules.unit_re.match(text, gap.end() if gap else match.end)
@@ -356,39 +440,98 @@ def _unit_after(text: str, match: NumberMatch, rules: _Rules) -> tuple[str, int]
 # ---------------------------------------------------------------- metric
 
 
+Fit = tuple[str, str]  # (dimension, unit) a metric must fit
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A metric keyword found in the text; `head_end` ends its first phrase ("A" of "A … B")."""
+
+    start: int
+    head_end: int
+    end: int
+    key: str
+    keyword: str
+
+
+def _fits(metric: MetricInfo, fit: Fit) -> bool:
+    """Same dimension; money only in the metric's own currency (no exchange rates)."""
+    dimension, unit = fit
+    return metric.dimension == dimension and (dimension != MONEY or metric.base_unit == unit)
+
+
 def _guess_metric(
-    doc: _Text, match: NumberMatch, unit_end: int, sentence: Span, dimension: str, rules: _Rules
+    doc: _Text, match: NumberMatch, unit_end: int, sentence: Span, fit: Fit, rules: _Rules
 ) -> tuple[str | None, bool]:
     """The metric a keyword names near the number, and whether it is in the number's own phrase.
 
     First the noun phrase right after the number ("8.9 tons of opium"), its last keyword winning
-    ("205 kg of drugs of synthetic origin" → synthetic); then the rest of the clause ("580 people were
-    brought to administrative responsibility"); then the clause before the number."""
+    ("205 kg of drugs of synthetic origin" → synthetic) and "A … B" beating A; then the rest of
+    the clause ("580 people were brought to administrative responsibility"); then the clause
+    before the number."""
     text = doc.text
     clause_end = _clause_end(doc, unit_end, sentence.end)
     phrase = _PHRASE_END_RE.search(text, unit_end, clause_end)
     phrase_end = phrase.start() if phrase else clause_end
-    hits = _keyword_hits(text, unit_end, clause_end, dimension, rules)
-    in_phrase = [h for h in hits if h.end <= phrase_end]
+    hits = _keyword_hits(text, unit_end, clause_end, fit, rules)
+    clause_start = _clause_start(doc, match.start, sentence.start)
+    in_phrase = [h for h in hits if h.head_end <= phrase_end]
+    in_phrase += _around(text, (clause_start, match.start), (unit_end, phrase_end), fit, rules)
     if in_phrase:
-        return max(in_phrase, key=lambda h: (h.end, h.end - h.start)).key, True
+        return max(in_phrase, key=lambda h: (h.head_end, h.end - h.start)).key, True
     if hits:
         return min(hits, key=lambda h: (h.start, h.start - h.end)).key, False
-    clause_start = _clause_start(doc, match.start, sentence.start)
-    before = _keyword_hits(text, clause_start, match.start, dimension, rules)
+    before = _keyword_hits(text, clause_start, match.start, fit, rules)
     if before:
         return max(before, key=lambda h: (h.end, h.end - h.start)).key, False
     return None, False
 
 
-def _keyword_hits(text: str, start: int, end: int, dimension: str, rules: _Rules) -> list[Mention]:
-    """Metric keywords within text[start:end] of metrics measured in `dimension`."""
-    return [
-        Mention(m.start(), m.end(), metric.slug)
-        for rx, metric in rules.keyword_res
-        if metric.dimension == dimension
-        for m in rx.finditer(text, start, end)
-    ]
+def _keyword_hits(text: str, start: int, end: int, fit: Fit | None, rules: _Rules) -> list[_Hit]:
+    """Metric keywords within text[start:end] of metrics that fit (all metrics when `fit` is None)."""
+    out = []
+    for kw, metric in rules.keyword_res:
+        if fit is not None and not _fits(metric, fit):
+            continue
+        for m in kw.head.finditer(text, start, end):
+            if kw.tail is None:
+                out.append(_Hit(m.start(), m.end(), m.end(), metric.slug, kw.text))
+            elif t := kw.tail.search(text, m.end(), end):
+                out.append(_Hit(m.start(), m.end(), t.end(), metric.slug, kw.text))
+    return out
+
+
+def _around(
+    text: str, before: tuple[int, int], after: tuple[int, int], fit: Fit, rules: _Rules
+) -> list[_Hit]:
+    """Keywords "A … B" with A before the number and B in its phrase ("exposed nine drug groups"
+    for "exposed … drug groups"); ranked like B alone, and beating it by their length."""
+    out = []
+    for kw, metric in rules.keyword_res:
+        if kw.tail is None or not _fits(metric, fit):
+            continue
+        heads = list(kw.head.finditer(text, *before))
+        tail = kw.tail.search(text, *after)
+        if heads and tail:
+            out.append(_Hit(heads[-1].start(), tail.end(), tail.end(), metric.slug, kw.text))
+    return out
+
+
+def _no_metric_reason(doc: _Text, unit_end: int, sentence: Span, fit: Fit, rules: _Rules) -> str:
+    """Why no metric was guessed: a keyword of another dimension or currency, or none at all."""
+    dimension, unit = fit
+    clause_end = _clause_end(doc, unit_end, sentence.end)
+    others = _keyword_hits(doc.text, unit_end, clause_end, None, rules)
+    if others:
+        hit = min(others, key=lambda h: h.start)
+        metric = next(m for _, m in rules.keyword_res if m.slug == hit.key)
+        return (
+            f"'{hit.keyword}' names {metric.slug}, counted in {metric.base_unit or metric.dimension}; "
+            f"the number is stated in {unit}"
+        )
+    if dimension == MONEY:
+        return f"no keyword of a metric counted in {unit} follows or precedes the number in its clause"
+    return f"no metric keyword ({dimension}) follows or precedes the number in its clause"
 
 
 def _clause_end(doc: _Text, pos: int, sentence_end: int) -> int:
@@ -490,38 +633,41 @@ def _guess_operation_phase(
     return phase.operation, phase.slug, ph_here
 
 
+def _scope(
+    doc: _Text, sentence: Span, operation: str | None, phase: str | None, op_in_sentence: bool
+) -> tuple[str, str | None, str | None]:
+    """Scope of the sentence's figures, and the operation and phase that scope allows."""
+    words = doc.text[sentence.start : sentence.end]
+    if _ORGANISATION_RE.search(words) and not op_in_sentence:
+        return "programme", None, None
+    if _is_cumulative(doc, sentence):
+        return ("cumulative" if operation else "programme"), operation, None
+    if phase is not None:
+        return "phase", operation, phase
+    return ("cumulative" if operation else "programme"), operation, None
+
+
+def _is_cumulative(doc: _Text, sentence: Span) -> bool:
+    """A sentence about years of work, or "during that time" right after one in the same item."""
+    words = doc.text[sentence.start : sentence.end]
+    if _CUMULATIVE_RE.search(words):
+        return True
+    if _TOTAL_RE.search(words):
+        return not _between(doc.phases, sentence.start, sentence.end)
+    if not _ANAPHORIC_RE.search(words):
+        return False
+    item = _containing(doc.items, sentence.start) or Span(0, len(doc.text))
+    i = bisect_left(doc.sentences, sentence.start, key=lambda s: s.start)
+    previous = doc.sentences[i - 1] if i > 0 else None
+    return bool(
+        previous
+        and previous.start >= item.start
+        and _CUMULATIVE_RE.search(doc.text[previous.start : previous.end])
+    )
+
+
 # ---------------------------------------------------------------- country
 
-COUNTRIES = {
-    "Russian Federation": "Russia",
-    "Russia": "Russia",
-    "Belarus": "Belarus",
-    "Kazakhstan": "Kazakhstan",
-    "Kyrgyz Republic": "Kyrgyzstan",
-    "Kyrgyzstan": "Kyrgyzstan",
-    "Tajikistan": "Tajikistan",
-    "Armenia": "Armenia",
-    "Uzbekistan": "Uzbekistan",
-    "Azerbaijan": "Azerbaijan",
-    "Afghanistan": "Afghanistan",
-    "Iran": "Iran",
-    "China": "China",
-    "Mongolia": "Mongolia",
-    "Turkey": "Turkey",
-    "Serbia": "Serbia",
-}
-ADJECTIVES = {
-    "Russian": "Russia",
-    "Belarusian": "Belarus",
-    "Kazakh": "Kazakhstan",
-    "Kazakhstani": "Kazakhstan",
-    "Kyrgyz": "Kyrgyzstan",
-    "Tajik": "Tajikistan",
-    "Armenian": "Armenia",
-    "Uzbek": "Uzbekistan",
-    "Afghan": "Afghanistan",
-    "Iranian": "Iran",
-}
 _ACTOR = (
     r"(?:agenc(?:y|ies)|ministry|affairs|officers|authorities|services?|police|guards?|customs|forces|units)"
 )

@@ -1,4 +1,5 @@
-"""Numbers that are not figures: dates, times, phones, file names, ordinals, durations, shares, names.
+"""Numbers that are not figures: dates, times, phones, file names, ordinals, durations, shares, names,
+references to legal provisions and documents.
 
 Each rule returns the reason it skips a number, so a curator (or a test) can see why a number in a
 text did not become a candidate.
@@ -36,6 +37,12 @@ _MEASURE_RE = re.compile(
     r"\s*(?:hectares?|ha|km|kilomet(?:re|er)s?|met(?:re|er)s?|miles?|sq\.?\s*km|square)\b", re.IGNORECASE
 )
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}")
+# Numbers that name a legal provision or a document: "Article 228", "Part 2", "Resolution No. 5".
+_REFERENCE_RE = re.compile(
+    r"\b(?:articles?|art\.|part|paragraph|para\.|clause|item|no\.|nos\.|number|resolution|decision|"
+    r"decree|protocol)\s*$|[§#№]\s*$",
+    re.IGNORECASE,
+)
 
 
 def masked_spans(text: str) -> list[tuple[Span, str]]:
@@ -53,6 +60,7 @@ def skip_reason(text: str, match: NumberMatch, *, masked: str | None, mass_unit_
     checks = (
         ("ordinal", bool(_ORDINAL_RE.match(after))),
         ("part of a name", len(before) == 2 and before[1] == "-" and before[0].isalpha()),
+        ("reference number", bool(_REFERENCE_RE.search(text[max(0, match.start - 14) : match.start]))),
         ("list item number", _is_list_mark(text, match)),
         ("year", _is_year(match) and not mass_unit_follows),
         ("duration", bool(_DURATION_RE.match(after))),

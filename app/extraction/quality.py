@@ -96,7 +96,7 @@ def matches(figure: Curated, cand: CandidateDraft) -> bool:
 
 
 def score_document(
-    file: str, text: str, figures: list[Curated], cands: list[CandidateDraft]
+    file: str, figures: list[Curated], cands: list[CandidateDraft]
 ) -> tuple[DocScore, list[tuple[Curated, CandidateDraft]]]:
     """Match curated figures to candidates (each candidate once) and count agreements."""
     free = list(cands)
@@ -132,7 +132,7 @@ def evaluate(root: Path) -> list[DocScore]:
     for rf in sorted(bundle.result_files, key=lambda f: f.source):
         text = texts[rf.source]
         figures = curated_figures(text, rf, catalog)
-        score, _ = score_document(rf.source, text, figures, extract_candidates(text=text, catalog=catalog))
+        score, _ = score_document(rf.source, figures, extract_candidates(text=text, catalog=catalog))
         out.append(score)
     return out
 
@@ -150,3 +150,137 @@ def total(scores: list[DocScore]) -> DocScore:
         missed=[m for s in scores for m in s.missed],
         agree=agree,
     )
+
+
+# ---------------------------------------------------------------- the development corpus
+
+CORPUS_FIELDS = ("unit", "metric", "scope", "operation", "phase")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One figure of a corpus text as a curator records it, located by where its number stands."""
+
+    doc: str
+    phrasing: str
+    number: str
+    number_start: int
+    value: float
+    unit: str
+    qualifier: str
+    metric: str
+    scope: str
+    operation: str | None
+    phase: str | None
+
+
+@dataclass
+class PhrasingScore:
+    """How extraction reads the figures of one phrasing: values, qualifiers, other fields, noise."""
+
+    phrasing: str
+    figures: int = 0
+    value: int = 0
+    value_qualifier: int = 0
+    candidates: int = 0
+    matched: int = 0
+    confident: int = 0
+    confident_matched: int = 0
+    agree: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CORPUS_FIELDS, 0))
+    missed: list[str] = field(default_factory=list)
+
+    @property
+    def vq_share(self) -> float | None:
+        """Figures read with the right value and qualifier, as a share."""
+        return self.value_qualifier / self.figures if self.figures else None
+
+    @property
+    def precision(self) -> float | None:
+        """Candidates that are figures of the corpus, as a share."""
+        return self.matched / self.candidates if self.candidates else None
+
+    @property
+    def confident_precision(self) -> float | None:
+        """The same among candidates with confidence ≥ CONFIDENT."""
+        return self.confident_matched / self.confident if self.confident else None
+
+
+def read_corpus(path: Path) -> list[tuple[str, str, str, list[Expected]]]:
+    """The corpus file: (id, phrasing, text, expected figures) per text; refuses a number not in it."""
+    import yaml
+
+    out = []
+    for doc in yaml.safe_load(path.read_text(encoding="utf-8")):
+        text, figures = doc["text"], []
+        for f in doc["figures"]:
+            start = -1
+            for _ in range(f.get("occurrence", 1)):
+                start = text.find(f["number"], start + 1)
+            if start < 0:
+                raise ValueError(f"{doc['id']}: {f['number']!r} is not in the text")
+            figures.append(
+                Expected(
+                    doc=doc["id"],
+                    phrasing=doc["phrasing"],
+                    number=f["number"],
+                    number_start=start,
+                    value=f["value"],
+                    unit=f["unit"],
+                    qualifier=f["qualifier"],
+                    metric=f["metric"],
+                    scope=f["scope"],
+                    operation=f.get("operation") or _operation_of(f.get("phase")),
+                    phase=f.get("phase"),
+                )
+            )
+        out.append((doc["id"], doc["phrasing"], text, figures))
+    return out
+
+
+def _operation_of(phase: str | None) -> str | None:
+    """The operation a corpus phase slug belongs to (corpus phases are all Channel's)."""
+    return "channel" if phase else None
+
+
+def evaluate_corpus(path: Path, catalog: Catalog) -> list[PhrasingScore]:
+    """Score extraction on every corpus text, per phrasing, in the corpus's order of phrasings."""
+    scores: dict[str, PhrasingScore] = {}
+    for doc_id, phrasing, text, figures in read_corpus(path):
+        s = scores.setdefault(phrasing, PhrasingScore(phrasing))
+        cands = {c.number_start: c for c in extract_candidates(text=text, catalog=catalog)}
+        expected_at = {f.number_start for f in figures}
+        s.candidates += len(cands)
+        s.matched += sum(start in expected_at for start in cands)
+        s.confident += sum(c.confidence >= CONFIDENT for c in cands.values())
+        s.confident_matched += sum(c.confidence >= CONFIDENT and st in expected_at for st, c in cands.items())
+        for f in figures:
+            _score_figure(s, f, cands.get(f.number_start), doc_id)
+    return list(scores.values())
+
+
+def _score_figure(s: PhrasingScore, f: Expected, c: CandidateDraft | None, doc_id: str) -> None:
+    """Count one expected figure against the candidate at its number (if any)."""
+    s.figures += 1
+    if c is None or as_decimal(c.value) != as_decimal(f.value):
+        s.missed.append(f"{doc_id}: {f.number!r} not read as {f.value:g}")
+        return
+    s.value += 1
+    if c.qualifier == f.qualifier:
+        s.value_qualifier += 1
+    else:
+        s.missed.append(f"{doc_id}: {f.number!r} read {c.qualifier}, not {f.qualifier}")
+    for name in CORPUS_FIELDS:
+        s.agree[name] += getattr(c, name) == getattr(f, name)
+
+
+def corpus_total(scores: list[PhrasingScore]) -> PhrasingScore:
+    """All phrasings together."""
+    t = PhrasingScore("all")
+    for s in scores:
+        for name in ("figures", "value", "value_qualifier", "candidates", "matched", "confident"):
+            setattr(t, name, getattr(t, name) + getattr(s, name))
+        t.confident_matched += s.confident_matched
+        for k in CORPUS_FIELDS:
+            t.agree[k] += s.agree[k]
+        t.missed.extend(s.missed)
+    return t

@@ -4,13 +4,16 @@ from enum import StrEnum
 
 
 class Qualifier(StrEnum):
-    """How the source qualifies a number ("more than 8.9 tons" → more_than)."""
+    """How the source qualifies a number ("more than 8.9 tons" → more_than); lower bounds: more_than,
+    at_least; upper bounds: almost, up_to, less_than (CONTRACT "Qualifiers")."""
 
     exact = "exact"
     more_than = "more_than"
+    at_least = "at_least"
     about = "about"
     almost = "almost"
     up_to = "up_to"
+    less_than = "less_than"
 
 
 class Scope(StrEnum):

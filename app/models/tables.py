@@ -189,6 +189,8 @@ class Candidate(SQLModel, table=True):
     quote_start: int
     quote_end: int
     confidence: float
+    scope: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text))
     result_id: str | None = Field(default=None, foreign_key="result.id", max_length=64)
     reason: str | None = Field(default=None, sa_column=Column(Text))
     decided_by: str | None = Field(default=None, max_length=100)

@@ -26,6 +26,14 @@ class CandidatePublic(SQLModel):
     quote_start: int
     quote_end: int
     confidence: float = Field(ge=0, le=1)
+    scope: str | None = Field(
+        default=None,
+        examples=["phase"],
+        description='A guess: phase, cumulative ("since 2003", "over 14 years") or programme',
+    )
+    note: str | None = Field(
+        default=None, examples=[None], description="Why extraction guessed no metric, when it did not"
+    )
     result_id: str | None = Field(default=None, description="The result it became when accepted")
     reason: str | None = Field(default=None, description="Why it was rejected")
     decided_by: str | None = None

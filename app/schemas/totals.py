@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 
 from app.models.enums import Qualifier, Scope
 
-SumQualifier = Literal["exact", "more_than", "about", "almost", "up_to", "mixed"]
+SumQualifier = Literal["exact", "more_than", "at_least", "about", "almost", "up_to", "less_than", "mixed"]
 
 
 class FigureRef(SQLModel):
@@ -52,8 +52,8 @@ class PhaseSum(SQLModel):
     base_unit: str = Field(examples=["kg"])
     qualifier: SumQualifier = Field(
         examples=["more_than"],
-        description="Qualifier of the sum: exact, more_than (a lower bound), about, almost or up_to "
-        "(upper bounds) or mixed (neither bound holds); see the README",
+        description="Qualifier of the sum: exact, more_than or at_least (lower bounds), about, almost, "
+        "up_to or less_than (upper bounds) or mixed (neither bound holds); see the README",
     )
     lower_bound: bool = Field(description="The true total is at least value_base")
     upper_bound: bool = Field(description="The true total is at most value_base")

@@ -31,7 +31,8 @@ from app.models import (
 WIDTH = 1_000_000  # never fold a line: one quote stays one line, diffs stay readable
 HEADERS = {
     "units.yaml": (
-        "# Units the sources state figures in; `words` are how a text writes them after a number.\n"
+        "# Units the sources state figures in; `words` are how a text writes them after a number\n"
+        '# (money also before it: "$1.5 bln", "USD 5 million").\n'
     ),
     "sources.yaml": (
         "# The documents, unchanged in seeds/sources/. A document may be a news stream of several dated\n"
