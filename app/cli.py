@@ -101,7 +101,8 @@ def extract(
     """Print the candidate figures of a text file, offline (the catalogue comes from seeds/)."""
     import json
 
-    from app.extraction.extract import catalog_from_seeds, extract_candidates
+    from app.extraction.catalog import catalog_from_seeds
+    from app.extraction.extract import extract_candidates
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter(f"{fmt!r} is not one of 'table', 'json'", param_hint="--format")

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.extraction.extract import catalog_from_seeds  # noqa: E402
+from app.extraction.catalog import catalog_from_seeds  # noqa: E402
 from app.extraction.quality import (  # noqa: E402
     CONFIDENT,
     CORPUS_FIELDS,

@@ -11,14 +11,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.domain.sentences import news_items, split_sentences
-from app.extraction.extract import (
-    CandidateDraft,
-    PhaseInfo,
-    catalog_from_seeds,
-    confidence,
-    extract_candidates,
-    load_catalog,
-)
+from app.extraction.catalog import PhaseInfo, catalog_from_seeds, load_catalog
+from app.extraction.extract import CandidateDraft, confidence, extract_candidates
 from app.extraction.quality import CONFIDENT, FIELDS, evaluate, total
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.extraction.extract import catalog_from_seeds
+from app.extraction.catalog import catalog_from_seeds
 from app.extraction.quality import CORPUS_FIELDS, corpus_total, evaluate_corpus, read_corpus
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -59,7 +59,8 @@ def source_or_404(session: Session, source_id: int) -> Source:
 
 def _drafts(session: Session, source: Source) -> list[dict[str, Any]]:
     """Run extraction (another module) on a stored text; one dict of column values per figure."""
-    from app.extraction.extract import extract_candidates, load_catalog
+    from app.extraction.catalog import load_catalog
+    from app.extraction.extract import extract_candidates
 
     drafts = extract_candidates(text=source.text, catalog=load_catalog(session=session))
     return [{f: _plain(getattr(d, f)) for f in DRAFT_FIELDS} for d in drafts]

@@ -37,17 +37,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-from sqlmodel import Session, select
 
 from app.domain.countries import ADJECTIVES, COUNTRIES
 from app.domain.numbers import NumberMatch, find_numbers, qualifier_of
 from app.domain.sentences import Span, news_items, paragraphs, split_sentences
+from app.extraction.catalog import Catalog, MetricInfo, PhaseInfo
 from app.extraction.filters import masked_spans, skip_reason
-from app.models import Metric, Operation, OperationAlias, Phase, Unit
-from app.seeds.files import read_seeds
 
 # Evidence weights of the confidence score (they sum to 1.0).
 W_BASE = 0.15  # a number that passed every non-figure rule
@@ -93,37 +89,6 @@ _ORGANISATION_RE = re.compile(
 
 
 @dataclass(frozen=True)
-class MetricInfo:
-    """What extraction needs of a metric: how texts name it and whether it is a mass or a count."""
-
-    slug: str
-    dimension: str
-    keywords: tuple[str, ...]
-    base_unit: str = ""
-
-
-@dataclass(frozen=True)
-class PhaseInfo:
-    """What extraction needs of a phase: its name as texts write it, its operation and year."""
-
-    slug: str
-    operation: str
-    name: str
-    start_year: int | None
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """The vocabulary extraction recognises, from the database or from seeds/ (offline)."""
-
-    units: dict[str, tuple[str, ...]]  # symbol → words written after a number
-    unit_dimensions: dict[str, str]  # symbol → mass | count | ...
-    metrics: dict[str, MetricInfo]  # slug → keywords and dimension
-    aliases: dict[str, str]  # alias, slug or name as written → operation slug
-    phases: dict[str, PhaseInfo]  # slug → name, operation, start year
-
-
-@dataclass(frozen=True)
 class CandidateDraft:
     """One figure found in a text, with every guess a curator confirms or corrects."""
 
@@ -155,54 +120,6 @@ class Mention:
     start: int
     end: int
     key: str
-
-
-# ---------------------------------------------------------------- catalogues
-
-
-def load_catalog(*, session: Session) -> Catalog:
-    """The catalogue as stored, so phases and aliases added through the API are recognised too."""
-    units = list(session.exec(select(Unit)))
-    aliases = {a.alias: a.operation_slug for a in session.exec(select(OperationAlias))}
-    for op in session.exec(select(Operation)):
-        aliases.setdefault(op.name, op.slug)
-        aliases.setdefault(op.slug, op.slug)
-    return Catalog(
-        units={u.symbol: tuple(u.words or []) for u in units},
-        unit_dimensions={u.symbol: u.dimension for u in units},
-        metrics={
-            m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords or []), m.base_unit)
-            for m in session.exec(select(Metric))
-        },
-        aliases=aliases,
-        phases={
-            p.slug: PhaseInfo(p.slug, p.operation_slug, p.name, _year(p.start_date))
-            for p in session.exec(select(Phase))
-        },
-    )
-
-
-def catalog_from_seeds(*, root: Path) -> Catalog:
-    """The catalogue of seeds/*.yaml, so `opstats extract` works without a database."""
-    b = read_seeds(root)
-    aliases: dict[str, str] = {}
-    for op in b.operations:
-        for a in op.aliases:
-            aliases[a.alias] = op.slug
-        aliases.setdefault(op.name, op.slug)
-        aliases.setdefault(op.slug, op.slug)
-    return Catalog(
-        units={u.symbol: tuple(u.words) for u in b.units},
-        unit_dimensions={u.symbol: u.dimension for u in b.units},
-        metrics={m.slug: MetricInfo(m.slug, m.dimension, tuple(m.keywords), m.base_unit) for m in b.metrics},
-        aliases=aliases,
-        phases={p.slug: PhaseInfo(p.slug, p.operation, p.name, _year(p.start_date)) for p in b.phases},
-    )
-
-
-def _year(partial_date: str | None) -> int | None:
-    """The year of a YYYY[-MM[-DD]] date."""
-    return int(partial_date[:4]) if partial_date and partial_date[:4].isdigit() else None
 
 
 # ---------------------------------------------------------------- compiled rules

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from app.domain.numbers import as_decimal
 from app.domain.provenance import locate_quote
-from app.extraction.extract import CandidateDraft, Catalog, catalog_from_seeds, extract_candidates
+from app.extraction.catalog import Catalog, catalog_from_seeds
+from app.extraction.extract import CandidateDraft, extract_candidates
 from app.seeds.files import ResultFile, read_seeds
 
 CONFIDENT = 0.6  # every candidate with a metric scores at least 0.65, every one without at most 0.50
