@@ -1,6 +1,6 @@
 """One audited unit of work per write: its rows, their audit entries and one data-version bump, or nothing."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -29,6 +29,11 @@ class UnitOfWork:
     def __init__(self, session: Session, actor: str) -> None:
         self.session, self.actor = session, actor
         self.entries: list[AuditLog] = []
+        self.hooks: list[Callable[[UnitOfWork], None]] = []
+
+    def before_commit(self, hook: Callable[["UnitOfWork"], None]) -> None:
+        """Run `hook` inside this write's transaction, after its rows and before the commit."""
+        self.hooks.append(hook)
 
     def locked(self, model: type[M], key: Any) -> M | None:
         """A row read fresh inside the write (and locked on PostgreSQL)."""
@@ -73,6 +78,9 @@ def unit_of_work(session: Session, actor: str, *, versioned: bool = True) -> Ite
     with write_transaction(session):
         uow = UnitOfWork(session, actor)
         yield uow
+        session.flush()
+        for hook in uow.hooks:
+            hook(uow)
         session.flush()
         if uow.entries and versioned:
             bump_data_version(session=session)
