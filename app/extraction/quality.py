@@ -35,8 +35,27 @@ class Curated:
     quote_end: int
 
 
+class Precision:
+    """Precision of a set of candidates: the share that are real figures, overall and when confident."""
+
+    candidates: int
+    matched: int
+    confident: int
+    confident_matched: int
+
+    @property
+    def precision(self) -> float | None:
+        """Candidates that are real figures, as a share (None without candidates)."""
+        return self.matched / self.candidates if self.candidates else None
+
+    @property
+    def confident_precision(self) -> float | None:
+        """The same among candidates with confidence ≥ CONFIDENT."""
+        return self.confident_matched / self.confident if self.confident else None
+
+
 @dataclass
-class DocScore:
+class DocScore(Precision):
     """One document's figures, candidates, matches and field agreements."""
 
     file: str
@@ -52,16 +71,6 @@ class DocScore:
     def recall(self) -> float | None:
         """Curated figures found, as a share (None without curated figures)."""
         return self.matched / self.curated if self.curated else None
-
-    @property
-    def precision(self) -> float | None:
-        """Candidates that are curated figures, as a share (None without candidates)."""
-        return self.matched / self.candidates if self.candidates else None
-
-    @property
-    def confident_precision(self) -> float | None:
-        """The same among candidates with confidence ≥ CONFIDENT."""
-        return self.confident_matched / self.confident if self.confident else None
 
 
 def curated_figures(text: str, results: ResultFile, catalog: Catalog) -> list[Curated]:
@@ -176,7 +185,7 @@ class Expected:
 
 
 @dataclass
-class PhrasingScore:
+class PhrasingScore(Precision):
     """How extraction reads the figures of one phrasing: values, qualifiers, other fields, noise."""
 
     phrasing: str
@@ -194,16 +203,6 @@ class PhrasingScore:
     def vq_share(self) -> float | None:
         """Figures read with the right value and qualifier, as a share."""
         return self.value_qualifier / self.figures if self.figures else None
-
-    @property
-    def precision(self) -> float | None:
-        """Candidates that are figures of the corpus, as a share."""
-        return self.matched / self.candidates if self.candidates else None
-
-    @property
-    def confident_precision(self) -> float | None:
-        """The same among candidates with confidence ≥ CONFIDENT."""
-        return self.confident_matched / self.confident if self.confident else None
 
 
 def read_corpus(path: Path) -> list[tuple[str, str, str, list[Expected]]]:
