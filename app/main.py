@@ -10,12 +10,13 @@ from app.api.deps import key_owner
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.config import get_settings
-from app.db import SessionScope, engine_sessions
+from app.db import SessionScope, engine_sessions, is_sqlite
 from app.http.cache import VersionedLRU
 from app.http.conditional import ConditionalGetMiddleware
 from app.http.cors import ReadOnlyCORS
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
+from app.http.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.read.history import read_data_version
 
 DESCRIPTION = """
@@ -68,6 +69,10 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.state.sessions = scope
     app.state.key_owner = key_owner
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
+    install_busy_handlers(app)
+    slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
+    app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout)
+    app.add_middleware(WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots)
     app.add_middleware(
         ConditionalGetMiddleware,
         read_version=version_reader(scope),

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
@@ -83,12 +84,16 @@ def check_duplicate_link(*, session: Session, result: Result) -> None:
 
 
 def _link_source(session: Session, result: Result) -> None:
-    """Record that the result's source speaks of its operation."""
+    """Record that the result's source speaks of its operation (a concurrent writer may link it first)."""
     if (
         result.operation_slug
         and session.get(OperationSource, (result.operation_slug, result.source_id)) is None
     ):
-        session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+        try:
+            with session.begin_nested():
+                session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+        except IntegrityError:  # linked by a concurrent write of the same source: the link stands
+            pass
 
 
 def create_result(
