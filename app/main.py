@@ -14,9 +14,11 @@ from app.db import SessionScope, engine_sessions, is_sqlite
 from app.http.cache import VersionedLRU
 from app.http.conditional import ConditionalGetMiddleware
 from app.http.cors import ReadOnlyCORS
+from app.http.edge.body import BodyLimitMiddleware
+from app.http.edge.limits import RateLimitMiddleware, RateLimits
+from app.http.edge.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
-from app.http.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.read.history import read_data_version
 
 DESCRIPTION = """
@@ -78,5 +80,15 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         read_version=version_reader(scope),
         cache_size=settings.response_cache_size,
     )
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
+    limits = RateLimits.from_settings(
+        settings.rate_limit_writes,
+        settings.rate_limit_auth_failures,
+        settings.rate_limit_reads,
+        settings.rate_limit_storage,
+    )
+    app.add_middleware(RateLimitMiddleware, limits=limits, trust_forwarded=settings.trust_forwarded_for)
     app.add_middleware(ReadOnlyCORS)
     return app

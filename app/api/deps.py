@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
-from app.http.writes import write_session
+from app.http.edge.writes import write_session
 from app.models import ApiKey, KeyScope, Operation
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version

@@ -3,7 +3,7 @@
 How it works (one piece, used by every POST route through `idempotent_post`):
 1. The request's fingerprint is SHA-256 of method, path, query and canonical JSON body.
 2. Everything happens inside the one transaction the write middleware owns for the request
-   (app.http.writes): the record (actor = key name, key) is inserted first, the route runs, and its
+   (app.http.edge.writes): the record (actor = key name, key) is inserted first, the route runs, and its
    2xx/3xx answer is stored on the record; then the whole transaction commits: the write and its
    record become visible together, or (a crash, an error, a 4xx/5xx) neither does. No crash can
    leave an "in flight" record or a write without its record, so a retry replays the committed
@@ -31,8 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
+from app.http.edge.writes import write_session
 from app.http.problems import ProblemError
-from app.http.writes import write_session
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
 
