@@ -150,8 +150,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @db_cli.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "-1") -> None:
-    """Migrate the database down (one step by default; `base` removes every table)."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision (required): a revision id, -1 for one step, base for none.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: a downgrade drops tables or columns.")] = False,
+) -> None:
+    """Migrate the database down to REVISION; it drops data, so it needs --yes (`base` drops every table)."""
+    url = get_settings().database_url
+    if not yes:
+        err.print(
+            f"opstats: refusing to downgrade {storage.describe(url)} to {revision!r} without --yes: "
+            "a downgrade drops data (`base` drops every table)."
+        )
+        raise typer.Exit(2)
+    err.print(f"opstats: downgrading {storage.describe(url)} to {revision!r}")
     storage.downgrade(revision=revision)
     print(f"at {storage.current_revision(get_engine())}")
 

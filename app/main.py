@@ -19,7 +19,7 @@ from app.http.edge.limits import RateLimitMiddleware, RateLimits
 from app.http.edge.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
-from app.read.history import read_data_version
+from app.read.history import read_data_state
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -44,12 +44,12 @@ input; a bad or unknown query parameter is a 422 whose `parameter` member names 
 """
 
 
-def version_reader(sessions: SessionScope) -> Callable[[], int]:
-    """How the HTTP layer reads the data version: one primary-key row through the app's sessions."""
+def version_reader(sessions: SessionScope) -> Callable[[], tuple[str, int]]:
+    """How the HTTP layer reads the database epoch and data version: one query through the app's sessions."""
 
-    def read() -> int:
+    def read() -> tuple[str, int]:
         with sessions() as session:
-            return read_data_version(session=session)
+            return read_data_state(session=session)
 
     return read
 

@@ -93,7 +93,8 @@ def soak(server: Server, key: str, seconds: float, connections: int) -> dict[str
     start = time.time()
     until = start + seconds
     threads = [
-        threading.Thread(target=client_loop, args=(server.base, key, until, tally, i)) for i in range(connections)
+        threading.Thread(target=client_loop, args=(server.base, key, until, tally, i))
+        for i in range(connections)
     ]
     for t in threads:
         t.start()
@@ -132,7 +133,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     seconds = min(args.seconds, 3600.0)  # bounded
-    with tempfile.TemporaryDirectory() as tmp, running(args.backend, Path(tmp), env=BULK_LIMITS) as (server, eng):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running(args.backend, Path(tmp), env=BULK_LIMITS) as (server, eng),
+    ):
         figures = {"backend": args.backend, **soak(server, new_key(eng), seconds, args.connections)}
     figures["ok"] = figures["errors"] == 0 and figures["p99_ms"] < 200 and abs(figures["rss_drift_pct"]) < 10
     print(json.dumps(figures))

@@ -14,6 +14,7 @@ from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
 from app.models import OperationSource, Result, Source
 from app.models.tables import utcnow
+from app.read.history import read_epoch
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
 
 AUDITED = (
@@ -174,7 +175,7 @@ def patch_result(
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
-        if not tag_matches(if_match, result_etag(row.id, row.revision)):
+        if not tag_matches(if_match, result_etag(row.id, row.revision, epoch=read_epoch(session=session))):
             raise PreconditionFailed("The result changed since you read it; GET it again.")
         draft = merged_draft(draft_of(row), changes.model_dump(exclude_unset=True, exclude={"reason"}))
         source = session.get(Source, row.source_id)
