@@ -46,6 +46,9 @@ def serve(
         _fail_seed(exc)
     if report is not None:
         err.print(f"opstats: seeded {dict(report.created)}")
+    from app.http.edge.observability import log_config
+
+    settings = get_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -53,7 +56,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        access_log=False,
+        log_config=log_config() if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        access_log=False,  # the app logs each request itself, as JSON with its request id
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
 
 

@@ -2,7 +2,8 @@
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +26,12 @@ def _migration(request: Request) -> str | None:
     with request.app.state.sessions() as session:
         value = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
         return None if value is None else str(value)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request, _: NoQuery) -> Response:
+    """Prometheus metrics of this process (app/http/edge/observability.py names them)."""
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz", summary="The database answers in time and is migrated to head")
