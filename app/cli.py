@@ -46,6 +46,9 @@ def serve(
         _fail_seed(exc)
     if report is not None:
         err.print(f"opstats: seeded {dict(report.created)}")
+    from app.http.edge.observability import log_config
+
+    settings = get_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -53,7 +56,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        access_log=False,
+        log_config=log_config() if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        access_log=False,  # the app logs each request itself, as JSON with its request id
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
 
 
@@ -150,8 +155,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @db_cli.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "-1") -> None:
-    """Migrate the database down (one step by default; `base` removes every table)."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target revision (required): a revision id, -1 for one step, base for none.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: a downgrade drops tables or columns.")] = False,
+) -> None:
+    """Migrate the database down to REVISION; it drops data, so it needs --yes (`base` drops every table)."""
+    url = get_settings().database_url
+    if not yes:
+        err.print(
+            f"opstats: refusing to downgrade {storage.describe(url)} to {revision!r} without --yes: "
+            "a downgrade drops data (`base` drops every table)."
+        )
+        raise typer.Exit(2)
+    err.print(f"opstats: downgrading {storage.describe(url)} to {revision!r}")
     storage.downgrade(revision=revision)
     print(f"at {storage.current_revision(get_engine())}")
 

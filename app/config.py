@@ -20,6 +20,20 @@ class Settings(BaseSettings):
     response_cache_size: int = 2048
     idempotency_ttl_hours: int = 48
     db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_pool_timeout: float = 10.0
+    write_concurrency: int = 4
+    write_lock_timeout: float = 10.0
+    ready_timeout: float = 2.0
+    max_body_bytes: int = 1_048_576
+    max_json_depth: int = 32
+    rate_limit_writes: str = "120/minute"
+    rate_limit_auth_failures: str = "20/minute"
+    rate_limit_reads: str = ""
+    rate_limit_storage: str = "memory://"
+    trust_forwarded_for: bool = False
+    log_format: str = "json"
+    shutdown_timeout: int = 20
 
 
 @lru_cache

@@ -27,24 +27,44 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+OWNED = "opstats.owned_write"  # session.info flag: an outer write transaction commits, not the inner one
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    """Foreign keys on, WAL for concurrent readers, a busy timeout instead of 'database is locked'."""
+    """Foreign keys on, WAL for concurrent readers, a bounded busy wait (then 503) instead of 'locked'."""
+    busy_ms = int(get_settings().write_lock_timeout * 1000)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.close()
+
+
+def pool_options(url: str) -> dict[str, Any]:
+    """Pool size, overflow and checkout timeout from the settings, for both engines (file SQLite too)."""
+    if is_sqlite(url) and (url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url):
+        return {}  # an in-memory database lives in one connection: no pool to size
+    settings = get_settings()
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+    }
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url` with the per-dialect settings this project relies on."""
+    settings = get_settings()
     if is_sqlite(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": settings.write_lock_timeout},
+            **pool_options(url),
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    size = get_settings().db_pool_size
-    return create_engine(url, pool_size=size, max_overflow=size, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool_options(url))
 
 
 @lru_cache
@@ -84,7 +104,15 @@ def lock_for_write(session: Session) -> None:
 
 @contextmanager
 def write_transaction(session: Session) -> Iterator[Session]:
-    """One transaction holding the write lock: committed once at the end, rolled back on any error."""
+    """One transaction holding the write lock: committed once at the end, rolled back on any error.
+
+    Inside a transaction the HTTP layer owns (session.info[OWNED]: the request's write, its
+    idempotency record and its answer commit together) this is a savepoint, so the owner commits."""
+    if session.info.get(OWNED):
+        lock_for_write(session)
+        with session.begin_nested():
+            yield session
+        return
     try:
         lock_for_write(session)
         yield session

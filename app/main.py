@@ -1,22 +1,29 @@
 """The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.engine import Engine
 
 from app.api.dashboard import router as dashboard_router
 from app.api.deps import key_owner
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.config import get_settings
-from app.db import SessionScope, engine_sessions
+from app.db import SessionScope, engine_sessions, get_engine, is_sqlite
 from app.http.cache import VersionedLRU
 from app.http.conditional import ConditionalGetMiddleware
 from app.http.cors import ReadOnlyCORS
+from app.http.edge.body import BodyLimitMiddleware
+from app.http.edge.limits import RateLimitMiddleware, RateLimits
+from app.http.edge.observability import AccessLogMiddleware, Metrics
+from app.http.edge.security import SecurityHeadersMiddleware
+from app.http.edge.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
-from app.read.history import read_data_version
+from app.read.history import read_data_state
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -41,12 +48,12 @@ input; a bad or unknown query parameter is a 422 whose `parameter` member names 
 """
 
 
-def version_reader(sessions: SessionScope) -> Callable[[], int]:
-    """How the HTTP layer reads the data version: one primary-key row through the app's sessions."""
+def version_reader(sessions: SessionScope) -> Callable[[], tuple[str, int]]:
+    """How the HTTP layer reads the database epoch and data version: one query through the app's sessions."""
 
-    def read() -> int:
+    def read() -> tuple[str, int]:
         with sessions() as session:
-            return read_data_version(session=session)
+            return read_data_state(session=session)
 
     return read
 
@@ -64,14 +71,55 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.include_router(dashboard_router)
     install_openapi(app)
     settings = get_settings()
-    scope = sessions or engine_sessions()
+    engine = None if sessions else get_engine()
+    scope = sessions or engine_sessions(engine)
     app.state.sessions = scope
     app.state.key_owner = key_owner
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
+    install_busy_handlers(app)
+    slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
+    app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout)
+    app.add_middleware(WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots)
     app.add_middleware(
         ConditionalGetMiddleware,
         read_version=version_reader(scope),
         cache_size=settings.response_cache_size,
     )
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
+    limits = RateLimits.from_settings(
+        settings.rate_limit_writes,
+        settings.rate_limit_auth_failures,
+        settings.rate_limit_reads,
+        settings.rate_limit_storage,
+    )
+    app.add_middleware(RateLimitMiddleware, limits=limits, trust_forwarded=settings.trust_forwarded_for)
     app.add_middleware(ReadOnlyCORS)
+    app.state.metrics = Metrics(state_gauges(app, engine, version_reader(scope)))
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics, routes=lambda: app.router.routes)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def state_gauges(
+    app: FastAPI, engine: Engine | None, read_state: Callable[[], tuple[str, int]]
+) -> Callable[[], dict[str, float]]:
+    """What /metrics reads at scrape time: write queue, pool (when the app owns its engine), data version."""
+
+    def gauges() -> dict[str, float]:
+        out: dict[str, float] = {"write_slots_waiting": app.state.write_slots.waiting}
+        pool: Any = engine.pool if engine is not None else None
+        if pool is not None and hasattr(pool, "checkedout"):
+            out |= {
+                "db_pool_size": pool.size(),
+                "db_pool_checked_out": pool.checkedout(),
+                "db_pool_overflow": pool.overflow(),
+            }
+        try:
+            out["data_version"] = read_state()[1]
+        except Exception:  # a scrape never fails because the database does
+            out["database_unreachable"] = 1
+        return out
+
+    return gauges

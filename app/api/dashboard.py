@@ -2,8 +2,9 @@
 
 Kept out of the OpenAPI document (it is not part of the API). Every answer is revalidated
 (`Cache-Control: no-cache`; the conditional-GET middleware adds a strong ETag from the body and
-answers 304), and the page carries a Content-Security-Policy that allows only this origin: the
-page has no inline script or style and loads nothing from elsewhere.
+answers 304). Its Content-Security-Policy (this origin only: the page has no inline script or
+style and loads nothing from elsewhere), nosniff and Referrer-Policy come from the one place every
+answer gets them, app/http/edge/security.py.
 """
 
 from pathlib import Path
@@ -18,11 +19,7 @@ ASSETS = {
     "dashboard.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+HEADERS = {"Cache-Control": "no-cache"}
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
@@ -31,8 +28,7 @@ router = APIRouter(tags=["dashboard"], include_in_schema=False)
 def dashboard() -> Response:
     """The page itself: markup only; dashboard.js fills it from /api/v1."""
     body = (WEB_DIR / "index.html").read_bytes()
-    headers = {**HEADERS, "Content-Security-Policy": CSP, "Referrer-Policy": "same-origin"}
-    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=HEADERS)
 
 
 @router.get("/assets/{name}")

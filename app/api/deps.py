@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
+from app.http.edge.writes import write_session
 from app.models import ApiKey, KeyScope, Operation
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version
@@ -17,7 +18,13 @@ RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own)."""
+    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own).
+
+    A write request uses the session of the transaction the write middleware owns: one connection."""
+    owned = write_session(request)
+    if owned is not None:
+        yield owned
+        return
     with request.app.state.sessions() as session:
         yield session
 

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
@@ -13,6 +14,7 @@ from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
 from app.models import OperationSource, Result, Source
 from app.models.tables import utcnow
+from app.read.history import read_epoch
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
 
 AUDITED = (
@@ -83,12 +85,16 @@ def check_duplicate_link(*, session: Session, result: Result) -> None:
 
 
 def _link_source(session: Session, result: Result) -> None:
-    """Record that the result's source speaks of its operation."""
+    """Record that the result's source speaks of its operation (a concurrent writer may link it first)."""
     if (
         result.operation_slug
         and session.get(OperationSource, (result.operation_slug, result.source_id)) is None
     ):
-        session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+        try:
+            with session.begin_nested():
+                session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+        except IntegrityError:  # linked by a concurrent write of the same source: the link stands
+            pass
 
 
 def create_result(
@@ -169,7 +175,7 @@ def patch_result(
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
-        if not tag_matches(if_match, result_etag(row.id, row.revision)):
+        if not tag_matches(if_match, result_etag(row.id, row.revision, epoch=read_epoch(session=session))):
             raise PreconditionFailed("The result changed since you read it; GET it again.")
         draft = merged_draft(draft_of(row), changes.model_dump(exclude_unset=True, exclude={"reason"}))
         source = session.get(Source, row.source_id)

@@ -16,6 +16,15 @@ class VersionedLRU:
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._version = -1
+        self._epoch: str | None = None
+
+    def observe_epoch(self, epoch: str) -> None:
+        """Forget everything, and the newest version seen, when the database was made anew."""
+        with self._lock:
+            if epoch != self._epoch:
+                self._data.clear()
+                self._version = -1
+                self._epoch = epoch
 
     def _observe(self, version: int) -> None:
         """Forget everything cached under an older version (called with the lock held)."""

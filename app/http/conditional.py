@@ -1,7 +1,8 @@
 """Conditional GETs at the edge: ETag from the data version, 304 and cached bodies before any query.
 
-For the read resources (VERSIONED) the ETag is derived from (data version, path, query,
-representation): the version is one primary-key row read from the database on every request
+For the read resources (VERSIONED) the ETag is derived from (database epoch, data version, path,
+query, representation; the epoch is new whenever the database is made anew, so no ETag or cached
+body outlives a reset): the version is one primary-key row read from the database on every request
 (workers share the database, so it is never assumed), so a matching If-None-Match is answered 304
 without routing, validation or queries, and a repeated GET is served from an in-process LRU of
 rendered bodies. Every other successful GET without its own ETag gets one from a hash of its
@@ -95,7 +96,7 @@ async def _send_304(send: SendFn, etag: str) -> None:
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(self, app: ASGIApp, *, read_version: Callable[[], int], cache_size: int) -> None:
+    def __init__(self, app: ASGIApp, *, read_version: Callable[[], tuple[str, int]], cache_size: int) -> None:
         self.app = app
         self.read_version = read_version
         self.cache = VersionedLRU(cache_size)
@@ -122,10 +123,12 @@ class ConditionalGetMiddleware:
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the data version: 304, a cached body, or the app (its body cached)."""
-        version = await run_in_threadpool(self.read_version)
-        scope.setdefault("state", {})["data_version"] = version
+        state = await run_in_threadpool(self.read_version)
+        epoch, version = state
+        scope.setdefault("state", {}).update(data_version=version, data_epoch=epoch)
+        self.cache.observe_epoch(epoch)
         query = scope.get("query_string", b"").decode("latin-1")
-        etag = make_etag("v1", version, scope["path"], query, rep)
+        etag = make_etag("v1", epoch, version, scope["path"], query, rep)
         if none_match(Headers(scope=scope).get("if-none-match"), etag):
             await _send_304(send, etag)
             return
@@ -150,7 +153,7 @@ class ConditionalGetMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if cap.cacheable and await run_in_threadpool(self.read_version) == version:
+        if cap.cacheable and await run_in_threadpool(self.read_version) == state:
             self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:

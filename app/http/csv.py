@@ -3,6 +3,8 @@
 Rules (also in the README): a nested object's fields become `parent_child` columns (a result's
 `source` gives `source_id`, `source_title`, `source_published_on`); a list of plain values is joined
 with "; "; a list of objects is written as its JSON text; null is the empty cell; true/false as is.
+A text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` (OWASP's
+defence against CSV formula injection); numbers are written as they are.
 """
 
 import csv
@@ -39,16 +41,26 @@ def columns(model: type[BaseModel], prefix: str = "") -> list[str]:
     return out
 
 
+FORMULA_STARTS = frozenset("=+-@\t\r")  # what spreadsheets may run as a formula (OWASP CSV injection)
+
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet will not run: a leading `'` before `=`, `+`, `-`, `@`, tab or CR."""
+    return "'" + text if text and text[0] in FORMULA_STARTS else text
+
+
 def _cell(value: Any) -> Any:
-    """One CSV cell from a JSON value."""
+    """One CSV cell from a JSON value (text neutralised; numbers, true/false and JSON as they are)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, list):
         if any(isinstance(v, dict | list) for v in value):
             return orjson.dumps(value).decode()
-        return "; ".join("" if v is None else str(v) for v in value)
+        return neutralise("; ".join("" if v is None else str(v) for v in value))
     if isinstance(value, dict):
         return orjson.dumps(value).decode()
     return value

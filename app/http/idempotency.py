@@ -2,16 +2,17 @@
 
 How it works (one piece, used by every POST route through `idempotent_post`):
 1. The request's fingerprint is SHA-256 of method, path, query and canonical JSON body.
-2. A record (actor = key name, key) is inserted with no status ("in progress") in its own committed
-   transaction, so concurrent duplicates (other threads, workers or servers) see it at once: the
-   primary key makes exactly one request the owner.
-3. A loser finds the record: another fingerprint → 422; still in progress → 409; done → the stored
-   status, body and headers (Location, Content-Type, ETag) are replayed.
-4. The owner runs the route; a 2xx/3xx answer is stored on the record. An error (4xx, 5xx or an
-   exception) deletes the record, so fixing the cause and retrying with the same key works: only
-   successes are replayed.
-Records older than settings.idempotency_ttl_hours are purged whenever a key is claimed; a record still
-"in progress" after ABANDONED_AFTER (its process died) is dropped so its key can be used again.
+2. Everything happens inside the one transaction the write middleware owns for the request
+   (app.http.edge.writes): the record (actor = key name, key) is inserted first, the route runs, and its
+   2xx/3xx answer is stored on the record; then the whole transaction commits: the write and its
+   record become visible together, or (a crash, an error, a 4xx/5xx) neither does. No crash can
+   leave an "in flight" record or a write without its record, so a retry replays the committed
+   answer or performs the write once.
+3. A concurrent duplicate waits for the owner: on SQLite behind the write lock, on PostgreSQL on the
+   primary key of the uncommitted record; then it finds the record: another fingerprint → 422; the
+   stored status, body and headers (Location, Content-Type, ETag) are replayed.
+Records older than settings.idempotency_ttl_hours are purged whenever a key is claimed (and any record
+left "in progress" by an older version of this code).
 A request without a valid key skips all this: the route itself answers 401/403.
 """
 
@@ -29,15 +30,14 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
-from app.db import write_transaction
 from app.http.auth import token_of
+from app.http.edge.writes import write_session
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
 
 HEADER = "idempotency-key"
 MAX_KEY = 200
-ABANDONED_AFTER = timedelta(minutes=10)  # an unfinished request older than this died (crash, kill)
 REPLAYED_HEADERS = ("content-type", "location", "etag")
 F = TypeVar("F", bound=Callable[..., Any])
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -63,54 +63,52 @@ def actor_of(request: Request, session: Session) -> str | None:
 
 
 def purge(*, session: Session, actor: str, key: str) -> None:
-    """Drop expired records, and this key's record when its request died without finishing."""
-    now = utcnow()
-    expired = col(IdempotencyRecord.created_at) < now - timedelta(hours=get_settings().idempotency_ttl_hours)
-    abandoned = and_(
+    """Drop expired records, and this key's record if an older version of this code left it unfinished."""
+    expired = col(IdempotencyRecord.created_at) < utcnow() - timedelta(
+        hours=get_settings().idempotency_ttl_hours
+    )
+    unfinished = and_(
         col(IdempotencyRecord.actor) == actor,
         col(IdempotencyRecord.key) == key,
         col(IdempotencyRecord.status_code).is_(None),
-        col(IdempotencyRecord.created_at) < now - ABANDONED_AFTER,
     )
-    session.execute(delete(IdempotencyRecord).where(or_(expired, abandoned)))
+    session.execute(delete(IdempotencyRecord).where(or_(expired, unfinished)))
 
 
 def claim(
     *, session: Session, actor: str, key: str, method: str, path: str, digest: str
 ) -> IdempotencyRecord | None:
-    """Make this request the owner of the key (None), or return the record that already holds it."""
+    """Make this request the owner of the key (None), or return the record that already holds it.
+
+    Runs inside the request's write transaction: the insert is uncommitted until the write commits."""
     for _ in range(3):
+        purge(session=session, actor=actor, key=key)
+        existing = session.get(IdempotencyRecord, (actor, key), populate_existing=True)
+        if existing is not None:
+            return existing
         try:
-            with write_transaction(session):
-                purge(session=session, actor=actor, key=key)
-                existing = session.get(IdempotencyRecord, (actor, key), populate_existing=True)
-                if existing is not None:
-                    session.expunge(existing)  # keep its loaded state past the commit
-                    return existing
+            with session.begin_nested():
                 session.add(
                     IdempotencyRecord(
                         actor=actor, key=key, method=method, path=path[:500], request_hash=digest
                     )
                 )
             return None
-        except IntegrityError:  # a concurrent duplicate inserted it first: look again
+        except IntegrityError:  # a concurrent duplicate committed it first: look again
             continue
     raise ProblemError(409, "The Idempotency-Key is busy; retry.", code="idempotency-conflict")
 
 
-def finish(*, session: Session, actor: str, key: str, response: Response | None) -> None:
-    """Store the owner's successful response, or free the key after a failure."""
-    with write_transaction(session):
-        rec = session.get(IdempotencyRecord, (actor, key), with_for_update=True, populate_existing=True)
-        if rec is None:
-            return
-        if response is None or response.status_code >= 400:
-            session.delete(rec)
-            return
-        rec.status_code = response.status_code
-        rec.response_body = bytes(response.body).decode("utf-8")
-        rec.response_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
-        session.add(rec)
+def complete(*, session: Session, actor: str, key: str, response: Response) -> None:
+    """Store the owner's successful response on its record, in the write's own transaction."""
+    rec = session.get(IdempotencyRecord, (actor, key))
+    if rec is None or response.status_code >= 400:
+        return
+    rec.status_code = response.status_code
+    rec.response_body = bytes(response.body).decode("utf-8")
+    rec.response_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+    session.add(rec)
+    session.flush()
 
 
 def answer_existing(rec: IdempotencyRecord, digest: str) -> Response:
@@ -140,34 +138,24 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
             code="invalid-input",
             parameter=HEADER,
         )
+    session = write_session(request)
+    if session is None:  # not behind the write middleware: nothing to make atomic with
+        return await handler(request)
     body = await request.body()
     digest = fingerprint(request.method, request.url.path, request.url.query, body)
-
-    def start() -> tuple[str | None, IdempotencyRecord | None]:
-        with request.app.state.sessions() as session:
-            actor = actor_of(request, session)
-            if actor is None:
-                return None, None
-            path = request.url.path
-            return actor, claim(
-                session=session, actor=actor, key=key, method="POST", path=path, digest=digest
-            )
-
-    def end(actor: str, response: Response | None) -> None:
-        with request.app.state.sessions() as session:
-            finish(session=session, actor=actor, key=key, response=response)
-
-    actor, existing = await run_in_threadpool(start)
+    actor = await run_in_threadpool(actor_of, request, session)
     if actor is None:
         return await handler(request)
+    path = request.url.path
+
+    def start() -> IdempotencyRecord | None:
+        return claim(session=session, actor=actor, key=key, method="POST", path=path, digest=digest)
+
+    existing = await run_in_threadpool(start)
     if existing is not None:
         return answer_existing(existing, digest)
-    try:
-        response = await handler(request)
-    except BaseException:
-        await run_in_threadpool(end, actor, None)
-        raise
-    await run_in_threadpool(end, actor, response)
+    response = await handler(request)
+    await run_in_threadpool(lambda: complete(session=session, actor=actor, key=key, response=response))
     return response
 
 

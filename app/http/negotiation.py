@@ -106,4 +106,10 @@ def respond(
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:
     """A computed value (e.g. totals, counts) cached in-process under the data version."""
     cache = getattr(request.app.state, "value_cache", None)
-    return compute() if cache is None else cache.get_or_compute(version, key, compute)
+    if cache is None:
+        return compute()
+    epoch = getattr(request.state, "data_epoch", None)
+    if isinstance(epoch, str):
+        cache.observe_epoch(epoch)
+    value: T = cache.get_or_compute(version, (epoch, key), compute)
+    return value

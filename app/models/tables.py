@@ -241,6 +241,13 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class DatabaseEpoch(SQLModel, table=True):
+    """A random id made with the schema: part of every ETag, so none outlives a database reset."""
+
+    id: int = Field(default=1, primary_key=True)
+    epoch: str = Field(max_length=32)
+
+
 class DataVersion(SQLModel, table=True):
     """A single row bumped by every write: the cheap basis of every ETag."""
 

@@ -14,6 +14,20 @@ def read_data_version(*, session: Session) -> int:
     return int(value or 0)
 
 
+def read_data_state(*, session: Session) -> tuple[str, int]:
+    """The database epoch and data version together: one query of two single-row tables."""
+    row = session.execute(
+        text("SELECT e.epoch, v.version FROM dataversion v, databaseepoch e WHERE v.id = 1 AND e.id = 1")
+    ).first()
+    return (str(row[0]), int(row[1])) if row else ("", read_data_version(session=session))
+
+
+def read_epoch(*, session: Session) -> str:
+    """The database epoch (a random id made with the schema; new after a reset)."""
+    value = session.execute(text("SELECT epoch FROM databaseepoch WHERE id = 1")).scalar()
+    return str(value or "")
+
+
 def history(*, session: Session, entity: str, entity_id: str) -> list[AuditLog]:
     """Every change of one entity, oldest first (an indexed range, not a scan)."""
     stmt = (

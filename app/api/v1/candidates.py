@@ -18,6 +18,7 @@ from app.domain.revisions import result_etag
 from app.http.idempotency import idempotent_post
 from app.http.pagination import next_link
 from app.models import CandidateStatus
+from app.read.history import read_epoch
 from app.read.results import source_ref_map, to_public
 from app.schemas.common import MAX_ID, Page, Reason
 from app.schemas.curation import CandidateAccept, CandidatePublic
@@ -74,7 +75,7 @@ def post_accept(
         actor=key.name,
     )
     response.headers["Location"] = f"/api/v1/results/{row.id}"
-    response.headers["ETag"] = result_etag(row.id, row.revision)
+    response.headers["ETag"] = result_etag(row.id, row.revision, epoch=read_epoch(session=session))
     return to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
 
 

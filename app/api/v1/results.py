@@ -22,7 +22,7 @@ from app.http.negotiation import (
 from app.http.openapi import read_responses
 from app.http.pagination import next_link
 from app.models import Qualifier, Result, Scope
-from app.read.history import result_history
+from app.read.history import read_epoch, result_history
 from app.read.results import (
     count_results,
     find_result,
@@ -137,7 +137,7 @@ def get_result(
     exactly when the result does: send it as `If-Match` to PATCH it."""
     row = find_result(session=session, result_id=result_id)
     rep = representation(request, query.format)
-    etag = result_etag(row.id, row.revision, rep)
+    etag = result_etag(row.id, row.revision, rep, epoch=read_epoch(session=session))
     headers = {"ETag": etag, "Cache-Control": cache_control(), "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
@@ -152,7 +152,7 @@ def get_result(
 
 def _answer(session: SessionDep, response: Response, row: Result) -> ResultPublic:
     """A written result with its new ETag."""
-    response.headers["ETag"] = result_etag(row.id, row.revision)
+    response.headers["ETag"] = result_etag(row.id, row.revision, epoch=read_epoch(session=session))
     return to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
 
 

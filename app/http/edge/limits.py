@@ -1,0 +1,134 @@
+"""Rate limits (the `limits` library): writes per key, failed credentials per client, reads per client.
+
+- `RATE_LIMIT_WRITES` (default `120/minute`): write requests per API key (counted by a hash of the
+  key, so no database lookup is needed to refuse).
+- `RATE_LIMIT_AUTH_FAILURES` (default `20/minute`): 401 answers per client address; once spent,
+  that client's writes are refused until the window moves on, whatever key they carry.
+- `RATE_LIMIT_READS` (empty = off, the default): GET/HEAD requests per client address.
+Each refusal is a 429 problem with `Retry-After` (seconds until a request is allowed again), sent
+before the body is read. Limits are per process (`RATE_LIMIT_STORAGE`, default `memory://`; any
+storage URI `limits` takes, e.g. `redis://...`, shares them between workers).
+"""
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.http.auth import token_of
+from app.http.problems import problem_response
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The configured limits (None = off) and the limiter that counts them."""
+
+    writes: RateLimitItem | None
+    auth_failures: RateLimitItem | None
+    reads: RateLimitItem | None
+    limiter: MovingWindowRateLimiter
+
+    @classmethod
+    def from_settings(cls, writes: str, auth_failures: str, reads: str, storage: str) -> "RateLimits":
+        """Parse `120/minute`-style limits; an empty string turns one off."""
+        return cls(
+            writes=parse(writes) if writes.strip() else None,
+            auth_failures=parse(auth_failures) if auth_failures.strip() else None,
+            reads=parse(reads) if reads.strip() else None,
+            limiter=MovingWindowRateLimiter(storage_from_string(storage)),
+        )
+
+    def retry_after(self, item: RateLimitItem, *ids: str) -> int:
+        """Whole seconds until `item` allows one more request for `ids`."""
+        reset = self.limiter.get_window_stats(item, *ids).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
+def client_of(scope: Scope, trust_forwarded: bool) -> str:
+    """The client address (the first X-Forwarded-For hop only behind a trusted proxy)."""
+    if trust_forwarded:
+        forwarded = Headers(scope=scope).get("x-forwarded-for", "")
+        if forwarded.strip():
+            return forwarded.split(",")[0].strip()
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def key_id(token: str) -> str:
+    """What a key is counted under: a hash, never the key."""
+    return hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+class RateLimitMiddleware:
+    """429 with Retry-After past a limit; counts 401s per client."""
+
+    def __init__(self, app: ASGIApp, *, limits: RateLimits, trust_forwarded: bool = False) -> None:
+        self.app, self.limits, self.trust_forwarded = app, limits, trust_forwarded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = client_of(scope, self.trust_forwarded)
+        refusal = self._refusal(scope, client)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        if scope["method"] not in WRITE_METHODS or self.limits.auth_failures is None:
+            await self.app(scope, receive, send)
+            return
+        failures = self.limits.auth_failures
+
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self.limits.limiter.hit(failures, "auth", client)
+            await send(message)
+
+        await self.app(scope, receive, counting)
+
+    def _refusal(self, scope: Scope, client: str) -> Response | None:
+        """The 429 for this request, or None when every limit allows it."""
+        lim = self.limits
+        if scope["method"] in WRITE_METHODS:
+            if lim.auth_failures is not None and not lim.limiter.test(lim.auth_failures, "auth", client):
+                return _too_many(
+                    "Too many failed credentials from this client.",
+                    lim.retry_after(lim.auth_failures, "auth", client),
+                )
+            token = token_of(Headers(scope=scope).get("authorization"))
+            if token and lim.writes is not None:
+                who = key_id(token)
+                if not lim.limiter.hit(lim.writes, "writes", who):
+                    return _too_many(
+                        f"This key made more than {lim.writes} writes.",
+                        lim.retry_after(lim.writes, "writes", who),
+                    )
+        elif (
+            scope["method"] in ("GET", "HEAD")
+            and lim.reads is not None
+            and not lim.limiter.hit(lim.reads, "reads", client)
+        ):
+            return _too_many(
+                f"This client made more than {lim.reads} reads.",
+                lim.retry_after(lim.reads, "reads", client),
+            )
+        return None
+
+
+def _too_many(detail: str, retry_after: int) -> Response:
+    """The 429 problem."""
+    return problem_response(
+        429,
+        f"{detail} Retry after {retry_after} s.",
+        code="rate-limited",
+        headers={"Retry-After": str(retry_after)},
+    )

@@ -1,0 +1,106 @@
+"""Headers every answer carries, and the request id every log line names.
+
+- `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` on every answer.
+- A `Content-Security-Policy` on every HTML page (the dashboard at `/`, the docs at `/docs`):
+  this origin only, nothing inline; a page with inline scripts (the docs) gets their SHA-256 hashes
+  instead of 'unsafe-inline', plus the inline styles and data: images Swagger UI draws with.
+  A page that sets its own policy keeps it.
+- `X-Request-ID`: the client's (1-128 of `A-Z a-z 0-9 . _ : -`), or a new random one; echoed on
+  the answer, kept in `scope["state"]["request_id"]` and in a context variable the log formatter
+  reads, so every log line of the request names it.
+"""
+
+import base64
+import hashlib
+import re
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+REFERRER_POLICY = "no-referrer"
+REQUEST_ID = "x-request-id"
+VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+MAX_HTML = 2_000_000
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def request_id_of(scope: Scope) -> str:
+    """The client's request id when it is a sane token, else a new one."""
+    given = Headers(scope=scope).get(REQUEST_ID, "")
+    return given if VALID_ID.match(given) else uuid.uuid4().hex
+
+
+def page_csp(html: bytes) -> str:
+    """The policy of one HTML page: PAGE_CSP, or, with inline scripts, their hashes allowed."""
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
+        for body in INLINE_SCRIPT.findall(html)
+    ]
+    if not hashes:
+        return PAGE_CSP
+    return (
+        f"default-src 'none'; script-src 'self' {' '.join(hashes)}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def _is_html(headers: MutableHeaders) -> bool:
+    return (
+        headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers
+    )
+
+
+class SecurityHeadersMiddleware:
+    """nosniff, Referrer-Policy, CSP on HTML, and X-Request-ID in and out (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = rid
+        token = request_id_var.set(rid)
+        page: dict[str, Any] = {}
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers.setdefault("Referrer-Policy", REFERRER_POLICY)
+                headers[REQUEST_ID] = rid
+                if _is_html(headers):
+                    page.update(start=message, chunks=[])
+                    return
+            elif message["type"] == "http.response.body" and page:
+                page["chunks"].append(message.get("body", b""))
+                if message.get("more_body", False) and sum(map(len, page["chunks"])) < MAX_HTML:
+                    return
+                await _send_page(send, page, message.get("more_body", False))
+                page.clear()
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, secured)
+        finally:
+            request_id_var.reset(token)
+
+
+async def _send_page(send: Send, page: dict[str, Any], more: bool) -> None:
+    """An HTML page held until its body is known, sent with its policy."""
+    body = b"".join(page["chunks"])
+    MutableHeaders(scope=page["start"])["Content-Security-Policy"] = page_csp(body)
+    await send(page["start"])
+    await send({"type": "http.response.body", "body": body, "more_body": more})

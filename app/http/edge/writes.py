@@ -1,0 +1,181 @@
+"""Writes at the edge: bounded write slots, one transaction per write request, 503 when busy.
+
+Every write request (POST, PUT, PATCH, DELETE under /api/) first waits for one of the process's
+write slots in the event loop, holding no thread and no pooled connection, for at most
+`timeout` seconds (then a 503 with `Retry-After`). SQLite gets one slot per process (it has one
+writer anyway; other processes queue in BEGIN IMMEDIATE's bounded busy wait, also a 503 past it);
+PostgreSQL `write_concurrency` slots, fewer than the pool, so reads keep a connection during write
+bursts. With its slot a request gets one session whose transaction this middleware owns
+(`db.OWNED`): the route's key check, its rows, its audit entries, its idempotency record and its
+rendered answer share it, and it commits after the answer is rendered and before it is sent
+(rolled back for any 4xx/5xx). A request holds one connection; no answer is sent for a write that
+did not commit, and no 500 covers one that did.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db import OWNED, lock_for_write
+from app.http.problems import problem_response
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RETRY_AFTER = "1"
+log = logging.getLogger("opstats")
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
+def busy_response(detail: str = "The database is busy; retry shortly.") -> Response:
+    """The 503 a client retries after `Retry-After` seconds."""
+    return problem_response(503, detail, code="busy", headers={"Retry-After": RETRY_AFTER})
+
+
+def is_write(scope: Scope) -> bool:
+    """A write request to the API (the only requests that take a write slot)."""
+    return scope["type"] == "http" and scope["method"] in WRITE_METHODS and scope["path"].startswith("/api/")
+
+
+class WriteSlots:
+    """An asyncio semaphore made in the running loop (test clients start a loop per client)."""
+
+    def __init__(self, slots: int, timeout: float) -> None:
+        self.slots, self.timeout = max(1, slots), timeout
+        self._sem: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._loop is not loop:
+            self._sem, self._loop = asyncio.Semaphore(self.slots), loop
+        return self._sem
+
+    async def acquire(self) -> bool:
+        """Wait for a slot; False when none came free within the timeout."""
+        try:
+            await asyncio.wait_for(self._semaphore().acquire(), self.timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._semaphore().release()
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a slot (for the metrics)."""
+        sem = self._sem
+        return len(getattr(sem, "_waiters", None) or ()) if sem is not None else 0
+
+
+class OwnedWrite:
+    """One session whose transaction the middleware opens, and commits or rolls back."""
+
+    def __init__(self, sessions: SessionScope) -> None:
+        self._scope = sessions()
+        self.session = self._scope.__enter__()
+        self.session.info[OWNED] = True
+        try:
+            lock_for_write(self.session)  # SQLite: BEGIN IMMEDIATE, a bounded busy wait
+        except BaseException:
+            self.close(commit=False)
+            raise
+
+    def close(self, *, commit: bool) -> None:
+        """Commit (or roll back) and give the connection back."""
+        try:
+            if commit:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        except BaseException:
+            self.session.rollback()
+            raise
+        finally:
+            self.session.info.pop(OWNED, None)
+            self._scope.__exit__(None, None, None)
+
+
+class WriteTransactionMiddleware:
+    """Write slots and the one owned transaction of each write request (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, sessions: SessionScope, slots: WriteSlots) -> None:
+        self.app, self.sessions, self.slots = app, sessions, slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not is_write(scope):
+            await self.app(scope, receive, send)
+            return
+        if not await self.slots.acquire():
+            await busy_response("Too many writes are queued; retry shortly.")(scope, receive, send)
+            return
+        try:
+            await self._owned(scope, receive, send)
+        finally:
+            self.slots.release()
+
+    async def _owned(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            owner = await run_in_threadpool(OwnedWrite, self.sessions)
+        except (OperationalError, PoolTimeout):
+            await busy_response()(scope, receive, send)
+            return
+        scope.setdefault("state", {})["write_session"] = owner.session
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        try:
+            await self.app(scope, receive, hold)
+        except BaseException:
+            await run_in_threadpool(lambda: owner.close(commit=False))
+            raise
+        status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
+        try:
+            await run_in_threadpool(lambda: owner.close(commit=status < 400))
+        except (OperationalError, PoolTimeout):
+            log.warning("write not committed: the database was busy")
+            await busy_response()(scope, receive, send)
+            return
+        for message in held:
+            await send(message)
+
+
+async def _on_database_busy(_request: Request, exc: Exception) -> Response:
+    """A lock or pool wait past its bound inside a route: 503, never a 500."""
+    log.warning("database busy: %s", type(exc).__name__)
+    return busy_response()
+
+
+async def _on_integrity(request: Request, exc: Exception) -> Response:
+    """A constraint a concurrent write won (nothing was written): 409, retry; never a 500."""
+    log.warning("integrity conflict on %s: %s", request.url.path, type(getattr(exc, "orig", exc)).__name__)
+    return problem_response(
+        409,
+        "A concurrent write conflicted with this one; nothing was written. Retry.",
+        code="write-conflict",
+        headers={"Retry-After": RETRY_AFTER},
+    )
+
+
+def install_busy_handlers(app: FastAPI) -> None:
+    """Answer pool timeouts and SQLite lock timeouts with a 503 and Retry-After, lost races with a 409."""
+    app.add_exception_handler(PoolTimeout, _on_database_busy)
+    app.add_exception_handler(OperationalError, _on_database_busy)
+    app.add_exception_handler(IntegrityError, _on_integrity)
+
+
+def write_session(request: Request) -> Session | None:
+    """The session of the write transaction this request is in, if any."""
+    state: Any = request.scope.get("state", {})
+    session = state.get("write_session") if isinstance(state, dict) else None
+    return session if isinstance(session, Session) else None

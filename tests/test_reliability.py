@@ -1,0 +1,72 @@
+"""Concurrent writers and SIGKILL rounds on real servers (short versions of bench/writers.py and
+bench/crash.py), and one connection per request on a pool of one."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app import db as storage
+from app.config import get_settings
+from app.db import make_engine
+from app.main import create_app
+from bench import crash, writers
+from tests.factories import SOURCE, bearer, require_pg
+
+
+def _backend(name: str) -> None:
+    if name == "postgres":
+        require_pg()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_concurrent_writers_get_no_5xx(backend, tmp_path):
+    _backend(backend)
+    figures = writers.run(backend, writes=64, clients=32, tmp=tmp_path)
+    assert figures["ok"], figures
+    assert figures["statuses"] == {201: 64} and figures["stored"] == 64
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_sigkill_loses_and_duplicates_nothing(backend, tmp_path):
+    _backend(backend)
+    summary = crash.run(backend, rounds=1, writes=60, clients=16, tmp=tmp_path)
+    assert summary["ok"], summary
+    assert summary["writes_verified"] == 60
+
+
+@pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
+def test_a_keyed_write_needs_one_connection(fresh_db, monkeypatch):
+    """On a pool of one connection (no overflow) a keyed write, its key check, its idempotency record
+    and its replay all succeed: no request holds a second connection."""
+    monkeypatch.setenv("DB_POOL_SIZE", "1")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "0")
+    monkeypatch.setenv("DB_POOL_TIMEOUT", "2")
+    get_settings.cache_clear()
+    try:
+        storage.upgrade(fresh_db.url)
+        engine = make_engine(fresh_db.url)
+        assert engine.pool.size() == 1  # type: ignore[attr-defined]
+
+        @contextmanager
+        def sessions() -> Iterator[Session]:
+            with Session(engine) as s:
+                yield s
+
+        with Session(engine) as s:
+            auth = bearer(s)
+            s.commit()
+        with TestClient(create_app(sessions), raise_server_exceptions=False) as c:
+            h = {**auth, "Idempotency-Key": "one-connection"}
+            first = c.post("/api/v1/sources", json=SOURCE, headers=h)
+            assert first.status_code == 201, first.text
+            again = c.post("/api/v1/sources", json=SOURCE, headers=h)
+            assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+            assert c.get("/api/v1/sources").json()["total"] == 1
+        engine.dispose()
+    finally:
+        get_settings.cache_clear()
