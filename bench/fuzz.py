@@ -105,7 +105,8 @@ def run_case(case: schemathesis.Case, headers: dict[str, str]) -> list[str]:
         case.validate_response(response, headers=headers)
     except FailureGroup as group:
         return [
-            f"{case.method} {case.path}: {getattr(f, 'title', f)} ({response.status_code} {response.text[:160]})"
+            f"{case.method} {case.path}: {getattr(f, 'title', f)} "
+            f"({response.status_code} {response.text[:160]})"
             for f in real_failures(group, response)
         ]
     except AssertionError as exc:
@@ -129,7 +130,7 @@ def main() -> None:
 
             @given(case=operation.as_strategy())
             @settings(max_examples=args.examples, deadline=None, suppress_health_check=list(HealthCheck))
-            def one(case: schemathesis.Case, headers: dict[str, str] = headers) -> None:
+            def one(case: schemathesis.Case, headers: dict[str, str] = headers, who: str = who) -> None:
                 nonlocal cases
                 cases += 1
                 failures.extend(f"[{who}] {f}" for f in run_case(case, headers))

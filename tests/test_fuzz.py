@@ -36,7 +36,7 @@ StatefulBase = schema.as_state_machine()
 class APIWorkflow(StatefulBase):  # type: ignore[misc, valid-type]
     """Create, read, patch and retract along the links, as the admin (who may do every write)."""
 
-    def get_call_kwargs(self, case: schemathesis.Case) -> dict:
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict:  # noqa: ARG002
         return {"headers": KEYS["admin"]}
 
     def validate_response(self, response, case, additional_checks=(), **kwargs) -> None:  # noqa: ARG002
