@@ -114,8 +114,26 @@ def run_case(case: schemathesis.Case, headers: dict[str, str]) -> list[str]:
     return []
 
 
-def main() -> None:
+def fuzz_operation(
+    operation: Any, who: str, headers: dict[str, str], examples: int, failures: list[str]
+) -> int:
+    """Up to `examples` generated cases of one operation with one key; how many ran."""
     from hypothesis import HealthCheck, given, settings
+
+    ran = 0
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    def one(case: schemathesis.Case) -> None:
+        nonlocal ran
+        ran += 1
+        failures.extend(f"[{who}] {f}" for f in run_case(case, headers))
+
+    one()
+    return ran
+
+
+def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--examples", type=int, default=300)
@@ -127,15 +145,7 @@ def main() -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
         for who, headers in keys.items():
-
-            @given(case=operation.as_strategy())
-            @settings(max_examples=args.examples, deadline=None, suppress_health_check=list(HealthCheck))
-            def one(case: schemathesis.Case, headers: dict[str, str] = headers, who: str = who) -> None:
-                nonlocal cases
-                cases += 1
-                failures.extend(f"[{who}] {f}" for f in run_case(case, headers))
-
-            one()
+            cases += fuzz_operation(operation, who, headers, args.examples, failures)
     unique = sorted(set(failures))
     print(f"cases: {cases}, failures: {len(failures)} ({len(unique)} distinct)")
     for line in unique[:50]:
