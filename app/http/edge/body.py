@@ -29,7 +29,7 @@ _CONTROL_ESCAPE = re.compile(
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def nul_location(scope: Scope) -> dict[str, str]:
+def nul_location(scope: Scope) -> dict[str, Any]:
     """Where a URL holds a NUL: `parameter` naming the query parameter, or `in: path`."""
     for pair in scope.get("query_string", b"").split(b"&"):
         if b"%00" in pair:
