@@ -1,18 +1,16 @@
-# The API on the embedded SQLite default; set DATABASE_URL for PostgreSQL.
+# The opstats API: `opstats serve` on 0.0.0.0:8000 (migrates and seeds an empty database first).
 FROM python:3.11-slim
-
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    SEEDS_DIR=/srv/opstats/seeds MIGRATIONS_DIR=/srv/opstats/migrations \
-    DATABASE_URL=sqlite:////data/opstats.db
-
-WORKDIR /srv/opstats
-COPY pyproject.toml README.md alembic.ini ./
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
 COPY app ./app
 COPY migrations ./migrations
 COPY seeds ./seeds
-RUN pip install --no-cache-dir . && mkdir -p /data
-
-VOLUME ["/data"]
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 opstats
+ENV SEEDS_DIR=/app/seeds MIGRATIONS_DIR=/app/migrations
+USER opstats
 EXPOSE 8000
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz')"
+HEALTHCHECK --interval=10s --timeout=3s --retries=6 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"
+STOPSIGNAL SIGTERM
 CMD ["opstats", "serve", "--host", "0.0.0.0", "--port", "8000"]

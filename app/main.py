@@ -11,6 +11,7 @@ from app.api.dashboard import router as dashboard_router
 from app.api.deps import key_owner
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
+from app.api.v1.links import add_links
 from app.config import get_settings
 from app.db import SessionScope, engine_sessions, get_engine, is_sqlite
 from app.http.cache import VersionedLRU
@@ -69,7 +70,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(dashboard_router)
-    install_openapi(app)
+    install_openapi(app, add_links)
     settings = get_settings()
     engine = None if sessions else get_engine()
     scope = sessions or engine_sessions(engine)

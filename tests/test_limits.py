@@ -143,3 +143,9 @@ def test_a_cursor_past_bigint_is_422(client, path):
         cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         r = client.get(f"{path}?cursor={cursor}")
         assert r.status_code == 422 and r.json()["parameter"] == "cursor", r.text
+
+
+def test_a_nul_in_the_url_names_where_it_is(client):
+    r = client.get("/api/v1/results?q=a%00b")
+    assert r.status_code == 422 and r.json()["parameter"] == "q"
+    assert client.get("/api/v1/operations/a%00b").json()["in"] == "path"

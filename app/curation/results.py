@@ -170,13 +170,17 @@ def patch_result(
 ) -> Result:
     """Correct a result when the client saw its current state (If-Match); re-verified, audited."""
     if not if_match:
-        raise PreconditionRequired("A PATCH needs If-Match with the result's current ETag.")
+        raise PreconditionRequired(
+            "A PATCH needs If-Match with the result's current ETag.", parameter="if-match"
+        )
     with unit_of_work(session, actor) as uow:
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
         if not tag_matches(if_match, result_etag(row.id, row.revision, epoch=read_epoch(session=session))):
-            raise PreconditionFailed("The result changed since you read it; GET it again.")
+            raise PreconditionFailed(
+                "The result changed since you read it; GET it again.", parameter="if-match"
+            )
         draft = merged_draft(draft_of(row), changes.model_dump(exclude_unset=True, exclude={"reason"}))
         source = session.get(Source, row.source_id)
         assert source is not None

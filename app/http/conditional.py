@@ -22,6 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.cache import VersionedLRU
+from app.http.edge.body import nul_location
 from app.http.negotiation import cache_control, representation_of
 from app.http.problems import problem_response
 
@@ -106,7 +107,9 @@ class ConditionalGetMiddleware:
             await self.app(scope, receive, send)
             return
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
-            response = problem_response(422, "The URL holds a NUL character.", code="invalid-input")
+            response = problem_response(
+                422, "The URL holds a NUL character.", code="invalid-input", **nul_location(scope)
+            )
             await response(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):

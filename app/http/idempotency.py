@@ -118,6 +118,7 @@ def answer_existing(rec: IdempotencyRecord, digest: str) -> Response:
             422,
             "This Idempotency-Key was used with another request; use a new key.",
             code="idempotency-key-reused",
+            parameter=HEADER,
         )
     if rec.status_code is None:
         raise ProblemError(

@@ -1,5 +1,6 @@
 """The OpenAPI document: one problem+json error shape on every operation, CSV and 304 documented."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -58,15 +59,17 @@ def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install_openapi(app: FastAPI) -> None:
-    """OpenAPI built once, with the one error shape documented on every operation."""
+def install_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+    """OpenAPI built once, with the one error shape documented on every operation (and `extend`'s
+    additions, e.g. links, passed in by main.py)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            app.openapi_schema = _document_problems(schema)
+            schema = _document_problems(schema)
+            app.openapi_schema = extend(schema) if extend else schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
+from urllib.parse import unquote_plus
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +27,14 @@ _CONTROL_ESCAPE = re.compile(
     rb"(?<!\\)(?:\\\\)*\\(?:u00(?:0[0-8bcef]|1[0-9a-f]|7f|[89][0-9a-f])|[bf])|\x7f|\xc2[\x80-\x9f]", re.I
 )
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def nul_location(scope: Scope) -> dict[str, Any]:
+    """Where a URL holds a NUL: `parameter` naming the query parameter, or `in: path`."""
+    for pair in scope.get("query_string", b"").split(b"&"):
+        if b"%00" in pair:
+            return {"parameter": unquote_plus(pair.split(b"=", 1)[0].decode("latin-1")).replace("\x00", "")}
+    return {"in": "path"}
 
 
 class BodyRefused(Exception):
