@@ -1,6 +1,7 @@
 """The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -16,7 +17,7 @@ from app.http.conditional import ConditionalGetMiddleware
 from app.http.cors import ReadOnlyCORS
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
-from app.read.history import read_data_version
+from app.read.history import read_data_stamp, read_data_version
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -51,6 +52,16 @@ def version_reader(sessions: SessionScope) -> Callable[[], int]:
     return read
 
 
+def stamp_reader(sessions: SessionScope) -> Callable[[], tuple[int, datetime]]:
+    """How the HTTP layer reads Last-Modified: the version row's time (once per new version)."""
+
+    def read() -> tuple[int, datetime]:
+        with sessions() as session:
+            return read_data_stamp(session=session)
+
+    return read
+
+
 def create_app(sessions: SessionScope | None = None) -> FastAPI:
     """Build the API on `sessions` (default: the configured database); docs assets are served locally."""
     app = FastAPIOffline(
@@ -71,6 +82,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.add_middleware(
         ConditionalGetMiddleware,
         read_version=version_reader(scope),
+        read_stamp=stamp_reader(scope),
         cache_size=settings.response_cache_size,
     )
     app.add_middleware(ReadOnlyCORS)

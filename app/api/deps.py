@@ -10,6 +10,7 @@ from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
 from app.models import ApiKey, KeyScope, Operation
+from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version
 
@@ -17,9 +18,15 @@ RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own)."""
+    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own);
+    with `at=`, one that reads the data as it stood then (app/read/asof.py)."""
     with request.app.state.sessions() as session:
-        yield session
+        at = instant_of(request.query_params.get("at")) if request.method in ("GET", "HEAD") else None
+        if at is None:
+            yield session
+            return
+        with as_of(session, at):
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

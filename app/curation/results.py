@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.curation.revisions import track
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import CheckedFigure, check_figure
 from app.domain.errors import FigureRejected, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
@@ -101,6 +102,7 @@ def create_result(
     uow.add(result)
     _link_source(uow.session, result)
     uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
+    track(uow, result)
     return result
 
 
@@ -120,6 +122,7 @@ def update_result_checked(
     uow.add(result)
     _link_source(uow.session, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
+    track(uow, result)
     return True
 
 
@@ -193,6 +196,7 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     row.updated_at = utcnow()
     uow.add(row)
     uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
+    track(uow, row)
     return row
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -14,12 +15,12 @@ from app.models.tables import utcnow
 M = TypeVar("M", bound=SQLModel)
 
 
-def bump_data_version(*, session: Session) -> None:
-    """Mark that the data changed; runs inside the write's own transaction."""
+def bump_data_version(*, session: Session, at: datetime | None = None) -> None:
+    """Mark that the data changed (at `at`, the write's commit time); runs inside the write's transaction."""
     session.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)  # type: ignore[arg-type]
-        .values(version=DataVersion.version + 1, updated_at=utcnow())
+        .values(version=DataVersion.version + 1, updated_at=at or utcnow())
     )
 
 
@@ -30,6 +31,13 @@ class UnitOfWork:
         self.session, self.actor = session, actor
         self.entries: list[AuditLog] = []
         self.hooks: list[Callable[[UnitOfWork], None]] = []
+        self._stamp: datetime | None = None
+
+    def commit_time(self) -> datetime:
+        """The one instant this write is stamped with (revisions, audit entries, Last-Modified)."""
+        if self._stamp is None:
+            self._stamp = utcnow()
+        return self._stamp
 
     def before_commit(self, hook: Callable[["UnitOfWork"], None]) -> None:
         """Run `hook` inside this write's transaction, after its rows and before the commit."""
@@ -81,6 +89,9 @@ def unit_of_work(session: Session, actor: str, *, versioned: bool = True) -> Ite
         session.flush()
         for hook in uow.hooks:
             hook(uow)
+        stamp = uow.commit_time()
+        for entry in uow.entries:
+            entry.at = stamp
         session.flush()
         if uow.entries and versioned:
-            bump_data_version(session=session)
+            bump_data_version(session=session, at=stamp)

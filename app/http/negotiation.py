@@ -64,6 +64,9 @@ def representation(request: Request, fmt: str | None) -> str:
     return fmt or ("csv" if prefers_csv(request.headers.get("accept")) else "json")
 
 
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
 def cache_control() -> str:
     """The Cache-Control of a successful GET: `public, max-age=N`, or `no-cache` when N is 0."""
     age = get_settings().cache_max_age
@@ -104,6 +107,10 @@ def respond(
 
 
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:
-    """A computed value (e.g. totals, counts) cached in-process under the data version."""
+    """A computed value (e.g. totals, counts) cached in-process under the data version (never for an
+    `at=` answer: it is of another state, and the whole response is cached instead)."""
     cache = getattr(request.app.state, "value_cache", None)
-    return compute() if cache is None else cache.get_or_compute(version, key, compute)
+    if cache is None or request.query_params.get("at"):
+        return compute()
+    value: T = cache.get_or_compute(version, key, compute)
+    return value

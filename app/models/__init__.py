@@ -15,6 +15,7 @@ from app.models.tables import (
     Phase,
     PhaseSource,
     Result,
+    ResultRevision,
     Source,
     Unit,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "PhaseSource",
     "Qualifier",
     "Result",
+    "ResultRevision",
     "Scope",
     "Source",
     "Unit",

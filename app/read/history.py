@@ -1,5 +1,7 @@
 """What changed: the audit trail of one entity, oldest first, and the data version every write bumps."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -12,6 +14,15 @@ def read_data_version(*, session: Session) -> int:
     """The current data version: a primary-key lookup of one row, never a scan."""
     value = session.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar()
     return int(value or 0)
+
+
+def read_data_stamp(*, session: Session) -> tuple[int, datetime]:
+    """The data version and the time of the write that set it (Last-Modified of current answers)."""
+    row = session.execute(text("SELECT version, updated_at FROM dataversion WHERE id = 1")).one_or_none()
+    if row is None:
+        return 0, datetime(1970, 1, 1, tzinfo=UTC)
+    at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
+    return int(row[0]), at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def history(*, session: Session, entity: str, entity_id: str) -> list[AuditLog]:

@@ -109,6 +109,12 @@ class ResultPublic(SQLModel):
     quote: str
     quote_start: int
     quote_end: int
+    quote_prefix: str = Field(
+        description="Up to 32 characters of the source text just before the quote (W3C TextQuoteSelector)"
+    )
+    quote_suffix: str = Field(description="Up to 32 characters of the source text just after the quote")
+    number_start: int = Field(description="Offset of the number as written in the source's text")
+    number_end: int = Field(description="End of the number: text[number_start:number_end] == number_text")
     duplicate_of: str | None
     note: str | None
     retracted: bool

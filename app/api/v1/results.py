@@ -6,12 +6,13 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import AdminDep, CuratorDep, SessionDep, VersionDep
-from app.api.v1.params import Format, FormatQuery, NoQuery, QueryParams
+from app.api.v1.params import AsOfParams, Format, FormatQuery, NoQuery
 from app.curation.results import add_result, patch_result, retract
 from app.domain.revisions import result_etag
 from app.http.conditional import none_match
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
+    IMMUTABLE,
     cache_control,
     cached_value,
     csv_response,
@@ -40,7 +41,7 @@ router = APIRouter(prefix="/results", tags=["results"])
 ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019-opium"])]
 
 
-class ResultQuery(QueryParams):
+class ResultQuery(AsOfParams):
     """The filters, order and page of `GET /results`; any other parameter is refused."""
 
     operation: str | None = Field(
@@ -138,7 +139,8 @@ def get_result(
     row = find_result(session=session, result_id=result_id)
     rep = representation(request, query.format)
     etag = result_etag(row.id, row.revision, rep)
-    headers = {"ETag": etag, "Cache-Control": cache_control(), "Vary": "Accept"}
+    control = IMMUTABLE if query.at else cache_control()
+    headers = {"ETag": etag, "Cache-Control": control, "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     public = to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
