@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.curation.keys import create_key
 from app.curation.results import create_result, retract_row
-from app.curation.unit_of_work import UnitOfWork, bump_data_version
+from app.curation.unit_of_work import UnitOfWork, finish_stamped
 from app.curation.verify import check_figure
 from app.models import KeyScope, Result, Source
 from app.schemas.results import ResultBase
@@ -95,11 +95,11 @@ CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal case
 
 
 def finish(uow: UnitOfWork) -> None:
-    """What unit_of_work does before its commit: the hooks (revisions), then one version bump."""
+    """What unit_of_work does before its commit: the hooks, one version bump, the stamped revisions."""
     uow.session.flush()
     for hook in uow.hooks:
         hook(uow)
-    bump_data_version(session=uow.session, at=uow.commit_time())
+    finish_stamped(uow)
 
 
 def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, **fields: Any) -> Result:

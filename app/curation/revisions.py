@@ -31,4 +31,4 @@ def write_revision(uow: UnitOfWork, result: Result) -> None:
 
 def track(uow: UnitOfWork, result: Result) -> None:
     """Record the result's state as it is when the write commits (once per result and write)."""
-    uow.before_commit(lambda u: write_revision(u, result))
+    uow.at_commit_time(lambda u: write_revision(u, result))

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, SQLModel
 
 from app.db import write_transaction
@@ -15,12 +15,21 @@ from app.models.tables import utcnow
 M = TypeVar("M", bound=SQLModel)
 
 
-def bump_data_version(*, session: Session, at: datetime | None = None) -> None:
-    """Mark that the data changed (at `at`, the write's commit time); runs inside the write's transaction."""
+def bump_data_version(*, session: Session) -> int:
+    """Mark that the data changed; runs inside the write's transaction and holds the version row's
+    lock until the commit, so writes are stamped (commit_time) in the order they commit."""
     session.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)  # type: ignore[arg-type]
-        .values(version=DataVersion.version + 1, updated_at=at or utcnow())
+        .values(version=DataVersion.version + 1, updated_at=utcnow())
+    )
+    return int(session.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar_one())
+
+
+def stamp_data_version(*, session: Session, at: datetime) -> None:
+    """The time of the write that set the version (Last-Modified): its commit time."""
+    session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(updated_at=at)  # type: ignore[arg-type]
     )
 
 
@@ -31,7 +40,12 @@ class UnitOfWork:
         self.session, self.actor = session, actor
         self.entries: list[AuditLog] = []
         self.hooks: list[Callable[[UnitOfWork], None]] = []
+        self.stamped: list[Callable[[UnitOfWork], None]] = []
         self._stamp: datetime | None = None
+
+    def at_commit_time(self, hook: Callable[["UnitOfWork"], None]) -> None:
+        """Run `hook` last, once the write holds the version lock and commit_time() is its commit's."""
+        self.stamped.append(hook)
 
     def commit_time(self) -> datetime:
         """The one instant this write is stamped with (revisions, audit entries, Last-Modified)."""
@@ -89,9 +103,20 @@ def unit_of_work(session: Session, actor: str, *, versioned: bool = True) -> Ite
         session.flush()
         for hook in uow.hooks:
             hook(uow)
-        stamp = uow.commit_time()
-        for entry in uow.entries:
-            entry.at = stamp
         session.flush()
-        if uow.entries and versioned:
-            bump_data_version(session=session, at=stamp)
+        finish_stamped(uow, versioned=versioned)
+
+
+def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
+    """Bump the version (taking its lock), then stamp the write: its revisions, audit entries and
+    Last-Modified all carry the one commit time, in commit order."""
+    session = uow.session
+    version = bump_data_version(session=session) if uow.entries and versioned else None
+    stamp = uow.commit_time()
+    for hook in uow.stamped:
+        hook(uow)
+    for entry in uow.entries:
+        entry.at, entry.version = stamp, version
+    if version is not None:
+        stamp_data_version(session=session, at=stamp)
+    session.flush()

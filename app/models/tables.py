@@ -279,6 +279,7 @@ class AuditLog(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    version: int | None = None
 
 
 class IdempotencyRecord(SQLModel, table=True):

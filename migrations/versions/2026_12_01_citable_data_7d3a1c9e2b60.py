@@ -86,6 +86,7 @@ def upgrade() -> None:
     _created_at('phasesource', 'SELECT s.created_at FROM source s WHERE s.id = phasesource.source_id')
     _created_at('operationsource', 'SELECT s.created_at FROM source s WHERE s.id = operationsource.source_id')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=True))
         batch_op.create_index('ix_auditlog_at_id', ['at', 'id'], unique=False)
     op.create_table('resultrevision',
     sa.Column('revision_id', sa.Integer(), nullable=False),
@@ -141,6 +142,7 @@ def downgrade() -> None:
     op.drop_table('resultrevision')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index('ix_auditlog_at_id')
+        batch_op.drop_column('version')
     for table in ('operationsource', 'phasesource', 'phase'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('created_at')
