@@ -29,7 +29,9 @@ def test_changes_since_an_instant_list_each_write_once_in_order(client, session)
     sid = add_source(client, cur)
     rid = client.post("/api/v1/results", json={**DIRECT, "source_id": sid}, headers=cur).json()["id"]
     etag = client.get(f"/api/v1/results/{rid}").headers["etag"]
-    client.patch(f"/api/v1/results/{rid}", json={"note": "n", "reason": "why"}, headers={**cur, "If-Match": etag})
+    client.patch(
+        f"/api/v1/results/{rid}", json={"note": "n", "reason": "why"}, headers={**cur, "If-Match": etag}
+    )
     client.post(f"/api/v1/results/{rid}/retract", json={"reason": "gone"}, headers=adm)
     page = client.get(f"/api/v1/changes?since={t0}&limit=500").json()
     seen = [(c["entity"], c["entity_id"], c["action"]) for c in page["items"]]

@@ -161,13 +161,15 @@ class ConditionalGetMiddleware:
         return [*headers, (b"last-modified", modified.encode())] if modified else headers
 
     async def _immutable(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
-        """An `at=` answer: a state that never changes, cached (and revalidated) by its URL alone."""
+        """An `at=` answer: a state that never changes, cached (and revalidated) by its URL and the headers
+        that choose its representation (Host too: a citation holds absolute URLs)."""
         query = scope.get("query_string", b"").decode("latin-1")
-        etag = make_etag("at", scope["path"], query, rep)
-        if rep != "invalid" and none_match(Headers(scope=scope).get("if-none-match"), etag):
+        headers = Headers(scope=scope)
+        key = (headers.get("host", ""), scope["path"], query, rep, headers.get("accept", ""))
+        etag = make_etag("at", *key)
+        if none_match(headers.get("if-none-match"), etag):
             await _send_304(send, etag, IMMUTABLE)
             return
-        key = (scope["path"], query, rep)
         hit = self.frozen.get(0, key)
         if hit is not None:
             await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
@@ -189,7 +191,7 @@ class ConditionalGetMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if cap.cacheable and rep != "invalid":
+        if cap.cacheable:
             self.frozen.put(0, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from app.domain.citations import CitedFigure
 from app.domain.errors import NotFound
-from app.models import AuditLog, Result
+from app.models import AuditLog, Metric, Result, Source
 from app.schemas.results import HistoryEntry
 
 
@@ -43,3 +44,28 @@ def result_history(*, session: Session, result_id: str) -> list[HistoryEntry]:
         HistoryEntry(at=e.at, actor=e.actor, action=e.action, reason=e.reason, before=e.before, after=e.after)
         for e in history(session=session, entity="result", entity_id=result_id)
     ]
+
+
+def cited_figure(*, session: Session, row: Result, url: str, at: datetime) -> CitedFigure:
+    """What a citation of a result states: the figure, its source document and its permanent URL."""
+    source = session.get(Source, row.source_id)
+    metric = session.get(Metric, row.metric_slug)
+    assert source is not None and metric is not None  # foreign keys
+    return CitedFigure(
+        result_id=row.id,
+        revision=row.revision,
+        metric_label=metric.label,
+        operation=row.operation_slug,
+        phase=row.phase_slug,
+        number_text=row.number_text,
+        unit=row.unit,
+        qualifier=row.qualifier,
+        as_of=row.as_of,
+        quote=row.quote,
+        source_title=source.title,
+        publisher=source.publisher,
+        published_on=source.published_on,
+        source_url=source.url,
+        url=url,
+        at=at,
+    )
