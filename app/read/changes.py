@@ -84,10 +84,17 @@ def list_changes(
     return [to_change(e) for e in rows], (rows[-1].id if more and rows else None), total
 
 
-def iter_changes(
-    *, session: Session, since: datetime | None, after: int | None, batch: int = 1000
+def iter_changes(*, session: Session, since: datetime | None, after: int | None) -> Iterator[Change]:
+    """Every matching change in feed order, fetched in keyset batches (for CSV); a bad `after` is
+    refused now, before anything is streamed."""
+    if after is not None:
+        _position(session, after, "after")
+    return _batches(session, since, after)
+
+
+def _batches(
+    session: Session, since: datetime | None, after: int | None, batch: int = 1000
 ) -> Iterator[Change]:
-    """Every matching change in feed order, fetched in keyset batches (for CSV)."""
     cursor: int | None = None
     while True:
         items, cursor, _ = list_changes(

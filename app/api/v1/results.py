@@ -203,6 +203,9 @@ CITE_TYPES: dict[str, str] = {
 }
 
 
+CSL_SCHEMA = {"type": "array", "minItems": 1, "maxItems": 1, "items": {"type": "object"}}
+
+
 class CiteQuery(AsOfParams):
     """Which citation format; `at=` cites the figure as it stood then."""
 
@@ -234,7 +237,10 @@ def instant_text(at: datetime) -> str:
     responses={
         200: {
             "description": "The citation, with the permanent URL of the figure as it stood (`at=`)",
-            "content": {media: {"schema": {"type": "string"}} for media in CITE_TYPES.values()},
+            "content": {
+                media: {"schema": CSL_SCHEMA if name == "csl-json" else {"type": "string"}}
+                for name, media in CITE_TYPES.items()
+            },
         },
         404: {"description": "No such result"},
     },
