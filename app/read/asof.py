@@ -93,8 +93,10 @@ def _drop(conn: Connection) -> None:
 
 @contextmanager
 def as_of(session: Session, at: datetime) -> Iterator[Session]:
-    """The session, reading the data as it stood at `at` until the block ends."""
+    """The session, reading the data as it stood at `at` until the block ends. `session.info["as_of"]`
+    says so: state kept only for the present (maintained aggregates, caches) must not answer it."""
     settle(at)
+    session.info["as_of"] = at
     conn = session.connection()
     _drop(conn)
     for name, body in view_bodies(conn, at).items():
@@ -102,6 +104,7 @@ def as_of(session: Session, at: datetime) -> Iterator[Session]:
     try:
         yield session
     finally:
+        session.info.pop("as_of", None)
         try:
             _drop(session.connection())
         except Exception:  # an aborted transaction: its rollback drops the views (PostgreSQL)
