@@ -56,6 +56,9 @@ def test_one_result_as_it_stood(client, story):
     assert then.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert client.get(f"/api/v1/results/{rid}?at={t2}").json()["note"] == "checked"
     assert client.get(f"/api/v1/results/{rid}?at={t3}").json()["retracted"] is True
+    for _ in range(2):  # computed, then from the cache of at= answers: both revalidate with the ETag
+        again = client.get(f"/api/v1/results/{rid}?at={t1}", headers={"If-None-Match": then.headers["etag"]})
+        assert again.status_code == 304 and again.headers["cache-control"].endswith("immutable")
     assert client.get(f"/api/v1/results/{rid}").json()["retracted"] is True
 
 

@@ -172,6 +172,10 @@ class ConditionalGetMiddleware:
             return
         hit = self.frozen.get(0, key)
         if hit is not None:
+            cached_tag = dict(hit[0]).get(b"etag", b"").decode("latin-1")
+            if cached_tag and none_match(headers.get("if-none-match"), cached_tag):
+                await _send_304(send, cached_tag, IMMUTABLE)
+                return
             await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
             await send({"type": "http.response.body", "body": hit[1]})
             return
