@@ -79,6 +79,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.state.sessions = scope
     app.state.key_owner = key_owner
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
+    app.state.frozen_values = VersionedLRU(settings.response_cache_size)  # of at= answers
     app.add_middleware(
         ConditionalGetMiddleware,
         read_version=version_reader(scope),

@@ -107,10 +107,13 @@ def respond(
 
 
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:
-    """A computed value (e.g. totals, counts) cached in-process under the data version (never for an
-    `at=` answer: it is of another state, and the whole response is cached instead)."""
-    cache = getattr(request.app.state, "value_cache", None)
-    if cache is None or request.query_params.get("at"):
+    """A computed value (e.g. totals, counts) cached in-process under the data version; for an `at=`
+    answer, under its instant, in a cache of its own (that state never changes)."""
+    at = request.query_params.get("at")
+    cache = getattr(request.app.state, "frozen_values" if at else "value_cache", None)
+    if cache is None:
         return compute()
-    value: T = cache.get_or_compute(version, key, compute)
+    value: T = (
+        cache.get_or_compute(0, (at, key), compute) if at else cache.get_or_compute(version, key, compute)
+    )
     return value

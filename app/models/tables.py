@@ -107,7 +107,7 @@ class OperationSource(SQLModel, table=True):
 
     operation_slug: str = Field(foreign_key="operation.slug", primary_key=True, max_length=32)
     source_id: int = Field(foreign_key="source.id", primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime | None = Field(default_factory=utcnow)
 
 
 class Phase(SQLModel, table=True):
@@ -123,7 +123,7 @@ class Phase(SQLModel, table=True):
     participants: list[str] = json_col()
     observers: list[str] = json_col()
     note: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime | None = Field(default_factory=utcnow)  # null only in no row: see the migration
 
 
 class PhaseSource(SQLModel, table=True):
@@ -131,7 +131,7 @@ class PhaseSource(SQLModel, table=True):
 
     phase_slug: str = Field(foreign_key="phase.slug", primary_key=True, max_length=100)
     source_id: int = Field(foreign_key="source.id", primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime | None = Field(default_factory=utcnow)
 
 
 class Result(SQLModel, table=True):
@@ -162,10 +162,10 @@ class Result(SQLModel, table=True):
     quote: str = Field(sa_column=Column(Text, nullable=False))
     quote_start: int
     quote_end: int
-    quote_prefix: str = Field(default="", max_length=32)
-    quote_suffix: str = Field(default="", max_length=32)
-    number_start: int = 0
-    number_end: int = 0
+    quote_prefix: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    quote_suffix: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    number_start: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    number_end: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     duplicate_of: str | None = Field(default=None, foreign_key="result.id", max_length=64)
     note: str | None = Field(default=None, sa_column=Column(Text))
     retracted: bool = False

@@ -32,14 +32,14 @@ def _now() -> sa.BindParameter[datetime]:
 
 
 def _created_at(table: str, source_of: str) -> None:
-    """Add created_at to a table, filled from its (earliest) source's creation time."""
+    """Add created_at to a table, filled from its (earliest) source's creation time. It stays nullable in
+    the schema (always set by the code): making it NOT NULL would rebuild the table on SQLite, which
+    rows that reference it (foreign keys on) forbid."""
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.add_column(sa.Column('created_at', TS(), nullable=True))
     op.execute(sa.text(
         f'UPDATE {table} SET created_at = COALESCE(({source_of}), (SELECT MIN(created_at) FROM source), :now)'
     ).bindparams(_now()))
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        batch_op.alter_column('created_at', existing_type=TS(), nullable=False)
 
 
 def _number_offsets(quote: str, number_text: str, value: float) -> int:
@@ -77,10 +77,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('quote_suffix', STR(length=32), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('number_start', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('number_end', sa.Integer(), nullable=False, server_default='0'))
-    _selectors()
-    with op.batch_alter_table('result', schema=None) as batch_op:
-        for name in ('quote_prefix', 'quote_suffix', 'number_start', 'number_end'):
-            batch_op.alter_column(name, server_default=None)
+    _selectors()  # the server defaults stay: dropping them would rebuild the table on SQLite
     _created_at('phase', 'SELECT MIN(s.created_at) FROM phasesource ps JOIN source s ON s.id = ps.source_id '
                          'WHERE ps.phase_slug = phase.slug')
     _created_at('phasesource', 'SELECT s.created_at FROM source s WHERE s.id = phasesource.source_id')
