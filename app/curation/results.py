@@ -90,13 +90,13 @@ def check_duplicate_link(*, session: Session, result: Result) -> None:
         )
 
 
-def _link_source(session: Session, result: Result) -> None:
+def _link_source(uow: UnitOfWork, result: Result) -> None:
     """Record that the result's source speaks of its operation."""
     if (
         result.operation_slug
-        and session.get(OperationSource, (result.operation_slug, result.source_id)) is None
+        and uow.session.get(OperationSource, (result.operation_slug, result.source_id)) is None
     ):
-        session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+        uow.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
 
 
 def create_result(
@@ -107,7 +107,7 @@ def create_result(
     _apply(result, checked)
     check_duplicate_link(session=uow.session, result=result)
     uow.add(result)
-    _link_source(uow.session, result)
+    _link_source(uow, result)
     uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
     track(uow, result)
     return result
@@ -128,7 +128,7 @@ def update_result_checked(
     result.revision += 1
     result.updated_at = utcnow()
     uow.add(result)
-    _link_source(uow.session, result)
+    _link_source(uow, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
     track(uow, result)
     return True

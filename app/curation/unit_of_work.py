@@ -9,10 +9,11 @@ from sqlalchemy import text, update
 from sqlmodel import Session, SQLModel
 
 from app.db import write_transaction
-from app.models import AuditLog, DataVersion
+from app.models import AuditLog, DataVersion, OperationSource, Phase, PhaseSource, Source
 from app.models.tables import utcnow
 
 M = TypeVar("M", bound=SQLModel)
+STAMPED = (Source, Phase, PhaseSource, OperationSource)
 
 
 def bump_data_version(*, session: Session) -> int:
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.entries: list[AuditLog] = []
         self.hooks: list[Callable[[UnitOfWork], None]] = []
         self.stamped: list[Callable[[UnitOfWork], None]] = []
+        self.added: list[SQLModel] = []
         self._stamp: datetime | None = None
 
     def at_commit_time(self, hook: Callable[["UnitOfWork"], None]) -> None:
@@ -65,6 +67,7 @@ class UnitOfWork:
         """Stage a row and flush it, so its id and constraints are known now."""
         self.session.add(row)
         self.session.flush()
+        self.added.append(row)
         return row
 
     def record(
@@ -115,6 +118,9 @@ def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
     stamp = uow.commit_time()
     for hook in uow.stamped:
         hook(uow)
+    for row in uow.added:  # what `at=` filters by creation time appears when the write commits
+        if isinstance(row, STAMPED):
+            row.created_at = stamp
     for entry in uow.entries:
         entry.at, entry.version = stamp, version
     if version is not None:
