@@ -1,6 +1,7 @@
 """The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -9,8 +10,8 @@ from sqlalchemy.engine import Engine
 
 from app.api.dashboard import router as dashboard_router
 from app.api.deps import key_owner
+from app.api.health import router as health_router
 from app.api.v1 import api_router
-from app.api.v1.health import router as health_router
 from app.api.v1.links import add_links
 from app.config import get_settings
 from app.db import SessionScope, engine_sessions, get_engine, is_sqlite
@@ -24,7 +25,7 @@ from app.http.edge.security import SecurityHeadersMiddleware
 from app.http.edge.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
-from app.read.history import read_data_state
+from app.read.history import read_data_stamp, read_data_state
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -59,6 +60,16 @@ def version_reader(sessions: SessionScope) -> Callable[[], tuple[str, int]]:
     return read
 
 
+def stamp_reader(sessions: SessionScope) -> Callable[[], tuple[int, datetime]]:
+    """How the HTTP layer reads Last-Modified: the version row's time (once per new version)."""
+
+    def read() -> tuple[int, datetime]:
+        with sessions() as session:
+            return read_data_stamp(session=session)
+
+    return read
+
+
 def create_app(sessions: SessionScope | None = None) -> FastAPI:
     """Build the API on `sessions` (default: the configured database); docs assets are served locally."""
     app = FastAPIOffline(
@@ -77,6 +88,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.state.sessions = scope
     app.state.key_owner = key_owner
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
+    app.state.frozen_values = VersionedLRU(settings.response_cache_size)  # of at= answers
     install_busy_handlers(app)
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout)
@@ -84,6 +96,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.add_middleware(
         ConditionalGetMiddleware,
         read_version=version_reader(scope),
+        read_stamp=stamp_reader(scope),
         cache_size=settings.response_cache_size,
     )
     app.add_middleware(

@@ -10,14 +10,14 @@ the validation path, which the test suite covers) so a million rows load in abou
 import argparse
 import random
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import make_engine
-from app.models import Phase, Result, Source
+from app.models import Phase, Result, ResultRevision, Source
 from app.seeds.files import content_hash
 from app.seeds.prepare import prepare_database
 
@@ -78,6 +78,7 @@ def main() -> None:
     rnd = random.Random(42)
     ph = phases(24, 10)
     t0 = time.time()
+    now = datetime.now(UTC)  # the results' creation: their first (and only) revision starts then
     with Session(engine) as s:
         s.execute(insert(Phase), ph)
         s.commit()
@@ -95,8 +96,12 @@ def main() -> None:
                 s, made // PER_SOURCE, [(p["slug"], q, v, w) for p, _, _, w, _, _, q, _, v in picks]
             )
             pos, rows = 0, []
+            body = " ".join(
+                f"In phase {p['slug']} officers seized {q}{v} {w}." for p, _, _, w, _, _, q, _, v in picks
+            )
             for i, (p, metric, unit, words, factor, base, qtext, qual, value) in enumerate(picks):
                 quote = f"In phase {p['slug']} officers seized {qtext}{value} {words}."
+                number_start = pos + quote.index(f"{qtext}{value} ") + len(qtext)
                 rows.append(
                     {
                         "id": f"bench-{made + i:07d}",
@@ -118,15 +123,23 @@ def main() -> None:
                         "quote": quote,
                         "quote_start": pos,
                         "quote_end": pos + len(quote),
+                        "quote_prefix": body[max(0, pos - 32) : pos],
+                        "quote_suffix": body[pos + len(quote) : pos + len(quote) + 32],
+                        "number_start": number_start,
+                        "number_end": number_start + len(str(value)),
                         "duplicate_of": None,
                         "note": None,
                         "retracted": False,
                         "retracted_reason": None,
                         "revision": 1,
+                        "created_at": now,
+                        "updated_at": now,
                     }
                 )
                 pos += len(quote) + 1
             s.execute(insert(Result), rows)
+            revisions = [{**r, "result_id": r["id"], "valid_from": now, "valid_to": None} for r in rows]
+            s.execute(insert(ResultRevision), [{k: v for k, v in r.items() if k != "id"} for r in revisions])
             s.commit()
             made += n
             if made % 100_000 == 0:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.curation.keys import create_key
 from app.curation.results import create_result, retract_row
-from app.curation.unit_of_work import UnitOfWork, bump_data_version
+from app.curation.unit_of_work import UnitOfWork, finish_stamped
 from app.curation.verify import check_figure
 from app.models import KeyScope, Result, Source
 from app.schemas.results import ResultBase
@@ -94,12 +94,21 @@ DRUGS_SENTENCE = (
 CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal cases were initiated."
 
 
+def finish(uow: UnitOfWork) -> None:
+    """What unit_of_work does before its commit: the hooks, one version bump, the stamped revisions."""
+    uow.session.flush()
+    for hook in uow.hooks:
+        hook(uow)
+    finish_stamped(uow)
+
+
 def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, **fields: Any) -> Result:
     """A figure added through the write path (check_figure + create_result), in the test's transaction."""
     source = session.exec(select(Source).where(Source.file_name == file)).one()
     checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
-    row = create_result(UnitOfWork(session, "test"), checked, result_id=result_id)
-    bump_data_version(session=session)
+    uow = UnitOfWork(session, "test")
+    row = create_result(uow, checked, result_id=result_id)
+    finish(uow)
     session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
     return row
 
@@ -108,8 +117,9 @@ def retract(session: Session, result_id: str) -> None:
     """Retract a result through the write path."""
     row = session.get(Result, result_id)
     assert row is not None
-    retract_row(UnitOfWork(session, "test"), row, reason="test")
-    bump_data_version(session=session)
+    uow = UnitOfWork(session, "test")
+    retract_row(uow, row, reason="test")
+    finish(uow)
     session.flush()
 
 

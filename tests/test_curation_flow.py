@@ -90,6 +90,8 @@ def test_full_curator_flow(client, session):
     assert r.headers["location"] == f"/api/v1/results/{rid}"
     assert res["value"] == 203 and res["phase"] == phase and res["source"]["id"] == sid
     assert res["as_of"] == "2025-06-05" and SAMPLE[res["quote_start"] : res["quote_end"]] == res["quote"]
+    assert (res["period_start"], res["period_end"]) == ("2025-05-19", "2025-05-23")  # the phase's dates
+    assert sid in [s["id"] for s in client.get(f"/api/v1/phases/{phase}").json()["sources"]]
     assert read_data_version(session=session) > version
     decided = client.get(f"/api/v1/candidates/{acc['id']}").json()
     assert decided["status"] == "accepted" and decided["result_id"] == rid
@@ -109,14 +111,14 @@ def test_full_curator_flow(client, session):
         == 409
     )
 
-    patch = {"period_start": "2025-05-19", "period_end": "2025-05-23", "reason": "dates of the phase"}
+    patch = {"period_start": "2025-05-20", "reason": "dates of the phase"}
     assert client.patch(f"/api/v1/results/{rid}", json=patch, headers=cur).status_code == 428
     stale = {**cur, "If-Match": '"stale"'}
     assert client.patch(f"/api/v1/results/{rid}", json=patch, headers=stale).status_code == 412
     etag = client.get(f"/api/v1/results/{rid}").headers["etag"]
     r = client.patch(f"/api/v1/results/{rid}", json=patch, headers={**cur, "If-Match": etag})
     assert r.status_code == 200, r.text
-    assert r.headers["etag"] != etag and r.json()["period_start"] == "2025-05-19"
+    assert r.headers["etag"] != etag and r.json()["period_start"] == "2025-05-20"
     assert client.get(f"/api/v1/results/{rid}").headers["etag"] == r.headers["etag"]
     again = client.patch(f"/api/v1/results/{rid}", json=patch, headers={**cur, "If-Match": etag})
     assert again.status_code == 412
@@ -138,7 +140,8 @@ def test_full_curator_flow(client, session):
     assert entries[1]["reason"] == "dates of the phase" and entries[2]["reason"] == "test retraction"
     assert entries[0]["before"] is None and entries[0]["after"]["value"] == 203
     assert (
-        entries[1]["before"]["period_start"] is None and entries[1]["after"]["period_start"] == "2025-05-19"
+        entries[1]["before"]["period_start"] == "2025-05-19"
+        and entries[1]["after"]["period_start"] == "2025-05-20"
     )
     blob = hist.text
     assert cur["Authorization"][7:] not in blob and adm["Authorization"][7:] not in blob

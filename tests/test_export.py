@@ -95,8 +95,11 @@ def test_api_additions_export_as_seeds(client, session, tmp_path):
     }
     entries = yaml.safe_load((out / "results" / f"{Path(name).stem}.yaml").read_text())
     assert entries["source"] == name
-    assert [e["id"] for e in entries["results"]] == [kept["id"]], "retracted results are not exported"
-    assert entries["results"][0]["value"] == 41 and entries["results"][0]["quote"] == DIRECT["quote"]
+    by_id = {e["id"]: e for e in entries["results"]}
+    assert set(by_id) == {kept["id"], gone_id}, "retracted results are exported too, as history"
+    assert by_id[kept["id"]]["value"] == 41 and by_id[kept["id"]]["quote"] == DIRECT["quote"]
+    assert "retracted" not in by_id[kept["id"]] and "retracted_reason" not in by_id[kept["id"]]
+    assert by_id[gone_id]["retracted"] is True and by_id[gone_id]["retracted_reason"] == "x"
     assert phase in (out / "phases.yaml").read_text()
 
     report = check_seeds(root=out)  # the exported folder loads, every figure verified
@@ -104,3 +107,34 @@ def test_api_additions_export_as_seeds(client, session, tmp_path):
         len(yaml.safe_load(p.read_text())["results"]) for p in out.glob("results/*")
     )
     assert report.created["source"] == 6 and report.created["phase"] == 4
+
+
+def test_export_then_seed_keeps_a_retraction_and_its_reason(client, session, tmp_path):
+    from app.db import make_engine, upgrade
+    from app.models import Result
+    from app.seeds.load import seed_database
+
+    cur, adm = bearer(session), bearer(session, "admin")
+    sid = client.post("/api/v1/sources", json=SOURCE, headers=cur).json()["id"]
+    rid = client.post("/api/v1/results", json={**DIRECT, "source_id": sid}, headers=cur).json()["id"]
+    client.post(
+        f"/api/v1/results/{rid}/retract", json={"reason": "superseded by the annual report"}, headers=adm
+    )
+    out = tmp_path / "out"
+    export_seeds(session=session, out=out)
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        seed_database(engine=engine, root=out)
+        from sqlmodel import Session as Plain
+
+        with Plain(engine) as again:
+            row = again.get(Result, rid)
+            assert (
+                row is not None
+                and row.retracted
+                and row.retracted_reason == "superseded by the annual report"
+            )
+    finally:
+        engine.dispose()

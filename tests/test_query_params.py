@@ -25,6 +25,9 @@ GET_URLS = {
     "/api/v1/results/{result_id}/history": f"/api/v1/results/{RESULT}/history",
     "/api/v1/totals": "/api/v1/totals",
     "/api/v1/series": "/api/v1/series?metric=opium_seized",
+    "/api/v1/changes": "/api/v1/changes",
+    "/api/v1/checks": "/api/v1/checks",
+    "/api/v1/results/{result_id}/cite": f"/api/v1/results/{RESULT}/cite",
     "/api/v1/candidates": "/api/v1/candidates",
     "/api/v1/candidates/{candidate_id}": "/api/v1/candidates/1",
 }

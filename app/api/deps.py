@@ -11,6 +11,7 @@ from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
 from app.http.edge.writes import write_session
 from app.models import ApiKey, KeyScope, Operation
+from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version
 
@@ -20,13 +21,19 @@ RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 def get_session(request: Request) -> Iterator[Session]:
     """A request-scoped session from the app's session scope (main.py wires it; tests pass their own).
 
-    A write request uses the session of the transaction the write middleware owns: one connection."""
+    A write request uses the session of the transaction the write middleware owns: one connection;
+    a read with `at=`, one that reads the data as it stood then (app/read/asof.py)."""
     owned = write_session(request)
     if owned is not None:
         yield owned
         return
     with request.app.state.sessions() as session:
-        yield session
+        at = instant_of(request.query_params.get("at")) if request.method in ("GET", "HEAD") else None
+        if at is None:
+            yield session
+            return
+        with as_of(session, at):
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

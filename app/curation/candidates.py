@@ -1,5 +1,6 @@
 """Candidates: figures extraction found in a source, stored pending, then accepted or rejected."""
 
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -7,13 +8,14 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.curation.results import create_result, merged_draft
+from app.curation.results import create_new_figure, merged_draft
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
-from app.curation.verify import check_figure
+from app.curation.verify import CheckedFigure, check_figure
 from app.domain.cursors import decode_id_cursor, encode_id_cursor
+from app.domain.dates import statement_date
 from app.domain.errors import Conflict, FigureRejected, NotFound
 from app.domain.provenance import occurrence_at
-from app.models import Candidate, CandidateStatus, Result, Source
+from app.models import Candidate, CandidateStatus, Phase, Result, Source
 from app.models.tables import utcnow
 from app.schemas.curation import CandidateAccept, CandidatePublic
 from app.schemas.results import ResultBase
@@ -148,7 +150,7 @@ def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
         "country": c.country,
         "quote": c.quote,
     }
-    fields.update(corrections.model_dump(exclude_unset=True))
+    fields.update(corrections.model_dump(exclude_unset=True, exclude={"not_duplicate"}))
     if fields.get("metric") is None:
         raise FigureRejected("metric", "is unknown for this candidate: say which one")
     if fields.get("scope") is None and c.scope and "phase" not in corrections.model_fields_set:
@@ -160,6 +162,16 @@ def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
     return merged_draft({}, fields)
 
 
+def with_phase_period(session: Session, checked: CheckedFigure) -> CheckedFigure:
+    """A phase figure without a period covers its phase's dates."""
+    if checked.phase is None or checked.period_start or checked.period_end:
+        return checked
+    phase = session.get(Phase, checked.phase)
+    if phase is None:
+        return checked
+    return replace(checked, period_start=phase.start_date, period_end=phase.end_date)
+
+
 def accept_candidate(
     *, session: Session, candidate_id: int, corrections: CandidateAccept, actor: str
 ) -> Result:
@@ -169,9 +181,16 @@ def accept_candidate(
         before = _state(c)
         source = source_or_404(session, c.source_id)
         draft = draft_for(c, corrections)
+        if draft.as_of is None:  # the date of the statement, when the text gives one, not the stream's
+            said = statement_date(source.text, c.quote_start, c.quote_end, source.published_on)
+            draft = draft.model_copy(update={"as_of": said}) if said else draft
         occurrence = occurrence_at(source.text, c.quote, c.quote_start)
-        checked = check_figure(session=session, draft=draft, source=source, occurrence=occurrence)
-        result = create_result(uow, checked, reason=f"accepted candidate {candidate_id}")
+        checked = with_phase_period(
+            session, check_figure(session=session, draft=draft, source=source, occurrence=occurrence)
+        )
+        result = create_new_figure(
+            uow, checked, not_duplicate=corrections.not_duplicate, reason=f"accepted candidate {candidate_id}"
+        )
         _decide(uow, c, status=CandidateStatus.accepted, result_id=result.id)
         uow.record("accept", "candidate", str(candidate_id), before=before, after=_state(c))
         return result

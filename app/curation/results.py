@@ -5,14 +5,22 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.curation.revisions import track
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import CheckedFigure, check_figure
-from app.domain.errors import FigureRejected, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from app.domain.errors import (
+    Conflict,
+    FigureRejected,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
-from app.models import OperationSource, Result, Source
+from app.models import OperationSource, PhaseSource, Result, Source
 from app.models.tables import utcnow
 from app.read.history import read_epoch
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
@@ -84,15 +92,15 @@ def check_duplicate_link(*, session: Session, result: Result) -> None:
         )
 
 
-def _link_source(session: Session, result: Result) -> None:
+def _link_source(uow: UnitOfWork, result: Result) -> None:
     """Record that the result's source speaks of its operation (a concurrent writer may link it first)."""
     if (
         result.operation_slug
-        and session.get(OperationSource, (result.operation_slug, result.source_id)) is None
+        and uow.session.get(OperationSource, (result.operation_slug, result.source_id)) is None
     ):
         try:
-            with session.begin_nested():
-                session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
+            with uow.session.begin_nested():
+                uow.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
         except IntegrityError:  # linked by a concurrent write of the same source: the link stands
             pass
 
@@ -105,27 +113,30 @@ def create_result(
     _apply(result, checked)
     check_duplicate_link(session=uow.session, result=result)
     uow.add(result)
-    _link_source(uow.session, result)
+    _link_source(uow, result)
     uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
+    track(uow, result)
     return result
 
 
 def update_result_checked(
-    uow: UnitOfWork, result: Result, checked: CheckedFigure, *, reason: str | None
+    uow: UnitOfWork, result: Result, checked: CheckedFigure, *, reason: str | None, always: bool = False
 ) -> bool:
-    """Write verified fields onto a result when they differ; audited. True when it changed."""
+    """Write verified fields onto a result when they differ (or `always`: a curator's PATCH is a write
+    even when it confirms the values); audited. True when it was written."""
     before = snapshot(result)
     with uow.session.no_autoflush:
         _apply(result, checked)
         after = snapshot(result)
-        if after == before:
+        if after == before and not always:
             return False
         check_duplicate_link(session=uow.session, result=result)
     result.revision += 1
     result.updated_at = utcnow()
     uow.add(result)
-    _link_source(uow.session, result)
+    _link_source(uow, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
+    track(uow, result)
     return True
 
 
@@ -155,6 +166,55 @@ def merged_draft(base: dict[str, Any], changes: dict[str, Any]) -> ResultBase:
         raise InvalidInput(f"Invalid input: {names}.", errors=errors) from exc
 
 
+def same_figure(session: Session, checked: CheckedFigure) -> Result | None:
+    """A non-retracted result stating the same figure (any source or date), if there is one."""
+    stmt = select(Result).where(
+        col(Result.retracted).is_(False),
+        col(Result.metric_slug) == checked.metric,
+        col(Result.scope) == checked.scope,
+        col(Result.qualifier) == checked.qualifier,
+        col(Result.value_base) == checked.value_base,
+    )
+    for column, value in (
+        (col(Result.operation_slug), checked.operation),
+        (col(Result.phase_slug), checked.phase),
+        (col(Result.country), checked.country),
+    ):
+        stmt = stmt.where(column.is_(None) if value is None else column == value)
+    return session.exec(stmt.order_by(col(Result.created_at), col(Result.id))).first()
+
+
+def create_new_figure(
+    uow: UnitOfWork, checked: CheckedFigure, *, not_duplicate: bool, reason: str | None = None
+) -> Result:
+    """Create a curator's figure: a 409 possible-duplicate when an equal one stands, unless it is linked
+    to it (`duplicate_of`, audited as link_duplicate) or declared distinct (`not_duplicate`, audited)."""
+    same = same_figure(uow.session, checked)
+    if same is not None and checked.duplicate_of is None and not not_duplicate:
+        raise Conflict(
+            f"Result {same.id!r} already states this figure ({checked.value:g} {checked.unit}, "
+            f"{checked.qualifier}). Set duplicate_of to {same.id!r} to add it as another report of that "
+            "figure, or not_duplicate: true to keep both.",
+            code="possible-duplicate",
+            result_id=same.id,
+        )
+    kept = f"kept beside {same.id} (not_duplicate)" if same is not None and not_duplicate else None
+    result = create_result(uow, checked, reason="; ".join(r for r in (reason, kept) if r) or None)
+    if kept:
+        uow.entries[-1].after = {**(uow.entries[-1].after or {}), "not_duplicate": True}
+    if result.duplicate_of is not None:
+        uow.record("link_duplicate", "result", result.id, after={"duplicate_of": result.duplicate_of})
+    link_phase_source(uow, result)
+    return result
+
+
+def link_phase_source(uow: UnitOfWork, result: Result) -> None:
+    """A source that reports a phase's figure speaks of the phase: it joins the phase's sources."""
+    key = (result.phase_slug, result.source_id)
+    if result.phase_slug and uow.session.get(PhaseSource, key) is None:
+        uow.add(PhaseSource(phase_slug=result.phase_slug, source_id=result.source_id))
+
+
 def add_result(*, session: Session, data: ResultCreate, actor: str) -> Result:
     """A new result straight from a curator, verified like a seed entry."""
     with unit_of_work(session, actor) as uow:
@@ -162,7 +222,7 @@ def add_result(*, session: Session, data: ResultCreate, actor: str) -> Result:
         if source is None:
             raise InvalidInput(f"No source {data.source_id}.", code="source-not-found", field="source_id")
         checked = check_figure(session=session, draft=data, source=source)
-        return create_result(uow, checked)
+        return create_new_figure(uow, checked, not_duplicate=data.not_duplicate)
 
 
 def patch_result(
@@ -177,6 +237,7 @@ def patch_result(
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
+        refuse_retracted(row, "corrected")
         if not tag_matches(if_match, result_etag(row.id, row.revision, epoch=read_epoch(session=session))):
             raise PreconditionFailed(
                 "The result changed since you read it; GET it again.", parameter="if-match"
@@ -189,8 +250,18 @@ def patch_result(
         checked = check_figure(
             session=session, draft=draft, source=source, occurrence=occurrence, self_id=row.id
         )
-        update_result_checked(uow, row, checked, reason=changes.reason)
+        update_result_checked(uow, row, checked, reason=changes.reason, always=True)
         return row
+
+
+def refuse_retracted(row: Result, what: str) -> None:
+    """A retracted result is history: it cannot be changed (409)."""
+    if row.retracted:
+        raise Conflict(
+            f"Result {row.id!r} is retracted ({row.retracted_reason}): it cannot be {what}. "
+            "Add a new result instead.",
+            code="result-retracted",
+        )
 
 
 def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
@@ -203,6 +274,7 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     row.updated_at = utcnow()
     uow.add(row)
     uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
+    track(uow, row)
     return row
 
 
@@ -212,4 +284,5 @@ def retract(*, session: Session, result_id: str, reason: str, actor: str) -> Res
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
+        refuse_retracted(row, "retracted again")
         return retract_row(uow, row, reason=reason)

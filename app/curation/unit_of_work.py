@@ -2,24 +2,35 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, SQLModel
 
 from app.db import write_transaction
-from app.models import AuditLog, DataVersion
+from app.models import AuditLog, DataVersion, OperationSource, Phase, PhaseSource, Source
 from app.models.tables import utcnow
 
 M = TypeVar("M", bound=SQLModel)
+STAMPED = (Source, Phase, PhaseSource, OperationSource)
 
 
-def bump_data_version(*, session: Session) -> None:
-    """Mark that the data changed; runs inside the write's own transaction."""
+def bump_data_version(*, session: Session) -> int:
+    """Mark that the data changed; runs inside the write's transaction and holds the version row's
+    lock until the commit, so writes are stamped (commit_time) in the order they commit."""
     session.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)  # type: ignore[arg-type]
         .values(version=DataVersion.version + 1, updated_at=utcnow())
+    )
+    return int(session.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar_one())
+
+
+def stamp_data_version(*, session: Session, at: datetime) -> None:
+    """The time of the write that set the version (Last-Modified): its commit time."""
+    session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(updated_at=at)  # type: ignore[arg-type]
     )
 
 
@@ -30,6 +41,19 @@ class UnitOfWork:
         self.session, self.actor = session, actor
         self.entries: list[AuditLog] = []
         self.hooks: list[Callable[[UnitOfWork], None]] = []
+        self.stamped: list[Callable[[UnitOfWork], None]] = []
+        self.added: list[SQLModel] = []
+        self._stamp: datetime | None = None
+
+    def at_commit_time(self, hook: Callable[["UnitOfWork"], None]) -> None:
+        """Run `hook` last, once the write holds the version lock and commit_time() is its commit's."""
+        self.stamped.append(hook)
+
+    def commit_time(self) -> datetime:
+        """The one instant this write is stamped with (revisions, audit entries, Last-Modified)."""
+        if self._stamp is None:
+            self._stamp = utcnow()
+        return self._stamp
 
     def before_commit(self, hook: Callable[["UnitOfWork"], None]) -> None:
         """Run `hook` inside this write's transaction, after its rows and before the commit."""
@@ -43,6 +67,7 @@ class UnitOfWork:
         """Stage a row and flush it, so its id and constraints are known now."""
         self.session.add(row)
         self.session.flush()
+        self.added.append(row)
         return row
 
     def record(
@@ -82,5 +107,22 @@ def unit_of_work(session: Session, actor: str, *, versioned: bool = True) -> Ite
         for hook in uow.hooks:
             hook(uow)
         session.flush()
-        if uow.entries and versioned:
-            bump_data_version(session=session)
+        finish_stamped(uow, versioned=versioned)
+
+
+def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
+    """Bump the version (taking its lock), then stamp the write: its revisions, audit entries and
+    Last-Modified all carry the one commit time, in commit order."""
+    session = uow.session
+    version = bump_data_version(session=session) if uow.entries and versioned else None
+    stamp = uow.commit_time()
+    for hook in uow.stamped:
+        hook(uow)
+    for row in uow.added:  # what `at=` filters by creation time appears when the write commits
+        if isinstance(row, STAMPED):
+            row.created_at = stamp
+    for entry in uow.entries:
+        entry.at, entry.version = stamp, version
+    if version is not None:
+        stamp_data_version(session=session, at=stamp)
+    session.flush()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.domain.countries import names_country
 from app.domain.errors import FigureRejected
 from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_of, uses_decimal_commas
-from app.domain.provenance import locate_quote
+from app.domain.provenance import locate_quote, quote_context
 from app.domain.sentences import paragraphs, split_sentences
 from app.domain.units import compatible, to_base
 from app.models import Metric, Phase, Qualifier, Scope, Source, Unit
@@ -39,6 +39,10 @@ class CheckedFigure:
     quote: str
     quote_start: int
     quote_end: int
+    quote_prefix: str
+    quote_suffix: str
+    number_start: int
+    number_end: int
     duplicate_of: str | None
     note: str | None
 
@@ -164,6 +168,8 @@ def check_figure(
     as_of = draft.as_of or source.published_on
     if as_of is None:
         raise FigureRejected("as_of", "the source has no date: state the date of the statement")
+    end = start + len(draft.quote)
+    prefix, suffix = quote_context(source.text, start, end)
     return CheckedFigure(
         operation=operation,
         phase=phase.slug if phase else None,
@@ -182,7 +188,11 @@ def check_figure(
         source_id=source.id or 0,
         quote=draft.quote,
         quote_start=start,
-        quote_end=start + len(draft.quote),
+        quote_end=end,
+        quote_prefix=prefix,
+        quote_suffix=suffix,
+        number_start=start + match.start,
+        number_end=start + match.end,
         duplicate_of=draft.duplicate_of,
         note=draft.note,
     )

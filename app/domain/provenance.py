@@ -38,3 +38,12 @@ def locate_quote(text: str, quote: str, occurrence: int | None = None) -> int:
     if occurrence > len(positions):
         raise FigureRejected("quote", f"occurs {len(positions)} time(s), not {occurrence}")
     return positions[occurrence - 1]
+
+
+SELECTOR_CONTEXT = 32
+
+
+def quote_context(text: str, start: int, end: int) -> tuple[str, str]:
+    """Up to 32 characters of `text` just before and just after `text[start:end]` (W3C
+    TextQuoteSelector prefix and suffix), so a reader can find the quote again in a copy of the text."""
+    return text[max(0, start - SELECTOR_CONTEXT) : start], text[end : end + SELECTOR_CONTEXT]

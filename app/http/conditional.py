@@ -9,13 +9,21 @@ rendered bodies. Every other successful GET without its own ETag gets one from a
 body and `Cache-Control: no-cache` (revalidate each time). Versioned GETs carry the
 Cache-Control of `app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
 `Cache-Control: no-store`. HEAD is answered as GET without a body.
+
+Answers without `at=` under /api/v1 carry `Data-Version` and `Last-Modified` (the time of the last
+write). An `at=` answer is of a past state that never changes: its ETag names (path, query,
+representation) only, it is `immutable`, and it is kept in a cache of its own, never under a data
+version (the session that computes it waits until the instant has settled: app/read/asof.py).
 """
 
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
@@ -23,12 +31,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.cache import VersionedLRU
 from app.http.edge.body import nul_location
-from app.http.negotiation import cache_control, representation_of
+from app.http.negotiation import IMMUTABLE, cache_control, representation_of
 from app.http.problems import problem_response
 
 VERSIONED = re.compile(
     r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
-    r"|sources(?:/[^/]+)?|results|totals|series)$"
+    r"|sources(?:/[^/]+)?|results|totals|series|checks|changes)$"
 )
 MAX_CACHED_BODY = 1_000_000
 PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
@@ -87,9 +95,14 @@ def _error_headers(message: MutableMapping[str, Any]) -> None:
         headers["Cache-Control"] = "no-store"
 
 
-async def _send_304(send: SendFn, etag: str) -> None:
+def has_instant(query_string: bytes) -> bool:
+    """True when the query names an `at=` instant (validated by the route)."""
+    return any(k == "at" and v for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+async def _send_304(send: SendFn, etag: str, control: str | None = None) -> None:
     message: dict[str, Any] = {"type": "http.response.start", "status": 304, "headers": []}
-    _success_headers(message, etag)
+    _success_headers(message, etag, control)
     await send(message)
     await send({"type": "http.response.body", "body": b""})
 
@@ -97,10 +110,20 @@ async def _send_304(send: SendFn, etag: str) -> None:
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(self, app: ASGIApp, *, read_version: Callable[[], tuple[str, int]], cache_size: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        read_version: Callable[[], tuple[str, int]],
+        cache_size: int,
+        read_stamp: Callable[[], tuple[int, datetime]] | None = None,
+    ) -> None:
         self.app = app
         self.read_version = read_version
+        self.read_stamp = read_stamp
         self.cache = VersionedLRU(cache_size)
+        self.frozen = VersionedLRU(cache_size)  # at= answers: one version (0), they never change
+        self.modified: tuple[int, str] = (-1, "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,10 +142,67 @@ class ConditionalGetMiddleware:
             scope = {**scope, "method": "GET"}
             send = _without_body(send)
         rep = representation_of(scope.get("query_string", b""), Headers(scope=scope).get("accept"))
-        if VERSIONED.match(scope["path"]) and rep != "invalid":
+        if has_instant(scope.get("query_string", b"")):
+            await self._immutable(scope, receive, send, rep)
+        elif VERSIONED.match(scope["path"]) and rep != "invalid":
             await self._versioned(scope, receive, send, rep)
         else:
             await self._plain(scope, receive, send)
+
+    def _last_modified(self, version: int) -> str | None:
+        """Last-Modified of a version (the version row's time), read once per new version."""
+        if self.read_stamp is None:
+            return None
+        if self.modified[0] != version:
+            seen, at = self.read_stamp()
+            self.modified = (seen, format_datetime(at, usegmt=True))
+        return self.modified[1]
+
+    async def _version_headers(self, version: int) -> list[tuple[bytes, bytes]]:
+        """Data-Version and Last-Modified of a current answer."""
+        headers = [(b"data-version", str(version).encode())]
+        modified = await run_in_threadpool(self._last_modified, version)
+        return [*headers, (b"last-modified", modified.encode())] if modified else headers
+
+    async def _immutable(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
+        """An `at=` answer: a state that never changes, cached (and revalidated) by its URL and the headers
+        that choose its representation (Host too: a citation holds absolute URLs)."""
+        epoch, _ = await run_in_threadpool(self.read_version)
+        self.frozen.observe_epoch(epoch)  # a database made anew has another past
+        query = scope.get("query_string", b"").decode("latin-1")
+        headers = Headers(scope=scope)
+        key = (epoch, headers.get("host", ""), scope["path"], query, rep, headers.get("accept", ""))
+        etag = make_etag("at", *key)
+        if none_match(headers.get("if-none-match"), etag):
+            await _send_304(send, etag, IMMUTABLE)
+            return
+        hit = self.frozen.get(0, key)
+        if hit is not None:
+            cached_tag = dict(hit[0]).get(b"etag", b"").decode("latin-1")
+            if cached_tag and none_match(headers.get("if-none-match"), cached_tag):
+                await _send_304(send, cached_tag, IMMUTABLE)
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+            await send({"type": "http.response.body", "body": hit[1]})
+            return
+        cap = Capture()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cap.status = message["status"]
+                if cap.status == 200:
+                    MutableHeaders(scope=message)["Cache-Control"] = IMMUTABLE
+                    _success_headers(message, etag)
+                else:
+                    _error_headers(message)
+                cap.headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                cap.add(message.get("body", b""), message.get("more_body", False))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if cap.cacheable:
+            self.frozen.put(0, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the data version: 304, a cached body, or the app (its body cached)."""
@@ -130,6 +210,7 @@ class ConditionalGetMiddleware:
         epoch, version = state
         scope.setdefault("state", {}).update(data_version=version, data_epoch=epoch)
         self.cache.observe_epoch(epoch)
+        stamp = await self._version_headers(version)
         query = scope.get("query_string", b"").decode("latin-1")
         etag = make_etag("v1", epoch, version, scope["path"], query, rep)
         if none_match(Headers(scope=scope).get("if-none-match"), etag):
@@ -150,7 +231,8 @@ class ConditionalGetMiddleware:
                     _success_headers(message, etag)
                 else:
                     _error_headers(message)
-                cap.headers = list(message.get("headers", []))
+                message["headers"] = [*message.get("headers", []), *stamp]
+                cap.headers = list(message["headers"])
             elif message["type"] == "http.response.body":
                 cap.add(message.get("body", b""), message.get("more_body", False))
             await send(message)
@@ -162,6 +244,9 @@ class ConditionalGetMiddleware:
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
         held = _HeldResponse(send, Headers(scope=scope).get("if-none-match"))
+        if scope["path"].startswith("/api/v1/"):
+            _, version = await run_in_threadpool(self.read_version)
+            held.extra = await self._version_headers(version)
         await self.app(scope, receive, held.hold)
 
 
@@ -173,6 +258,7 @@ class _HeldResponse:
         self.held: list[Message] = []
         self.cap = Capture()
         self.answered = False
+        self.extra: list[tuple[bytes, bytes]] = []
 
     async def hold(self, message: Message) -> None:
         """Keep the start and body chunks until the body is complete (or too large to keep)."""
@@ -200,6 +286,7 @@ class _HeldResponse:
         """Send what is held with its headers, or a 304 when the client has this body already."""
         start = self.held.pop(0)
         if self.cap.status in (200, 304):
+            start["headers"] = [*start.get("headers", []), *self.extra]
             _success_headers(start, _etag_of(self.cap) if self.cap.complete else None, PLAIN_CACHE_CONTROL)
             final = MutableHeaders(scope=start).get("etag")
             if self.cap.status == 200 and final and none_match(self.inm, final):

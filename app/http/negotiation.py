@@ -64,6 +64,9 @@ def representation(request: Request, fmt: str | None) -> str:
     return fmt or ("csv" if prefers_csv(request.headers.get("accept")) else "json")
 
 
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
 def cache_control() -> str:
     """The Cache-Control of a successful GET: `public, max-age=N`, or `no-cache` when N is 0."""
     age = get_settings().cache_max_age
@@ -104,12 +107,19 @@ def respond(
 
 
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:
-    """A computed value (e.g. totals, counts) cached in-process under the data version."""
-    cache = getattr(request.app.state, "value_cache", None)
+    """A computed value (e.g. totals, counts) cached in-process under the data version (and the
+    database epoch); for an `at=` answer, under its instant, in a cache of its own (that state never
+    changes)."""
+    at = request.query_params.get("at")
+    cache = getattr(request.app.state, "frozen_values" if at else "value_cache", None)
     if cache is None:
         return compute()
     epoch = getattr(request.state, "data_epoch", None)
     if isinstance(epoch, str):
         cache.observe_epoch(epoch)
-    value: T = cache.get_or_compute(version, (epoch, key), compute)
+    value: T = (
+        cache.get_or_compute(0, (epoch, at, key), compute)
+        if at
+        else cache.get_or_compute(version, (epoch, key), compute)
+    )
     return value

@@ -16,6 +16,7 @@ from app.models.tables import (
     Phase,
     PhaseSource,
     Result,
+    ResultRevision,
     Source,
     Unit,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "PhaseSource",
     "Qualifier",
     "Result",
+    "ResultRevision",
     "Scope",
     "Source",
     "Unit",

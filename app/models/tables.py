@@ -107,6 +107,7 @@ class OperationSource(SQLModel, table=True):
 
     operation_slug: str = Field(foreign_key="operation.slug", primary_key=True, max_length=32)
     source_id: int = Field(foreign_key="source.id", primary_key=True)
+    created_at: datetime | None = Field(default_factory=utcnow)
 
 
 class Phase(SQLModel, table=True):
@@ -122,6 +123,7 @@ class Phase(SQLModel, table=True):
     participants: list[str] = json_col()
     observers: list[str] = json_col()
     note: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime | None = Field(default_factory=utcnow)  # null only in no row: see the migration
 
 
 class PhaseSource(SQLModel, table=True):
@@ -129,6 +131,7 @@ class PhaseSource(SQLModel, table=True):
 
     phase_slug: str = Field(foreign_key="phase.slug", primary_key=True, max_length=100)
     source_id: int = Field(foreign_key="source.id", primary_key=True)
+    created_at: datetime | None = Field(default_factory=utcnow)
 
 
 class Result(SQLModel, table=True):
@@ -159,6 +162,10 @@ class Result(SQLModel, table=True):
     quote: str = Field(sa_column=Column(Text, nullable=False))
     quote_start: int
     quote_end: int
+    quote_prefix: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    quote_suffix: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    number_start: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    number_end: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     duplicate_of: str | None = Field(default=None, foreign_key="result.id", max_length=64)
     note: str | None = Field(default=None, sa_column=Column(Text))
     retracted: bool = False
@@ -166,6 +173,50 @@ class Result(SQLModel, table=True):
     revision: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ResultRevision(SQLModel, table=True):
+    """A result as it stood from `valid_from` until `valid_to` (null: still current): answers `at=`."""
+
+    __table_args__ = (
+        UniqueConstraint("result_id", "revision"),
+        Index("ix_resultrevision_valid", "valid_from", "valid_to"),
+        Index("ix_resultrevision_totals", "operation_slug", "metric_slug", "scope", "retracted"),
+    )
+
+    revision_id: int | None = Field(default=None, primary_key=True)
+    result_id: str = Field(max_length=64)
+    valid_from: datetime
+    valid_to: datetime | None = None
+    operation_slug: str | None = Field(default=None, max_length=32)
+    phase_slug: str | None = Field(default=None, max_length=100)
+    metric_slug: str = Field(max_length=64)
+    value: float
+    unit: str = Field(max_length=16)
+    number_text: str = Field(max_length=64)
+    value_base: float
+    base_unit: str = Field(max_length=16)
+    qualifier: str = Field(max_length=16)
+    scope: str = Field(max_length=16)
+    country: str | None = Field(default=None, max_length=64)
+    period_start: str | None = Field(default=None, max_length=10)
+    period_end: str | None = Field(default=None, max_length=10)
+    as_of: date
+    source_id: int
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    quote_start: int
+    quote_end: int
+    quote_prefix: str = Field(default="", max_length=32)
+    quote_suffix: str = Field(default="", max_length=32)
+    number_start: int = 0
+    number_end: int = 0
+    duplicate_of: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    retracted: bool = False
+    retracted_reason: str | None = Field(default=None, sa_column=Column(Text))
+    revision: int = 1
+    created_at: datetime
+    updated_at: datetime
 
 
 class Candidate(SQLModel, table=True):
@@ -214,7 +265,10 @@ class ApiKey(SQLModel, table=True):
 class AuditLog(SQLModel, table=True):
     """Every change: who, when, what it was before and after, and why."""
 
-    __table_args__ = (Index("ix_auditlog_entity", "entity", "entity_id", "id"),)
+    __table_args__ = (
+        Index("ix_auditlog_entity", "entity", "entity_id", "id"),
+        Index("ix_auditlog_at_id", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
@@ -225,6 +279,7 @@ class AuditLog(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    version: int | None = None
 
 
 class IdempotencyRecord(SQLModel, table=True):

@@ -1,10 +1,13 @@
 """What changed: the audit trail of one entity, oldest first, and the data version every write bumps."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from app.domain.citations import CitedFigure
 from app.domain.errors import NotFound
-from app.models import AuditLog, Result
+from app.models import AuditLog, Metric, Result, Source
 from app.schemas.results import HistoryEntry
 
 
@@ -28,6 +31,15 @@ def read_epoch(*, session: Session) -> str:
     return str(value or "")
 
 
+def read_data_stamp(*, session: Session) -> tuple[int, datetime]:
+    """The data version and the time of the write that set it (Last-Modified of current answers)."""
+    row = session.execute(text("SELECT version, updated_at FROM dataversion WHERE id = 1")).one_or_none()
+    if row is None:
+        return 0, datetime(1970, 1, 1, tzinfo=UTC)
+    at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
+    return int(row[0]), at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def history(*, session: Session, entity: str, entity_id: str) -> list[AuditLog]:
     """Every change of one entity, oldest first (an indexed range, not a scan)."""
     stmt = (
@@ -46,3 +58,28 @@ def result_history(*, session: Session, result_id: str) -> list[HistoryEntry]:
         HistoryEntry(at=e.at, actor=e.actor, action=e.action, reason=e.reason, before=e.before, after=e.after)
         for e in history(session=session, entity="result", entity_id=result_id)
     ]
+
+
+def cited_figure(*, session: Session, row: Result, url: str, at: datetime) -> CitedFigure:
+    """What a citation of a result states: the figure, its source document and its permanent URL."""
+    source = session.get(Source, row.source_id)
+    metric = session.get(Metric, row.metric_slug)
+    assert source is not None and metric is not None  # foreign keys
+    return CitedFigure(
+        result_id=row.id,
+        revision=row.revision,
+        metric_label=metric.label,
+        operation=row.operation_slug,
+        phase=row.phase_slug,
+        number_text=row.number_text,
+        unit=row.unit,
+        qualifier=row.qualifier,
+        as_of=row.as_of,
+        quote=row.quote,
+        source_title=source.title,
+        publisher=source.publisher,
+        published_on=source.published_on,
+        source_url=source.url,
+        url=url,
+        at=at,
+    )

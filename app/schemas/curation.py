@@ -5,7 +5,8 @@ from datetime import datetime
 from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.schemas.results import FigureCorrection
+from app.schemas.common import ResultId
+from app.schemas.results import FigureCorrection, not_duplicate_field
 
 
 class CandidatePublic(SQLModel):
@@ -42,6 +43,11 @@ class CandidatePublic(SQLModel):
 
 class CandidateAccept(FigureCorrection):
     """Corrections a curator makes while accepting a candidate; every field is optional."""
+
+    duplicate_of: ResultId | None = Field(
+        default=None, description="Accept it as another report of this result (an equal figure stored)"
+    )
+    not_duplicate: bool = not_duplicate_field()
 
 
 class KeyPublic(SQLModel):

@@ -48,10 +48,20 @@ class ResultBase(Strict):
     note: str | None = Field(default=None, max_length=2000)
 
 
+def not_duplicate_field() -> Any:
+    """The `not_duplicate` flag of a new figure."""
+    return Field(
+        default=False,
+        description="Keep this figure beside an equal one already stored (else such a figure is a 409 "
+        "`possible-duplicate`; or set `duplicate_of` to link it as another report of that figure)",
+    )
+
+
 class ResultCreate(ResultBase):
     """A new result through the API: offsets, base value and id are computed, never sent."""
 
     source_id: SourceId
+    not_duplicate: bool = not_duplicate_field()
 
 
 class FigureCorrection(Strict):
@@ -109,6 +119,12 @@ class ResultPublic(SQLModel):
     quote: str
     quote_start: int
     quote_end: int
+    quote_prefix: str = Field(
+        description="Up to 32 characters of the source text just before the quote (W3C TextQuoteSelector)"
+    )
+    quote_suffix: str = Field(description="Up to 32 characters of the source text just after the quote")
+    number_start: int = Field(description="Offset of the number as written in the source's text")
+    number_end: int = Field(description="End of the number: text[number_start:number_end] == number_text")
     duplicate_of: str | None
     note: str | None
     retracted: bool

@@ -14,6 +14,8 @@ class ResultSeed(ResultBase):
     quote_occurrence: int | None = Field(
         default=None, ge=1, le=1000, description="Which occurrence of a quote found several times"
     )
+    retracted: bool = Field(default=False, description="Retracted (kept as history, never counted)")
+    retracted_reason: str | None = Field(default=None, max_length=2000, description="Why it was retracted")
 
 
 class SourceSeed(Strict):

@@ -7,6 +7,7 @@ from pydantic import Field
 from sqlmodel import SQLModel
 
 from app.models.enums import Qualifier, Scope
+from app.schemas.changes import Finding
 
 SumQualifier = Literal["exact", "more_than", "at_least", "about", "almost", "up_to", "less_than", "mixed"]
 
@@ -89,6 +90,11 @@ class MetricTotals(SQLModel):
     phase_sum: PhaseSum | None
     country_shares: list[CountryShare] = Field(description="Listed separately, never added")
     disagreements: list[Disagreement] = Field(description="Reports that differ and which was used")
+    warnings: list["Finding"] = Field(
+        default_factory=list,
+        description="Consistency findings of this metric (as at /api/v1/checks): figures that cannot all "
+        "be right",
+    )
 
 
 class OperationTotals(SQLModel):

@@ -2,7 +2,8 @@
 
 The output is deterministic (a function of the data alone: fixed key order, fixed sort order,
 null and default fields left out), so `seed` then `export` reproduces seeds/ byte for byte.
-Not exported: retracted results (a fresh load must not bring them back), candidates, keys, audit.
+Retracted results are exported with `retracted: true` and their `retracted_reason` (a fresh load
+retracts them again, so export → seed keeps that history); not exported: candidates, keys, audit.
 """
 
 import re
@@ -250,9 +251,7 @@ class _Exporter:
         )
 
     def results_of(self, source: Source) -> list[dict[str, Any]]:
-        rows = self.session.exec(
-            select(Result).where(Result.source_id == source.id, col(Result.retracted).is_(False))
-        )
+        rows = self.session.exec(select(Result).where(Result.source_id == source.id))
         ordered = sorted(rows, key=lambda r: (r.quote_start, r.quote.find(r.number_text), r.id))
         phase_ops = {p.slug: p.operation_slug for p in self.session.exec(select(Phase))}
         return [result_entry(r, source.text, phase_ops) for r in ordered]
@@ -279,6 +278,8 @@ def result_entry(r: Result, text: str, phase_ops: dict[str, str]) -> dict[str, A
             "quote_occurrence": occurrence if is_repeated(text, r.quote) else None,
             "duplicate_of": r.duplicate_of,
             "note": r.note,
+            "retracted": True if r.retracted else None,
+            "retracted_reason": r.retracted_reason if r.retracted else None,
             "quote": r.quote,
         }
     )

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from app.curation.results import create_result, snapshot, update_result_checked
+from app.curation.results import create_result, retract_row, snapshot, update_result_checked
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import check_figure
 from app.domain.errors import FigureRejected
@@ -282,12 +282,16 @@ class _Loader:
             )
             row = self.session.get(Result, seed.id)
             if row is None:
-                create_result(self.uow, checked, result_id=seed.id)
+                row = create_result(self.uow, checked, result_id=seed.id)
                 self.report.count("result", "created")
             elif update_result_checked(self.uow, row, checked, reason="seeds changed"):
                 self.report.count("result", "updated")
-            else:
+            elif not (seed.retracted and not row.retracted):
                 self.report.count("result", "unchanged")
+            else:
+                self.report.count("result", "updated")
+            if seed.retracted and not row.retracted:
+                retract_row(self.uow, row, reason=seed.retracted_reason or "retracted (seeds)")
         except FigureRejected as exc:
             self.problems.append(f"{where}: {exc}")
 

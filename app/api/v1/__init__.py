@@ -2,8 +2,19 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import candidates, metrics, operations, phases, results, series, sources, totals
+from app.api.v1 import (
+    candidates,
+    changes,
+    checks,
+    metrics,
+    operations,
+    phases,
+    results,
+    series,
+    sources,
+    totals,
+)
 
 api_router = APIRouter(prefix="/api/v1")
-for module in (operations, phases, metrics, sources, results, totals, series, candidates):
+for module in (operations, phases, metrics, sources, results, totals, series, changes, checks, candidates):
     api_router.include_router(module.router)

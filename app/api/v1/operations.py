@@ -6,6 +6,7 @@ from app.api.deps import OperationDep, SessionDep, VersionDep
 from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
+from app.read.checks import warned
 from app.read.operations import list_operations, list_phases, operation_public
 from app.read.totals import operation_totals
 from app.schemas.catalog import OperationPublic, PhasePublic
@@ -82,7 +83,7 @@ def get_operation_totals(
         request,
         version,
         ("totals", operation.slug),
-        lambda: operation_totals(session=session, operation=operation),
+        lambda: warned(session, operation_totals(session=session, operation=operation)),
     )
     return respond(
         request,

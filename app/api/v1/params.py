@@ -1,15 +1,17 @@
 """Query-parameter models shared by the routers: every GET refuses a parameter it does not declare."""
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.domain.cursors import decode_cursor, encode_cursor, foreign_cursor
 from app.domain.errors import BadParameter
 from app.http.negotiation import csv_response, json_response, representation
 from app.http.pagination import next_link
+from app.read.asof import check_past, parse_instant
 from app.schemas.common import Page
 
 T = TypeVar("T")
@@ -31,8 +33,32 @@ Format = Annotated[
 ]
 
 
-class FormatParams(QueryParams):
-    """Only the representation, for a GET of one thing that answers JSON or CSV."""
+def _instant(value: object) -> datetime:
+    """An `at` value: an RFC 3339 timestamp that is not in the future."""
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 timestamp, e.g. 2026-12-01T10:00:00Z")
+    return check_past(parse_instant(value))
+
+
+AsOf = Annotated[
+    datetime | None,
+    BeforeValidator(lambda v: None if v is None else _instant(v)),
+    Field(
+        description="Answer as the data stood at this instant (RFC 3339, e.g. `2026-12-01T10:00:00Z`; "
+        "not in the future). Such an answer never changes: it is cacheable forever.",
+        examples=["2026-12-01T10:00:00Z"],
+    ),
+]
+
+
+class AsOfParams(QueryParams):
+    """A read GET: `at=` answers as the data stood at that instant."""
+
+    at: AsOf = None
+
+
+class FormatParams(AsOfParams):
+    """Only the representation (and `at`), for a GET of one thing that answers JSON or CSV."""
 
     format: Format = None
 
@@ -41,7 +67,7 @@ NoQuery = Annotated[QueryParams, Query()]
 FormatQuery = Annotated[FormatParams, Query()]
 
 
-class ListParams(QueryParams):
+class ListParams(AsOfParams):
     """A short list (operations, phases, metrics): one page by default, paged like every list."""
 
     limit: int = Field(

@@ -1,17 +1,21 @@
 """Results: every reported figure with its verified quote."""
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import AdminDep, CuratorDep, SessionDep, VersionDep
-from app.api.v1.params import Format, FormatQuery, NoQuery, QueryParams
+from app.api.v1.params import AsOfParams, Format, FormatQuery, NoQuery
 from app.curation.results import add_result, patch_result, retract
+from app.domain.citations import bibtex, csl_item, plain_text, ris
 from app.domain.revisions import result_etag
 from app.http.conditional import none_match
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
+    IMMUTABLE,
     cache_control,
     cached_value,
     csv_response,
@@ -22,7 +26,7 @@ from app.http.negotiation import (
 from app.http.openapi import read_responses
 from app.http.pagination import next_link
 from app.models import Qualifier, Result, Scope
-from app.read.history import read_epoch, result_history
+from app.read.history import cited_figure, read_epoch, result_history
 from app.read.results import (
     count_results,
     find_result,
@@ -40,7 +44,7 @@ router = APIRouter(prefix="/results", tags=["results"])
 ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019-opium"])]
 
 
-class ResultQuery(QueryParams):
+class ResultQuery(AsOfParams):
     """The filters, order and page of `GET /results`; any other parameter is refused."""
 
     operation: str | None = Field(
@@ -138,7 +142,8 @@ def get_result(
     row = find_result(session=session, result_id=result_id)
     rep = representation(request, query.format)
     etag = result_etag(row.id, row.revision, rep, epoch=read_epoch(session=session))
-    headers = {"ETag": etag, "Cache-Control": cache_control(), "Vary": "Accept"}
+    control = IMMUTABLE if query.at else cache_control()
+    headers = {"ETag": etag, "Cache-Control": control, "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     public = to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
@@ -187,6 +192,78 @@ def retract_result_route(
     """Hidden from lists and totals, never deleted: it stays readable here, flagged `retracted`."""
     row = retract(session=session, result_id=result_id, reason=body.reason, actor=key.name)
     return _answer(session, response, row)
+
+
+CiteFormat = Literal["csl-json", "bibtex", "ris", "text"]
+CITE_TYPES: dict[str, str] = {
+    "csl-json": "application/vnd.citationstyles.csl+json",
+    "bibtex": "application/x-bibtex",
+    "ris": "application/x-research-info-systems",
+    "text": "text/plain",
+}
+
+
+CSL_SCHEMA = {"type": "array", "minItems": 1, "maxItems": 1, "items": {"type": "object"}}
+
+
+class CiteQuery(AsOfParams):
+    """Which citation format; `at=` cites the figure as it stood then."""
+
+    format: CiteFormat | None = Field(
+        default=None, description="csl-json (default), bibtex, ris or text; overrides `Accept`"
+    )
+
+
+def cite_format(fmt: str | None, accept: str | None) -> str:
+    """The asked-for format: `?format=`, else the first media type of `Accept` that names one."""
+    if fmt:
+        return fmt
+    by_type = {media: name for name, media in CITE_TYPES.items()}
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in by_type:
+            return by_type[media]
+    return "csl-json"
+
+
+def instant_text(at: datetime) -> str:
+    """An instant as the `at=` of a permanent URL (RFC 3339, UTC, microseconds)."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@router.get(
+    "/{result_id}/cite",
+    summary="Cite a result (CSL-JSON, BibTeX, RIS or text)",
+    responses={
+        200: {
+            "description": "The citation, with the permanent URL of the figure as it stood (`at=`)",
+            "content": {
+                media: {"schema": CSL_SCHEMA if name == "csl-json" else {"type": "string"}}
+                for name, media in CITE_TYPES.items()
+            },
+        },
+        404: {"description": "No such result"},
+    },
+)
+def get_citation(
+    request: Request, session: SessionDep, result_id: ResultIdPath, query: Annotated[CiteQuery, Query()]
+) -> Response:
+    """Names the source document (title, publisher, date, URL when known), the figure in words with its
+    qualifier ("More than 8.9 t of opium seized"), the verbatim quote, and a permanent URL of the figure
+    with `at=` set to the time of the citation (or to the `at` asked for): that URL answers the figure
+    exactly as cited, forever. Format by `?format=` or `Accept` (`application/vnd.citationstyles.csl+json`,
+    `application/x-bibtex`, `application/x-research-info-systems`, `text/plain`)."""
+    at = query.at or datetime.now(UTC)
+    row = find_result(session=session, result_id=result_id)
+    url = request.url_for("get_result", result_id=row.id).include_query_params(at=instant_text(at))
+    figure = cited_figure(session=session, row=row, url=str(url), at=at)
+    fmt = cite_format(query.format, request.headers.get("accept"))
+    media = CITE_TYPES[fmt]
+    headers = {"Vary": "Accept", **({"Cache-Control": IMMUTABLE} if query.at else {})}
+    if fmt == "csl-json":
+        return Response(orjson.dumps([csl_item(figure)]), media_type=media, headers=headers)
+    body = {"bibtex": bibtex, "ris": ris, "text": plain_text}[fmt](figure)
+    return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
 
 
 @router.get("/{result_id}/history", summary="Every change of a result")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import SessionDep, VersionDep
-from app.api.v1.params import Format, QueryParams
+from app.api.v1.params import AsOfParams, Format
 from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
 from app.models import Scope
@@ -17,7 +17,7 @@ from app.schemas.totals import Series, SeriesPoint
 router = APIRouter(prefix="/series", tags=["series"])
 
 
-class SeriesQuery(QueryParams):
+class SeriesQuery(AsOfParams):
     """Which series `GET /series` draws; any other parameter is refused."""
 
     metric: str = Field(

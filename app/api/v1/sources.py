@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import CuratorDep, SessionDep, VersionDep
-from app.api.v1.params import Format, FormatQuery, QueryParams
+from app.api.v1.params import AsOfParams, Format, FormatQuery
 from app.curation.candidates import candidate_public, extract_for_source
 from app.curation.sources import add_source
 from app.http.idempotency import idempotent_post
@@ -28,7 +28,7 @@ from app.schemas.sources import SourceCreate, SourceDetail, SourceSummary
 router = APIRouter(prefix="/sources", tags=["sources"])
 
 
-class SourceQuery(QueryParams):
+class SourceQuery(AsOfParams):
     """The page of `GET /sources`; any other parameter is refused."""
 
     limit: int = Field(default=50, ge=1, le=500, description="Page size")

@@ -1,16 +1,35 @@
 """Totals of every operation, with the organisation-wide programme figures apart."""
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from app.api.deps import SessionDep, VersionDep
 from app.api.v1.params import FormatQuery
 from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
 from app.models import Operation
+from app.read.checks import warned
 from app.read.totals import all_totals, operation_totals
 from app.schemas.totals import AllTotals, MetricTotals, OperationTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
+
+
+def every_total(request: Request, session: Session, version: int) -> AllTotals:
+    """Every operation's totals and the programme's, with their warnings (cached by data version)."""
+
+    def per_operation(op: Operation) -> OperationTotals:
+        key = ("totals", op.slug)
+        return cached_value(
+            request, version, key, lambda: warned(session, operation_totals(session=session, operation=op))
+        )
+
+    def compute() -> AllTotals:
+        totals = all_totals(session=session, per_operation=per_operation)
+        warned(session, totals.programme)
+        return totals
+
+    return cached_value(request, version, ("totals", "*"), compute)
 
 
 @router.get(
@@ -29,13 +48,7 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
     operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
 
-    def per_operation(op: Operation) -> OperationTotals:
-        key = ("totals", op.slug)
-        return cached_value(request, version, key, lambda: operation_totals(session=session, operation=op))
-
-    totals = cached_value(
-        request, version, ("totals", "*"), lambda: all_totals(session=session, per_operation=per_operation)
-    )
+    totals = every_total(request, session, version)
 
     def rows() -> list[dict[str, object]]:
         out = [
