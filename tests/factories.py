@@ -98,7 +98,9 @@ def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, 
     """A figure added through the write path (check_figure + create_result), in the test's transaction."""
     source = session.exec(select(Source).where(Source.file_name == file)).one()
     checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
-    row = create_result(UnitOfWork(session, "test"), checked, result_id=result_id)
+    uow = UnitOfWork(session, "test")
+    row = create_result(uow, checked, result_id=result_id)
+    uow.run_hooks()
     bump_data_version(session=session)
     session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
     return row
@@ -108,7 +110,9 @@ def retract(session: Session, result_id: str) -> None:
     """Retract a result through the write path."""
     row = session.get(Result, result_id)
     assert row is not None
-    retract_row(UnitOfWork(session, "test"), row, reason="test")
+    uow = UnitOfWork(session, "test")
+    retract_row(uow, row, reason="test")
+    uow.run_hooks()
     bump_data_version(session=session)
     session.flush()
 

@@ -13,6 +13,7 @@ from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
 from app.models import OperationSource, Result, Source
 from app.models.tables import utcnow
+from app.read.aggregates import maintain_totals
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
 
 AUDITED = (
@@ -91,6 +92,17 @@ def _link_source(session: Session, result: Result) -> None:
         session.add(OperationSource(operation_slug=result.operation_slug, source_id=result.source_id))
 
 
+def _refresh_totals(uow: UnitOfWork) -> None:
+    """Bring the maintained totals up to date with this write's result changes (in its transaction)."""
+    maintain_totals(session=uow.session, entries=uow.entries)
+
+
+def keep_totals(uow: UnitOfWork) -> None:
+    """Have this write refresh the maintained totals it touches, once, just before its commit."""
+    if _refresh_totals not in uow.hooks:
+        uow.before_commit(_refresh_totals)
+
+
 def create_result(
     uow: UnitOfWork, checked: CheckedFigure, *, result_id: str | None = None, reason: str | None = None
 ) -> Result:
@@ -101,6 +113,7 @@ def create_result(
     uow.add(result)
     _link_source(uow.session, result)
     uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
+    keep_totals(uow)
     return result
 
 
@@ -120,6 +133,7 @@ def update_result_checked(
     uow.add(result)
     _link_source(uow.session, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
+    keep_totals(uow)
     return True
 
 
@@ -193,6 +207,7 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     row.updated_at = utcnow()
     uow.add(row)
     uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
+    keep_totals(uow)
     return row
 
 

@@ -70,9 +70,10 @@ def cache_control() -> str:
     return f"public, max-age={age}" if age > 0 else "public, no-cache"
 
 
-def json_response(payload: BaseModel, headers: dict[str, str] | None = None) -> Response:
-    """A model as JSON bytes (orjson)."""
-    return Response(orjson.dumps(payload.model_dump(mode="json")), media_type=JSON_TYPE, headers=headers)
+def json_response(payload: BaseModel | dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A model (or its JSON-ready dict) as JSON bytes (orjson)."""
+    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    return Response(orjson.dumps(data), media_type=JSON_TYPE, headers=headers)
 
 
 def csv_response(
@@ -89,18 +90,24 @@ def csv_response(
 
 def respond(
     request: Request,
-    payload: BaseModel,
+    payload: BaseModel | dict[str, Any],
     *,
     fmt: str | None,
     model: type[BaseModel] | None = None,
     rows: Callable[[], Iterable[dict[str, Any]]] | None = None,
     lead: list[str] | None = None,
 ) -> Response:
-    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for."""
+    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for.
+
+    A dict payload is already JSON-ready (e.g. maintained totals) and needs `model` for its CSV."""
     if representation(request, fmt) != "csv":
         return json_response(payload)
-    data_rows = rows() if rows is not None else [payload.model_dump(mode="json")]
-    return csv_response(model or type(payload), data_rows, lead=lead)
+    if isinstance(payload, BaseModel):
+        return csv_response(
+            model or type(payload), rows() if rows else [payload.model_dump(mode="json")], lead=lead
+        )
+    assert model is not None, "a dict payload needs the model of its CSV rows"
+    return csv_response(model, rows() if rows else [payload], lead=lead)
 
 
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:

@@ -2,6 +2,7 @@
 
 from app.models.enums import CandidateStatus, KeyScope, Qualifier, Scope
 from app.models.tables import (
+    AggregateState,
     ApiKey,
     AuditLog,
     Candidate,
@@ -16,10 +17,12 @@ from app.models.tables import (
     PhaseSource,
     Result,
     Source,
+    TotalsAggregate,
     Unit,
 )
 
 __all__ = [
+    "AggregateState",
     "ApiKey",
     "AuditLog",
     "Candidate",
@@ -38,5 +41,6 @@ __all__ = [
     "Result",
     "Scope",
     "Source",
+    "TotalsAggregate",
     "Unit",
 ]

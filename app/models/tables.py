@@ -247,3 +247,18 @@ class DataVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TotalsAggregate(SQLModel, table=True):
+    """The current totals of one metric of one operation ('' for the programme), kept by every write."""
+
+    operation_key: str = Field(primary_key=True, max_length=32)
+    metric_slug: str = Field(primary_key=True, max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # MetricTotals as JSON text
+
+
+class AggregateState(SQLModel, table=True):
+    """Whether the maintained aggregates cover every result (false until a rebuild after bulk loads)."""
+
+    id: int = Field(default=1, primary_key=True)
+    totals_built: bool = False

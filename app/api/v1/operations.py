@@ -6,8 +6,8 @@ from app.api.deps import OperationDep, SessionDep, VersionDep
 from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
+from app.read.aggregates import current_operation_totals
 from app.read.operations import list_operations, list_phases, operation_public
-from app.read.totals import operation_totals
 from app.schemas.catalog import OperationPublic, PhasePublic
 from app.schemas.common import Page
 from app.schemas.totals import MetricTotals, OperationTotals
@@ -82,7 +82,7 @@ def get_operation_totals(
         request,
         version,
         ("totals", operation.slug),
-        lambda: operation_totals(session=session, operation=operation),
+        lambda: current_operation_totals(session=session, operation=operation),
     )
     return respond(
         request,
@@ -90,5 +90,5 @@ def get_operation_totals(
         fmt=query.format,
         model=MetricTotals,
         lead=["operation"],
-        rows=lambda: [{"operation": totals.operation, **m.model_dump(mode="json")} for m in totals.metrics],
+        rows=lambda: [{"operation": totals["operation"], **m} for m in totals["metrics"]],
     )

@@ -6,9 +6,8 @@ from app.api.deps import SessionDep, VersionDep
 from app.api.v1.params import FormatQuery
 from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
-from app.models import Operation
-from app.read.totals import all_totals, operation_totals
-from app.schemas.totals import AllTotals, MetricTotals, OperationTotals
+from app.read.aggregates import current_all_totals
+from app.schemas.totals import AllTotals, MetricTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
 
@@ -29,20 +28,10 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
     operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
 
-    def per_operation(op: Operation) -> OperationTotals:
-        key = ("totals", op.slug)
-        return cached_value(request, version, key, lambda: operation_totals(session=session, operation=op))
-
-    totals = cached_value(
-        request, version, ("totals", "*"), lambda: all_totals(session=session, per_operation=per_operation)
-    )
+    totals = cached_value(request, version, ("totals", "*"), lambda: current_all_totals(session=session))
 
     def rows() -> list[dict[str, object]]:
-        out = [
-            {"operation": op.operation, **m.model_dump(mode="json")}
-            for op in totals.operations
-            for m in op.metrics
-        ]
-        return out + [{"operation": None, **m.model_dump(mode="json")} for m in totals.programme.metrics]
+        out = [{"operation": op["operation"], **m} for op in totals["operations"] for m in op["metrics"]]
+        return out + [{"operation": None, **m} for m in totals["programme"]["metrics"]]
 
     return respond(request, totals, fmt=query.format, model=MetricTotals, lead=["operation"], rows=rows)
