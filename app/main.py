@@ -17,6 +17,7 @@ from app.http.cors import ReadOnlyCORS
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
 from app.read.history import read_data_version
+from app.versions import QueryVersion, version_source
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -68,10 +69,9 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.state.sessions = scope
     app.state.key_owner = key_owner
     app.state.value_cache = VersionedLRU(settings.response_cache_size)
-    app.add_middleware(
-        ConditionalGetMiddleware,
-        read_version=version_reader(scope),
-        cache_size=settings.response_cache_size,
-    )
+    read = version_reader(scope)
+    versions = QueryVersion(read) if sessions is not None else version_source(settings.database_url, read)
+    app.state.versions = versions
+    app.add_middleware(ConditionalGetMiddleware, versions=versions, cache_size=settings.response_cache_size)
     app.add_middleware(ReadOnlyCORS)
     return app

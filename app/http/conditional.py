@@ -1,12 +1,14 @@
 """Conditional GETs at the edge: ETag from the data version, 304 and cached bodies before any query.
 
 For the read resources (VERSIONED) the ETag is derived from (data version, path, query,
-representation): the version is one primary-key row read from the database on every request
-(workers share the database, so it is never assumed), so a matching If-None-Match is answered 304
-without routing, validation or queries, and a repeated GET is served from an in-process LRU of
-rendered bodies. Every other successful GET without its own ETag gets one from a hash of its
-body and `Cache-Control: no-cache` (revalidate each time). Versioned GETs carry the
-Cache-Control of `app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
+representation): the version comes from a `VersionSource` (app/versions.py: a kept SQLite
+connection's data_version or a PostgreSQL LISTEN, microseconds; a query when those are not
+available), so a write through any worker is seen by every worker's next GET, and a matching
+If-None-Match is answered 304 without routing, validation or queries, and a repeated GET is
+served from an in-process LRU of rendered bodies, as ASGI messages of bytes. Every other
+successful GET without its own ETag gets one from a hash of its body and `Cache-Control:
+no-cache` (revalidate each time). Versioned GETs carry the Cache-Control of
+`app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
 `Cache-Control: no-store`. HEAD is answered as GET without a body.
 """
 
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.http.cache import VersionedLRU
 from app.http.negotiation import cache_control, representation_of
 from app.http.problems import problem_response
+from app.versions import VersionSource
 
 VERSIONED = re.compile(
     r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
@@ -95,10 +98,15 @@ async def _send_304(send: SendFn, etag: str) -> None:
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(self, app: ASGIApp, *, read_version: Callable[[], int], cache_size: int) -> None:
+    def __init__(self, app: ASGIApp, *, versions: VersionSource, cache_size: int) -> None:
         self.app = app
-        self.read_version = read_version
+        self.versions = versions
         self.cache = VersionedLRU(cache_size)
+
+    async def version(self) -> int:
+        """The data version: peeked in microseconds when the source can, else read off the event loop."""
+        peeked = self.versions.peek()
+        return peeked if peeked is not None else await run_in_threadpool(self.versions.read)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,7 +130,7 @@ class ConditionalGetMiddleware:
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the data version: 304, a cached body, or the app (its body cached)."""
-        version = await run_in_threadpool(self.read_version)
+        version = await self.version()
         scope.setdefault("state", {})["data_version"] = version
         query = scope.get("query_string", b"").decode("latin-1")
         etag = make_etag("v1", version, scope["path"], query, rep)
@@ -150,7 +158,7 @@ class ConditionalGetMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if cap.cacheable and await run_in_threadpool(self.read_version) == version:
+        if cap.cacheable and await self.version() == version:
             self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
