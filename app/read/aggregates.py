@@ -89,8 +89,8 @@ def mark_stale(*, session: Session) -> None:
     session.flush()
 
 
-def stored_totals(*, session: Session, operation: str | None) -> list[dict[str, Any]] | None:
-    """The maintained totals of one operation (None: the programme), per metric; None when not built."""
+def _stored_bodies(session: Session, operation: str | None) -> list[str] | None:
+    """The JSON texts of one operation's (None: the programme's) stored totals, by metric."""
     if not totals_built(session=session):
         return None
     stmt = (
@@ -98,20 +98,19 @@ def stored_totals(*, session: Session, operation: str | None) -> list[dict[str, 
         .where(col(TotalsAggregate.operation_key) == operation_key(operation))
         .order_by(col(TotalsAggregate.metric_slug))
     )
-    return [orjson.loads(body) for body in session.execute(stmt).scalars()]
+    return list(session.execute(stmt).scalars())
+
+
+def stored_totals(*, session: Session, operation: str | None) -> list[dict[str, Any]] | None:
+    """The maintained totals of one operation (None: the programme), per metric; None when not built."""
+    bodies = _stored_bodies(session, operation)
+    return None if bodies is None else [orjson.loads(b) for b in bodies]
 
 
 def stored_all_totals(*, session: Session) -> dict[str, list[dict[str, Any]]] | None:
     """Every operation's maintained totals by operation key ('' the programme); None when not built."""
-    if not totals_built(session=session):
-        return None
-    out: dict[str, list[dict[str, Any]]] = {}
-    stmt = select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body)).order_by(
-        col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug)
-    )
-    for key, body in session.execute(stmt):
-        out.setdefault(key, []).append(orjson.loads(body))
-    return out
+    texts = stored_all_totals_text(session=session)
+    return None if texts is None else {k: [orjson.loads(b) for b in v] for k, v in texts.items()}
 
 
 def touched_keys(*, session: Session, entries: Sequence[AuditLog]) -> set[Key] | None:
@@ -157,23 +156,68 @@ def maintain_totals(*, session: Session, entries: Sequence[AuditLog]) -> None:
         refresh_totals(session=session, keys=keys)
 
 
-def current_operation_totals(*, session: Session, operation: Operation) -> dict[str, Any]:
-    """An operation's current totals (the OperationTotals shape, JSON-ready) from the maintained rows."""
+def _metrics_json(bodies: list[str]) -> bytes:
+    return b"[" + ",".join(bodies).encode() + b"]"
+
+
+def operation_totals_json(*, session: Session, operation: Operation) -> bytes:
+    """An operation's current totals as JSON bytes (OperationTotals), spliced from the stored rows."""
+    bodies = _stored_bodies(session, operation.slug)
+    if bodies is None:
+        return orjson.dumps(operation_totals(session=session, operation=operation).model_dump(mode="json"))
+    head = orjson.dumps({"operation": operation.slug, "name": operation.name})[:-1]
+    return head + b',"metrics":' + _metrics_json(bodies) + b"}"
+
+
+def all_totals_json(*, session: Session) -> bytes:
+    """Every operation's current totals and the programme's as JSON bytes (AllTotals)."""
+    stored = stored_all_totals_text(session=session)
+    if stored is None:
+        return orjson.dumps(all_totals(session=session).model_dump(mode="json"))
+    ops = [
+        orjson.dumps({"operation": op.slug, "name": op.name})[:-1]
+        + b',"metrics":'
+        + _metrics_json(stored.get(op.slug, []))
+        + b"}"
+        for op in _operations(session)
+    ]
+    programme = b'{"metrics":' + _metrics_json(stored.get(PROGRAMME, [])) + b"}"
+    return b'{"operations":[' + b",".join(ops) + b'],"programme":' + programme + b"}"
+
+
+def stored_all_totals_text(*, session: Session) -> dict[str, list[str]] | None:
+    """The JSON texts of every stored total by operation key; None when not built."""
+    if not totals_built(session=session):
+        return None
+    out: dict[str, list[str]] = {}
+    stmt = select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body)).order_by(
+        col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug)
+    )
+    for key, body in session.execute(stmt):
+        out.setdefault(key, []).append(body)
+    return out
+
+
+def _operations(session: Session) -> list[Operation]:
+    return list(session.exec(select_models(Operation).order_by(col(Operation.position), col(Operation.slug))))
+
+
+def operation_totals_rows(*, session: Session, operation: Operation) -> list[dict[str, Any]]:
+    """An operation's current totals as CSV-ready rows, one per metric, led by the operation."""
     metrics = stored_totals(session=session, operation=operation.slug)
     if metrics is None:
-        return operation_totals(session=session, operation=operation).model_dump(mode="json")
-    return {"operation": operation.slug, "name": operation.name, "metrics": metrics}
+        metrics = [
+            m.model_dump(mode="json") for m in operation_totals(session=session, operation=operation).metrics
+        ]
+    return [{"operation": operation.slug, **m} for m in metrics]
 
 
-def current_all_totals(*, session: Session) -> dict[str, Any]:
-    """Every operation's current totals and the programme's (the AllTotals shape, JSON-ready)."""
+def all_totals_rows(*, session: Session) -> list[dict[str, Any]]:
+    """Every operation's current totals as rows, then the programme's (with an empty operation)."""
     stored = stored_all_totals(session=session)
     if stored is None:
-        return all_totals(session=session).model_dump(mode="json")
-    ops = session.exec(select_models(Operation).order_by(col(Operation.position), col(Operation.slug))).all()
-    return {
-        "operations": [
-            {"operation": op.slug, "name": op.name, "metrics": stored.get(op.slug, [])} for op in ops
-        ],
-        "programme": {"metrics": stored.get(PROGRAMME, [])},
-    }
+        data = all_totals(session=session).model_dump(mode="json")
+        stored = {o["operation"]: o["metrics"] for o in data["operations"]}
+        stored[PROGRAMME] = data["programme"]["metrics"]
+    rows = [{"operation": op.slug, **m} for op in _operations(session) for m in stored.get(op.slug, [])]
+    return rows + [{"operation": None, **m} for m in stored.get(PROGRAMME, [])]

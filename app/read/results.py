@@ -196,10 +196,18 @@ def count_results(*, session: Session, filters: ResultFilter) -> int:
 def _page_rows(
     session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, limit: int
 ) -> list[Result]:
-    stmt = filtered(filters)
+    """One page in two steps: the ids in order (from a covering index when there is one), then rows.
+
+    Sorting only (filter, sort, id) index entries and fetching `limit` full rows afterwards keeps a
+    filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty."""
+    stmt = filtered(filters).with_only_columns(col(Result.id))
     if after is not None:
         stmt = stmt.where(_after(keys, after))
-    return list(session.exec(stmt.order_by(*_order(keys)).limit(limit)))
+    ids = list(session.execute(stmt.order_by(*_order(keys)).limit(limit)).scalars())
+    if not ids:
+        return []
+    rows = {r.id: r for r in session.exec(select(Result).where(col(Result.id).in_(ids)))}
+    return [rows[i] for i in ids]
 
 
 def list_results(

@@ -1,4 +1,9 @@
-"""totals aggregates and the data-version notification
+"""totals aggregates, the data-version notification, indexes for filtered pages
+
+Indexes (chosen from EXPLAIN plans at 1M results, see bench/README.md): (operation_slug,
+metric_slug, as_of, retracted, value_base, value, id) and (metric_slug, as_of, ...) turn a
+filtered page's year range, its sorted ids and its exact count into an index-only range instead
+of visiting every row of the operation and metric; (duplicate_of) lets a write find the reports linked to the one it changes.
 
 `totalsaggregate` holds the current totals of each (operation, metric) — '' for the programme —
 maintained by every write's unit of work, so GET totals read a few rows instead of scanning
@@ -56,6 +61,10 @@ def upgrade() -> None:
         "INSERT INTO aggregatestate (id, totals_built) "
         "SELECT 1, NOT EXISTS (SELECT 1 FROM result)"
     )
+    with op.batch_alter_table('result', schema=None) as batch_op:
+        batch_op.create_index('ix_result_operation_metric_as_of', ['operation_slug', 'metric_slug', 'as_of', 'retracted', 'value_base', 'value', 'id'], unique=False)
+        batch_op.create_index('ix_result_metric_as_of', ['metric_slug', 'as_of', 'retracted', 'value_base', 'value', 'id'], unique=False)
+        batch_op.create_index('ix_result_duplicate_of', ['duplicate_of'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(NOTIFY_FUNCTION)
         op.execute(NOTIFY_TRIGGER)
@@ -65,5 +74,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP TRIGGER IF EXISTS dataversion_notify ON dataversion")
         op.execute("DROP FUNCTION IF EXISTS opstats_notify_data_version()")
+    with op.batch_alter_table('result', schema=None) as batch_op:
+        batch_op.drop_index('ix_result_duplicate_of')
+        batch_op.drop_index('ix_result_metric_as_of')
+        batch_op.drop_index('ix_result_operation_metric_as_of')
     op.drop_table('aggregatestate')
     op.drop_table('totalsaggregate')

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import SessionDep, VersionDep
 from app.api.v1.params import FormatQuery
-from app.http.negotiation import cached_value, respond
+from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation
 from app.http.openapi import read_responses
-from app.read.aggregates import current_all_totals
+from app.read.aggregates import all_totals_json, all_totals_rows
 from app.schemas.totals import AllTotals, MetricTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
@@ -28,10 +28,7 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
     operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
 
-    totals = cached_value(request, version, ("totals", "*"), lambda: current_all_totals(session=session))
-
-    def rows() -> list[dict[str, object]]:
-        out = [{"operation": op["operation"], **m} for op in totals["operations"] for m in op["metrics"]]
-        return out + [{"operation": None, **m} for m in totals["programme"]["metrics"]]
-
-    return respond(request, totals, fmt=query.format, model=MetricTotals, lead=["operation"], rows=rows)
+    if representation(request, query.format) == "csv":
+        return csv_response(MetricTotals, all_totals_rows(session=session), lead=["operation"])
+    body = cached_value(request, version, ("totals", "*"), lambda: all_totals_json(session=session))
+    return Response(body, media_type=JSON_TYPE)
