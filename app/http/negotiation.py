@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from app.config import get_settings
-from app.http.csv import columns, csv_stream
+from app.http.csv import Row, columns, csv_stream
 
 T = TypeVar("T")
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -78,12 +78,13 @@ def json_response(payload: BaseModel | dict[str, Any], headers: dict[str, str] |
 
 def csv_response(
     model: type[BaseModel],
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Row],
     *,
     lead: list[str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> StreamingResponse:
-    """Rows (JSON-shaped dicts) as streamed CSV; the header is the model's fields after `lead`."""
+    """Rows (JSON-shaped dicts, or cell tuples in header order) as streamed CSV; the header is the
+    model's fields after `lead`."""
     header = [*(lead or []), *[c for c in columns(model) if c not in (lead or [])]]
     return StreamingResponse(csv_stream(header, rows), media_type=CSV_TYPE, headers=headers)
 

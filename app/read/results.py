@@ -9,7 +9,7 @@ makes every order total and therefore stable.
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, tuple_
@@ -228,21 +228,57 @@ def list_results(
     return items, encode_cursor(sort, rows[-1]) if more else None
 
 
-def iter_results(
-    *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = 1000
-) -> Iterator[ResultPublic]:
-    """Every matching result in the sort order, fetched in keyset batches (for CSV streaming)."""
-    after: list[Any] | None = None
-    refs: dict[int, SourceRef] = {}
-    while True:
-        rows = _page_rows(session, filters, sort, after, batch)
-        missing = {r.source_id for r in rows} - refs.keys()
-        refs.update(source_ref_map(session=session, ids=missing))
-        for row in rows:
-            yield to_public(row, refs[row.source_id])
-        if len(rows) < batch:
-            return
-        after = [_typed(k.name, _sort_value(rows[-1], k.name)) for k in sort]
+CSV_COLUMNS: tuple[Any, ...] = (
+    Result.id,
+    Result.operation_slug,
+    Result.phase_slug,
+    Result.metric_slug,
+    Result.value,
+    Result.unit,
+    Result.number_text,
+    Result.value_base,
+    Result.base_unit,
+    Result.qualifier,
+    Result.scope,
+    Result.country,
+    Result.period_start,
+    Result.period_end,
+    Result.as_of,
+    Source.id,
+    Source.title,
+    Source.published_on,
+    Result.quote,
+    Result.quote_start,
+    Result.quote_end,
+    Result.duplicate_of,
+    Result.note,
+    Result.retracted,
+    Result.retracted_reason,
+    Result.updated_at,
+)  # the order of columns(ResultPublic): id ... source_id, source_title, source_published_on ... updated_at
+TRUE_FALSE = ("false", "true")
+
+
+def _json_time(value: datetime) -> str:
+    """A stored UTC time as the JSON shape writes it (ISO 8601 with Z)."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def iter_result_cells(
+    *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = 2000
+) -> Iterator[tuple[Any, ...]]:
+    """Every matching result as CSV cells in `columns(ResultPublic)` order, in one streamed query.
+
+    One query (one consistent snapshot) of plain columns, no models: a million rows stream at
+    the speed of the driver, `batch` rows held at a time."""
+    stmt = (
+        filtered(filters)
+        .with_only_columns(*CSV_COLUMNS)
+        .join(Source, col(Source.id) == col(Result.source_id))
+    )
+    rows = session.connection().execute(stmt.order_by(*_order(sort)).execution_options(yield_per=batch))
+    for row in rows:
+        yield (*row[:23], TRUE_FALSE[row[23]], row[24], _json_time(row[25]))
 
 
 def source_ref_map(*, session: Session, ids: set[int]) -> dict[int, SourceRef]:
