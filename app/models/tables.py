@@ -153,6 +153,9 @@ class Result(SQLModel, table=True):
         ),
         Index("ix_result_metric_as_of", "metric_slug", "as_of", "retracted", "value_base", "value", "id"),
         Index("ix_result_duplicate_of", "duplicate_of"),  # a write finds the reports linked to it
+        # A write re-ranks one phase's whole figures of one metric (more equality columns than
+        # ix_result_totals, so the planner takes it for `phase = ?`).
+        Index("ix_result_phase_metric", "phase_slug", "metric_slug", "scope", "retracted", "country"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -270,6 +273,15 @@ class TotalsAggregate(SQLModel, table=True):
     operation_key: str = Field(primary_key=True, max_length=32)
     metric_slug: str = Field(primary_key=True, max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))  # MetricTotals as JSON text
+
+
+class PhaseChoiceAggregate(SQLModel, table=True):
+    """The whole-phase figure one phase contributes for one metric (and those competing), kept by writes."""
+
+    operation_slug: str = Field(primary_key=True, max_length=32)
+    phase_slug: str = Field(primary_key=True, max_length=100)
+    metric_slug: str = Field(primary_key=True, max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # {"figures": [...], "competing": n}
 
 
 class AggregateState(SQLModel, table=True):

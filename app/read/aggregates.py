@@ -8,6 +8,8 @@ write path (bench/make_million.py) and repairs use `rebuild_totals` (`opstats db
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import orjson
@@ -15,12 +17,23 @@ from sqlalchemy import delete, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
-from app.models import AggregateState, AuditLog, Operation, Result, TotalsAggregate
+from app.domain.counting import Fig
+from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
+from app.read.figures import PhaseChoice, ranked_phase_figures
 from app.read.totals import all_totals, metric_totals_of, operation_totals, programme_totals
 from app.schemas.totals import MetricTotals
 
 PROGRAMME = ""  # the operation key of organisation-wide figures
 Key = tuple[str | None, str]  # (operation slug or None for the programme, metric slug)
+ChoiceKey = tuple[str, str, str]  # (operation, phase, metric) of one phase's whole figure
+
+
+@dataclass
+class Touched:
+    """What a write may have changed: per-phase choices, then the totals assembled from them."""
+
+    choices: set[ChoiceKey] = field(default_factory=set)
+    totals: set[Key] = field(default_factory=set)
 
 
 def operation_key(operation: str | None) -> str:
@@ -32,11 +45,62 @@ def _dump(totals: MetricTotals) -> str:
     return orjson.dumps(totals.model_dump(mode="json")).decode()
 
 
+def _fig_json(f: Fig) -> list[Any]:
+    return [f.id, f.operation, f.phase, f.metric, f.value, f.unit, f.value_base, f.base_unit,
+            f.qualifier, f.scope, f.country, f.as_of.isoformat(), f.period_start, f.duplicate_of]  # fmt: skip
+
+
+def _fig_of(row: list[Any]) -> Fig:
+    return Fig(*[*row[:11], date.fromisoformat(row[11]), *row[12:]])
+
+
+def _choice_body(choice: PhaseChoice) -> str:
+    figures = [_fig_json(f) for f in (choice.used, *choice.others)]
+    return orjson.dumps({"figures": figures, "competing": choice.competing}).decode()
+
+
+def _choice_of(body: str) -> PhaseChoice:
+    data = orjson.loads(body)
+    figures = [_fig_of(r) for r in data["figures"]]
+    return PhaseChoice(used=figures[0], others=figures[1:], competing=data["competing"])
+
+
+def refresh_choices(*, session: Session, keys: Iterable[ChoiceKey]) -> None:
+    """Re-rank the whole figures of these (operation, phase, metric) groups (one phase each)."""
+    for operation, phase, metric in sorted(set(keys)):
+        found = ranked_phase_figures(session=session, operation=operation, metric=metric, phase=phase)
+        row = session.get(PhaseChoiceAggregate, (operation, phase, metric))
+        if not found:
+            if row is not None:
+                session.delete(row)
+            continue
+        body = _choice_body(found[0])
+        if row is None:
+            row = PhaseChoiceAggregate(
+                operation_slug=operation, phase_slug=phase, metric_slug=metric, body=body
+            )
+        row.body = body
+        session.add(row)
+    session.flush()
+
+
+def stored_choices(*, session: Session, operation: str, metric: str) -> list[PhaseChoice]:
+    """The maintained whole-phase figure of every phase of one operation and metric, by phase."""
+    stmt = (
+        select(col(PhaseChoiceAggregate.body))
+        .where(col(PhaseChoiceAggregate.operation_slug) == operation)
+        .where(col(PhaseChoiceAggregate.metric_slug) == metric)
+        .order_by(col(PhaseChoiceAggregate.phase_slug))
+    )
+    return [_choice_of(b) for b in session.execute(stmt).scalars()]
+
+
 def refresh_totals(*, session: Session, keys: Iterable[Key]) -> int:
     """Recompute the stored totals of these (operation, metric) pairs from the results; how many."""
     done = 0
     for operation, metric in sorted(set(keys), key=lambda k: (k[0] or "", k[1])):
-        totals = metric_totals_of(session=session, operation=operation, metric=metric)
+        choices = stored_choices(session=session, operation=operation, metric=metric) if operation else None
+        totals = metric_totals_of(session=session, operation=operation, metric=metric, choices=choices)
         row = session.get(TotalsAggregate, (operation_key(operation), metric))
         if totals is None:
             if row is not None:
@@ -58,6 +122,17 @@ def refresh_totals(*, session: Session, keys: Iterable[Key]) -> int:
 def rebuild_totals(*, session: Session) -> int:
     """Recompute every stored total from the results (after a bulk load, or to repair); how many."""
     session.execute(delete(TotalsAggregate))
+    session.execute(delete(PhaseChoiceAggregate))
+    session.add_all(
+        PhaseChoiceAggregate(
+            operation_slug=op.slug,
+            phase_slug=c.used.phase or "",
+            metric_slug=c.used.metric,
+            body=_choice_body(c),
+        )
+        for op in session.exec(select_models(Operation)).all()
+        for c in ranked_phase_figures(session=session, operation=op.slug)
+    )
     rows = [
         TotalsAggregate(operation_key=op.slug, metric_slug=m.metric, body=_dump(m))
         for op in session.exec(select_models(Operation)).all()
@@ -113,14 +188,15 @@ def stored_all_totals(*, session: Session) -> dict[str, list[dict[str, Any]]] | 
     return None if texts is None else {k: [orjson.loads(b) for b in v] for k, v in texts.items()}
 
 
-def touched_keys(*, session: Session, entries: Sequence[AuditLog]) -> set[Key] | None:
-    """The (operation, metric) pairs whose totals these audit entries may change; None: all of them.
+def touched_keys(*, session: Session, entries: Sequence[AuditLog]) -> Touched | None:
+    """The phase choices and totals these audit entries may change; None: all of them.
 
-    A result's own pairs before and after, and those of the reports it is linked with by
-    duplicate_of (a retracted canonical report lets its duplicate stand in for it)."""
+    A result's own (operation, phase, metric) before and after, and those of the reports it is
+    linked with by duplicate_of (a retracted canonical report lets its duplicate stand in for it)."""
     if any(e.entity in ("seeds", "metric") for e in entries):
         return None
     ops: set[str | None] = set()
+    phases: set[str | None] = set()
     metrics: set[str] = set()
     ids: set[str] = set()
     linked: set[str] = set()
@@ -131,29 +207,35 @@ def touched_keys(*, session: Session, entries: Sequence[AuditLog]) -> set[Key] |
         for snap in (e.before, e.after):
             if snap:
                 ops.add(snap.get("operation_slug"))
+                phases.add(snap.get("phase_slug"))
                 metrics.add(str(snap.get("metric_slug")))
                 if snap.get("duplicate_of"):
                     linked.add(str(snap["duplicate_of"]))
     if not ids:
-        return set()
-    stmt = select(col(Result.operation_slug), col(Result.metric_slug)).where(
+        return Touched()
+    stmt = select(col(Result.operation_slug), col(Result.phase_slug), col(Result.metric_slug)).where(
         or_(col(Result.id).in_(linked), col(Result.duplicate_of).in_(ids))
     )
-    for op, metric in session.execute(stmt):
+    for op, phase, metric in session.execute(stmt):
         ops.add(op)
+        phases.add(phase)
         metrics.add(metric)
-    return {(op, m) for op in ops for m in metrics}
+    return Touched(
+        choices={(o, p, m) for o in ops if o for p in phases if p for m in metrics},
+        totals={(o, m) for o in ops for m in metrics},
+    )
 
 
 def maintain_totals(*, session: Session, entries: Sequence[AuditLog]) -> None:
     """Bring the stored totals up to date with what these entries changed (inside their transaction)."""
     if not totals_built(session=session):
         return  # nothing to keep up: the next rebuild computes everything
-    keys = touched_keys(session=session, entries=entries)
-    if keys is None:
+    touched = touched_keys(session=session, entries=entries)
+    if touched is None:
         rebuild_totals(session=session)
     else:
-        refresh_totals(session=session, keys=keys)
+        refresh_choices(session=session, keys=touched.choices)
+        refresh_totals(session=session, keys=touched.totals)
 
 
 def _metrics_json(bodies: list[str]) -> bytes:

@@ -103,6 +103,7 @@ def ranked_phase_figures(
     metric: str | None = None,
     any_operation: bool = False,
     keep: int = MAX_LISTED,
+    phase: str | None = None,
 ) -> list[PhaseChoice]:
     """Per (phase, metric), the newest eligible whole-phase figure, ranked in SQL (window functions).
 
@@ -128,6 +129,7 @@ def ranked_phase_figures(
             or_(col(Result.duplicate_of).is_(None), ~live_canonical),
             *_where_operation(operation, any_operation),
             *([col(Result.metric_slug) == metric] if metric is not None else []),
+            *([col(Result.phase_slug) == phase] if phase is not None else []),
         )
         .subquery()
     )

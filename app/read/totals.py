@@ -104,16 +104,24 @@ def metric_totals(metric: Metric, parts: MetricParts) -> MetricTotals:
 
 
 def _by_metric(
-    session: Session, operation: str | None, scopes: Sequence[str], metric: str | None = None
+    session: Session,
+    operation: str | None,
+    scopes: Sequence[str],
+    metric: str | None = None,
+    choices: Sequence[PhaseChoice] | None = None,
 ) -> list[MetricTotals]:
-    """Totals of every metric (or of `metric` only) the operation (None: the programme) has figures of."""
+    """Totals of every metric (or of `metric` only) the operation (None: the programme) has figures of.
+
+    `choices`: the phases' whole figures when already known (maintained per phase), else ranked now."""
     parts: dict[str, MetricParts] = defaultdict(MetricParts)
     for f in load_figures(
         session=session, operation=operation, scopes=scopes, metric=metric, shares_only=True
     ):
         parts[f.metric].figs.append(f)
     if "phase" in scopes:
-        for choice in ranked_phase_figures(session=session, operation=operation, metric=metric):
+        if choices is None:
+            choices = ranked_phase_figures(session=session, operation=operation, metric=metric)
+        for choice in choices:
             parts[choice.used.metric].choices.append(choice)
     for of_metric, d in duplicate_disagreements(session=session, operation=operation):
         if metric is None or of_metric == metric:  # a disagreement counts under its canonical's metric
@@ -130,9 +138,11 @@ def operation_totals(*, session: Session, operation: Operation) -> OperationTota
     return OperationTotals(operation=operation.slug, name=operation.name, metrics=metrics)
 
 
-def metric_totals_of(*, session: Session, operation: str | None, metric: str) -> MetricTotals | None:
-    """One metric's totals of one operation (None: the programme) from the results; None when it has none."""
-    found = _by_metric(session, operation, ALL_SCOPES if operation else ("programme",), metric)
+def metric_totals_of(
+    *, session: Session, operation: str | None, metric: str, choices: Sequence[PhaseChoice] | None = None
+) -> MetricTotals | None:
+    """One metric's totals of one operation (None: the programme); None when it has none."""
+    found = _by_metric(session, operation, ALL_SCOPES if operation else ("programme",), metric, choices)
     return found[0] if found else None
 
 
