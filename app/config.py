@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     response_cache_size: int = 2048
     idempotency_ttl_hours: int = 48
     db_pool_size: int = 10
+    otel_telemetry: bool = False  # FastAPI's native OpenTelemetry hooks (a provider check per request)
 
 
 @lru_cache

@@ -1,6 +1,8 @@
 """The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
+import inspect
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -52,12 +54,20 @@ def version_reader(sessions: SessionScope) -> Callable[[], int]:
     return read
 
 
+def telemetry_options(enabled: bool) -> dict[str, Any]:
+    """FastAPI's native telemetry off unless asked for: it checks for providers on every request."""
+    if enabled or "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(sessions: SessionScope | None = None) -> FastAPI:
     """Build the API on `sessions` (default: the configured database); docs assets are served locally."""
     app = FastAPIOffline(
         title="opstats",
         version="1.0.0",
         description=DESCRIPTION,
+        **telemetry_options(get_settings().otel_telemetry),
     )
     install_problem_handlers(app)
     app.include_router(health_router)

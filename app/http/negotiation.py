@@ -51,9 +51,10 @@ def prefers_csv(accept: str | None) -> bool:
 def representation_of(query_string: bytes, accept: str | None) -> str:
     """json, csv or invalid (an unknown ?format= value, answered 422 by the route)."""
     fmt = None
-    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if key == "format":
-            fmt = value
+    if b"format" in query_string or b"%" in query_string:  # else no parse: this runs on every GET
+        for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+            if key == "format":
+                fmt = value
     if fmt is not None:
         return fmt if fmt in ("json", "csv") else "invalid"
     return "csv" if prefers_csv(accept) else "json"
