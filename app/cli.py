@@ -182,6 +182,19 @@ def db_current() -> None:
     print(f"{current} ({'head' if current == head else f'head is {head}'})")
 
 
+@db_cli.command("rebuild-aggregates")
+def db_rebuild_aggregates() -> None:
+    """Recompute the maintained totals from every result (after a bulk load, or to repair them)."""
+    import time
+
+    from app.seeds.prepare import rebuild_aggregates
+
+    engine = _existing_engine()
+    started = time.perf_counter()
+    count = rebuild_aggregates(engine)
+    print(f"rebuilt {count} totals entries in {time.perf_counter() - started:.1f} s")
+
+
 def _existing_engine() -> Engine:
     """The configured database, said on stderr; refused when it was never created and migrated.
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = False
     log_format: str = "json"
     shutdown_timeout: int = 20
+    otel_telemetry: bool = False  # FastAPI's native OpenTelemetry hooks (a provider check per request)
 
 
 @lru_cache

@@ -1,7 +1,7 @@
 """The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
+import inspect
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,7 +25,8 @@ from app.http.edge.security import SecurityHeadersMiddleware
 from app.http.edge.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
-from app.read.history import read_data_stamp, read_data_state
+from app.read.history import read_data_state
+from app.versions import DataState, QueryVersion, version_source
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -50,24 +51,22 @@ input; a bad or unknown query parameter is a 422 whose `parameter` member names 
 """
 
 
-def version_reader(sessions: SessionScope) -> Callable[[], tuple[str, int]]:
-    """How the HTTP layer reads the database epoch and data version: one query through the app's sessions."""
+def version_reader(sessions: SessionScope) -> Callable[[], DataState]:
+    """How the HTTP layer reads the database epoch, data version and its time through the app's
+    sessions (when no kept connection can: app/versions.py)."""
 
-    def read() -> tuple[str, int]:
+    def read() -> DataState:
         with sessions() as session:
             return read_data_state(session=session)
 
     return read
 
 
-def stamp_reader(sessions: SessionScope) -> Callable[[], tuple[int, datetime]]:
-    """How the HTTP layer reads Last-Modified: the version row's time (once per new version)."""
-
-    def read() -> tuple[int, datetime]:
-        with sessions() as session:
-            return read_data_stamp(session=session)
-
-    return read
+def telemetry_options(enabled: bool) -> dict[str, Any]:
+    """FastAPI's native telemetry off unless asked for: it checks for providers on every request."""
+    if enabled or "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def create_app(sessions: SessionScope | None = None) -> FastAPI:
@@ -76,6 +75,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         title="opstats",
         version="1.0.0",
         description=DESCRIPTION,
+        **telemetry_options(get_settings().otel_telemetry),
     )
     install_problem_handlers(app)
     app.include_router(health_router)
@@ -93,12 +93,10 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout)
     app.add_middleware(WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots)
-    app.add_middleware(
-        ConditionalGetMiddleware,
-        read_version=version_reader(scope),
-        read_stamp=stamp_reader(scope),
-        cache_size=settings.response_cache_size,
-    )
+    read = version_reader(scope)
+    versions = QueryVersion(read) if sessions is not None else version_source(settings.database_url, read)
+    app.state.versions = versions
+    app.add_middleware(ConditionalGetMiddleware, versions=versions, cache_size=settings.response_cache_size)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )
@@ -117,7 +115,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
 
 
 def state_gauges(
-    app: FastAPI, engine: Engine | None, read_state: Callable[[], tuple[str, int]]
+    app: FastAPI, engine: Engine | None, read_state: Callable[[], DataState]
 ) -> Callable[[], dict[str, float]]:
     """What /metrics reads at scrape time: write queue, pool (when the app owns its engine), data version."""
 
@@ -131,7 +129,7 @@ def state_gauges(
                 "db_pool_overflow": pool.overflow(),
             }
         try:
-            out["data_version"] = read_state()[1]
+            out["data_version"] = read_state().version
         except Exception:  # a scrape never fails because the database does
             out["database_unreachable"] = 1
         return out

@@ -53,6 +53,10 @@ def _run(connection: object) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if context.get_context().dialect.name == "postgresql":
+            # Running servers keep the data state from a LISTEN (app/versions.py): a migration may
+            # have made the database anew (another epoch), so tell them to read it again.
+            context.execute("SELECT pg_notify('opstats_data_version', 'migrated')")
 
 
 if context.is_offline_mode():

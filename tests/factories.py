@@ -96,9 +96,7 @@ CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal case
 
 def finish(uow: UnitOfWork) -> None:
     """What unit_of_work does before its commit: the hooks, one version bump, the stamped revisions."""
-    uow.session.flush()
-    for hook in uow.hooks:
-        hook(uow)
+    uow.run_hooks()
     finish_stamped(uow)
 
 

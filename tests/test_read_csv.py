@@ -5,10 +5,10 @@ import io
 
 import pytest
 
-from app.http.csv import columns
+from app.http.csv import columns, csv_text, flatten
 from app.schemas.results import ResultPublic
 from app.schemas.totals import MetricTotals
-from tests.factories import all_results, ids, walk
+from tests.factories import all_results, ids, retract, walk
 
 
 def rows_of(response) -> list[dict]:
@@ -112,3 +112,15 @@ def test_accept_negotiation(client):
 def test_unknown_format_is_422_naming_it(client):
     r = client.get("/api/v1/metrics?format=xml")
     assert r.status_code == 422 and r.json()["errors"][0]["name"] == "format"
+
+
+def test_results_csv_cells_are_the_json_values_flattened(client, session):
+    """The streamed fast path writes exactly what flattening each JSON item gives, retracted included."""
+    retract(session, "channel-center-2019-heroin")
+    items = walk(client, "/api/v1/results?limit=500&include_retracted=true&sort=-as_of")
+    r = client.get("/api/v1/results?include_retracted=true&sort=-as_of&format=csv")
+    expected = list(csv.DictReader(io.StringIO(csv_text(columns(ResultPublic), [flatten(i) for i in items]))))
+    got = rows_of(r)
+    assert got == expected and len(got) == len(items)
+    heroin = next(row for row in got if row["id"] == "channel-center-2019-heroin")
+    assert heroin["retracted"] == "true" and heroin["updated_at"].endswith("Z")

@@ -22,6 +22,7 @@ from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
 from app.models import OperationSource, PhaseSource, Result, Source
 from app.models.tables import utcnow
+from app.read.aggregates import maintain_totals
 from app.read.history import read_epoch
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
 
@@ -105,6 +106,17 @@ def _link_source(uow: UnitOfWork, result: Result) -> None:
             pass
 
 
+def _refresh_totals(uow: UnitOfWork) -> None:
+    """Bring the maintained totals up to date with this write's result changes (in its transaction)."""
+    maintain_totals(session=uow.session, entries=uow.entries)
+
+
+def keep_totals(uow: UnitOfWork) -> None:
+    """Have this write refresh the maintained totals it touches, once, just before its commit."""
+    if _refresh_totals not in uow.hooks:
+        uow.before_commit(_refresh_totals)
+
+
 def create_result(
     uow: UnitOfWork, checked: CheckedFigure, *, result_id: str | None = None, reason: str | None = None
 ) -> Result:
@@ -116,6 +128,7 @@ def create_result(
     _link_source(uow, result)
     uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
     track(uow, result)
+    keep_totals(uow)
     return result
 
 
@@ -137,6 +150,7 @@ def update_result_checked(
     _link_source(uow, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
     track(uow, result)
+    keep_totals(uow)
     return True
 
 
@@ -275,6 +289,7 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     uow.add(row)
     uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
     track(uow, row)
+    keep_totals(uow)
     return row
 
 

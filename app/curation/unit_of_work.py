@@ -59,6 +59,14 @@ class UnitOfWork:
         """Run `hook` inside this write's transaction, after its rows and before the commit."""
         self.hooks.append(hook)
 
+    def run_hooks(self) -> None:
+        """Flush the write's rows, then run its before-commit hooks (once each) and flush what they did."""
+        self.session.flush()
+        hooks, self.hooks = self.hooks, []
+        for hook in hooks:
+            hook(self)
+        self.session.flush()
+
     def locked(self, model: type[M], key: Any) -> M | None:
         """A row read fresh inside the write (and locked on PostgreSQL)."""
         return self.session.get(model, key, with_for_update=True, populate_existing=True)
@@ -103,10 +111,7 @@ def unit_of_work(session: Session, actor: str, *, versioned: bool = True) -> Ite
     with write_transaction(session):
         uow = UnitOfWork(session, actor)
         yield uow
-        session.flush()
-        for hook in uow.hooks:
-            hook(uow)
-        session.flush()
+        uow.run_hooks()
         finish_stamped(uow, versioned=versioned)
 
 

@@ -2,12 +2,14 @@
 
 For the read resources (VERSIONED) the ETag is derived from (database epoch, data version, path,
 query, representation; the epoch is new whenever the database is made anew, so no ETag or cached
-body outlives a reset): the version is one primary-key row read from the database on every request
-(workers share the database, so it is never assumed), so a matching If-None-Match is answered 304
-without routing, validation or queries, and a repeated GET is served from an in-process LRU of
-rendered bodies. Every other successful GET without its own ETag gets one from a hash of its
-body and `Cache-Control: no-cache` (revalidate each time). Versioned GETs carry the
-Cache-Control of `app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
+body outlives a reset): the state comes from a `VersionSource` (app/versions.py: a kept SQLite
+connection's data_version or a PostgreSQL LISTEN, microseconds; a query when those are not
+available), so a write through any worker is seen by every worker's next GET, and a matching
+If-None-Match is answered 304 without routing, validation or queries, and a repeated GET is
+served from an in-process LRU of rendered bodies, as ASGI messages of bytes. Every other
+successful GET without its own ETag gets one from a hash of its body and `Cache-Control:
+no-cache` (revalidate each time). Versioned GETs carry the Cache-Control of
+`app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
 `Cache-Control: no-store`. HEAD is answered as GET without a body.
 
 Answers without `at=` under /api/v1 carry `Data-Version` and `Last-Modified` (the time of the last
@@ -20,8 +22,6 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,6 +33,7 @@ from app.http.cache import VersionedLRU
 from app.http.edge.body import nul_location
 from app.http.negotiation import IMMUTABLE, cache_control, representation_of
 from app.http.problems import problem_response
+from app.versions import DataState, VersionSource
 
 VERSIONED = re.compile(
     r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
@@ -110,20 +111,17 @@ async def _send_304(send: SendFn, etag: str, control: str | None = None) -> None
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        read_version: Callable[[], tuple[str, int]],
-        cache_size: int,
-        read_stamp: Callable[[], tuple[int, datetime]] | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, versions: VersionSource, cache_size: int) -> None:
         self.app = app
-        self.read_version = read_version
-        self.read_stamp = read_stamp
+        self.versions = versions
         self.cache = VersionedLRU(cache_size)
         self.frozen = VersionedLRU(cache_size)  # at= answers: one version (0), they never change
-        self.modified: tuple[int, str] = (-1, "")
+
+    async def state(self) -> DataState:
+        """Epoch, version and Last-Modified: peeked in microseconds when the source can, else read off
+        the event loop."""
+        peeked = self.versions.peek()
+        return peeked if peeked is not None else await run_in_threadpool(self.versions.read)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -149,25 +147,10 @@ class ConditionalGetMiddleware:
         else:
             await self._plain(scope, receive, send)
 
-    def _last_modified(self, version: int) -> str | None:
-        """Last-Modified of a version (the version row's time), read once per new version."""
-        if self.read_stamp is None:
-            return None
-        if self.modified[0] != version:
-            seen, at = self.read_stamp()
-            self.modified = (seen, format_datetime(at, usegmt=True))
-        return self.modified[1]
-
-    async def _version_headers(self, version: int) -> list[tuple[bytes, bytes]]:
-        """Data-Version and Last-Modified of a current answer."""
-        headers = [(b"data-version", str(version).encode())]
-        modified = await run_in_threadpool(self._last_modified, version)
-        return [*headers, (b"last-modified", modified.encode())] if modified else headers
-
     async def _immutable(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """An `at=` answer: a state that never changes, cached (and revalidated) by its URL and the headers
         that choose its representation (Host too: a citation holds absolute URLs)."""
-        epoch, _ = await run_in_threadpool(self.read_version)
+        epoch = (await self.state()).epoch
         self.frozen.observe_epoch(epoch)  # a database made anew has another past
         query = scope.get("query_string", b"").decode("latin-1")
         headers = Headers(scope=scope)
@@ -206,11 +189,11 @@ class ConditionalGetMiddleware:
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the data version: 304, a cached body, or the app (its body cached)."""
-        state = await run_in_threadpool(self.read_version)
-        epoch, version = state
+        state = await self.state()
+        epoch, version = state.epoch, state.version
         scope.setdefault("state", {}).update(data_version=version, data_epoch=epoch)
         self.cache.observe_epoch(epoch)
-        stamp = await self._version_headers(version)
+        stamp = _version_headers(state)
         query = scope.get("query_string", b"").decode("latin-1")
         etag = make_etag("v1", epoch, version, scope["path"], query, rep)
         if none_match(Headers(scope=scope).get("if-none-match"), etag):
@@ -238,16 +221,21 @@ class ConditionalGetMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if cap.cacheable and await run_in_threadpool(self.read_version) == state:
+        if cap.cacheable and await self.state() == state:
             self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
         held = _HeldResponse(send, Headers(scope=scope).get("if-none-match"))
         if scope["path"].startswith("/api/v1/"):
-            _, version = await run_in_threadpool(self.read_version)
-            held.extra = await self._version_headers(version)
+            held.extra = _version_headers(await self.state())
         await self.app(scope, receive, held.hold)
+
+
+def _version_headers(state: DataState) -> list[tuple[bytes, bytes]]:
+    """Data-Version and Last-Modified of a current answer."""
+    headers = [(b"data-version", str(state.version).encode())]
+    return [*headers, (b"last-modified", state.modified.encode())] if state.modified else headers
 
 
 class _HeldResponse:

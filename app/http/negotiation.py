@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from app.config import get_settings
-from app.http.csv import columns, csv_stream
+from app.http.csv import Row, columns, csv_stream
 
 T = TypeVar("T")
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -51,9 +51,10 @@ def prefers_csv(accept: str | None) -> bool:
 def representation_of(query_string: bytes, accept: str | None) -> str:
     """json, csv or invalid (an unknown ?format= value, answered 422 by the route)."""
     fmt = None
-    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if key == "format":
-            fmt = value
+    if b"format" in query_string or b"%" in query_string:  # else no parse: this runs on every GET
+        for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+            if key == "format":
+                fmt = value
     if fmt is not None:
         return fmt if fmt in ("json", "csv") else "invalid"
     return "csv" if prefers_csv(accept) else "json"
@@ -73,37 +74,45 @@ def cache_control() -> str:
     return f"public, max-age={age}" if age > 0 else "public, no-cache"
 
 
-def json_response(payload: BaseModel, headers: dict[str, str] | None = None) -> Response:
-    """A model as JSON bytes (orjson)."""
-    return Response(orjson.dumps(payload.model_dump(mode="json")), media_type=JSON_TYPE, headers=headers)
+def json_response(payload: BaseModel | dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A model (or its JSON-ready dict) as JSON bytes (orjson)."""
+    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    return Response(orjson.dumps(data), media_type=JSON_TYPE, headers=headers)
 
 
 def csv_response(
     model: type[BaseModel],
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Row],
     *,
     lead: list[str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> StreamingResponse:
-    """Rows (JSON-shaped dicts) as streamed CSV; the header is the model's fields after `lead`."""
+    """Rows (JSON-shaped dicts, or cell tuples in header order) as streamed CSV; the header is the
+    model's fields after `lead`."""
     header = [*(lead or []), *[c for c in columns(model) if c not in (lead or [])]]
     return StreamingResponse(csv_stream(header, rows), media_type=CSV_TYPE, headers=headers)
 
 
 def respond(
     request: Request,
-    payload: BaseModel,
+    payload: BaseModel | dict[str, Any],
     *,
     fmt: str | None,
     model: type[BaseModel] | None = None,
     rows: Callable[[], Iterable[dict[str, Any]]] | None = None,
     lead: list[str] | None = None,
 ) -> Response:
-    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for."""
+    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for.
+
+    A dict payload is already JSON-ready (e.g. maintained totals) and needs `model` for its CSV."""
     if representation(request, fmt) != "csv":
         return json_response(payload)
-    data_rows = rows() if rows is not None else [payload.model_dump(mode="json")]
-    return csv_response(model or type(payload), data_rows, lead=lead)
+    if isinstance(payload, BaseModel):
+        return csv_response(
+            model or type(payload), rows() if rows else [payload.model_dump(mode="json")], lead=lead
+        )
+    assert model is not None, "a dict payload needs the model of its CSV rows"
+    return csv_response(model, rows() if rows else [payload], lead=lead)
 
 
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:

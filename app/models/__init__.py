@@ -2,6 +2,7 @@
 
 from app.models.enums import CandidateStatus, KeyScope, Qualifier, Scope
 from app.models.tables import (
+    AggregateState,
     ApiKey,
     AuditLog,
     Candidate,
@@ -14,14 +15,17 @@ from app.models.tables import (
     OperationSource,
     OperationStatus,
     Phase,
+    PhaseChoiceAggregate,
     PhaseSource,
     Result,
     ResultRevision,
     Source,
+    TotalsAggregate,
     Unit,
 )
 
 __all__ = [
+    "AggregateState",
     "ApiKey",
     "AuditLog",
     "Candidate",
@@ -36,11 +40,13 @@ __all__ = [
     "OperationSource",
     "OperationStatus",
     "Phase",
+    "PhaseChoiceAggregate",
     "PhaseSource",
     "Qualifier",
     "Result",
     "ResultRevision",
     "Scope",
     "Source",
+    "TotalsAggregate",
     "Unit",
 ]

@@ -141,6 +141,24 @@ class Result(SQLModel, table=True):
         Index("ix_result_totals", "operation_slug", "metric_slug", "scope", "retracted"),
         Index("ix_result_as_of_id", "as_of", "id"),
         Index("ix_result_value_base_id", "value_base", "id"),
+        # Filtered pages and their exact counts (operation + metric + year/from/to): an as_of range
+        # inside one (operation, metric) holding every column a page's ids are filtered and sorted
+        # by, so ids and counts come from the index alone (EXPLAIN plans in bench/README.md).
+        Index(
+            "ix_result_operation_metric_as_of",
+            "operation_slug",
+            "metric_slug",
+            "as_of",
+            "retracted",
+            "value_base",
+            "value",
+            "id",
+        ),
+        Index("ix_result_metric_as_of", "metric_slug", "as_of", "retracted", "value_base", "value", "id"),
+        Index("ix_result_duplicate_of", "duplicate_of"),  # a write finds the reports linked to it
+        # A write re-ranks one phase's whole figures of one metric (more equality columns than
+        # ix_result_totals, so the planner takes it for `phase = ?`).
+        Index("ix_result_phase_metric", "phase_slug", "metric_slug", "scope", "retracted", "country"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -309,3 +327,27 @@ class DataVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TotalsAggregate(SQLModel, table=True):
+    """The current totals of one metric of one operation ('' for the programme), kept by every write."""
+
+    operation_key: str = Field(primary_key=True, max_length=32)
+    metric_slug: str = Field(primary_key=True, max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # MetricTotals as JSON text
+
+
+class PhaseChoiceAggregate(SQLModel, table=True):
+    """The whole-phase figure one phase contributes for one metric (and those competing), kept by writes."""
+
+    operation_slug: str = Field(primary_key=True, max_length=32)
+    phase_slug: str = Field(primary_key=True, max_length=100)
+    metric_slug: str = Field(primary_key=True, max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # {"figures": [...], "competing": n}
+
+
+class AggregateState(SQLModel, table=True):
+    """Whether the maintained aggregates cover every result (false until a rebuild after bulk loads)."""
+
+    id: int = Field(default=1, primary_key=True)
+    totals_built: bool = False

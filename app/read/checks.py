@@ -120,3 +120,25 @@ def all_findings(totals: AllTotals) -> list[Finding]:
     """Every finding of every operation, then the programme's, by operation and metric."""
     metrics = [m for op in totals.operations for m in op.metrics] + list(totals.programme.metrics)
     return [w for m in metrics for w in m.warnings]
+
+
+def metric_findings(session: Session, operation: str | None, m: MetricTotals) -> list[Finding]:
+    """The findings of one metric of one operation (None: the programme), from its totals: what the
+    maintained totals store under `warnings` (they depend on that operation's metric only)."""
+    scopes = ("cumulative",) if operation else ("programme",)
+    reps, _ = one_per_group(
+        load_figures(session=session, operation=operation, scopes=scopes, metric=m.metric)
+    )
+    return [
+        *decreased(operation, m.metric, reps),
+        *below_phase_sum(operation, m.metric, reps, m.phase_sum),
+        *duplicates_differ(operation, m),
+    ]
+
+
+def warned_all(session: Session, totals: AllTotals) -> AllTotals:
+    """Every operation's totals and the programme's, each metric carrying its findings."""
+    for op in totals.operations:
+        with_warnings(session, op)
+    with_warnings(session, totals.programme)
+    return totals

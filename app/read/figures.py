@@ -56,13 +56,35 @@ def load_figures(
 
     With `shares_only`, phase figures are limited to countries' shares (the whole-phase figures are
     ranked in SQL by `ranked_phase_figures` instead of being loaded one by one)."""
+    if shares_only and "phase" in scopes:
+        running = [s for s in scopes if s != "phase"]
+        found = load_figures(session=session, operation=operation, scopes=running, metric=metric,
+                             any_operation=any_operation) if running else []  # fmt: skip
+        return found + _country_shares(session, operation, metric, any_operation)
     stmt = select(*COLUMNS).where(col(Result.retracted).is_(False), col(Result.scope).in_(scopes))
     stmt = stmt.where(*_where_operation(operation, any_operation))
     if metric is not None:
         stmt = stmt.where(col(Result.metric_slug) == metric)
-    if shares_only:
-        stmt = stmt.where(or_(col(Result.scope) != "phase", col(Result.country).is_not(None)))
     return [Fig(*row) for row in _rows(session, stmt)]
+
+
+def _country_shares(
+    session: Session, operation: str | None, metric: str | None, any_operation: bool
+) -> list[Fig]:
+    """Countries' shares of phases, found through ix_result_country (few among many whole figures).
+
+    Only `country >= ''` (not null) is asked of SQL: with the operation or metric in the WHERE clause the
+    planner walks every figure of the operation instead; the rest is filtered here."""
+    # `>= ''` is `IS NOT NULL` for text, but a range SQLite's planner takes through the index.
+    stmt = select(*COLUMNS, col(Result.retracted)).where(col(Result.country) >= "")
+    out = []
+    for row in _rows(session, stmt):
+        f = Fig(*row[: len(COLUMNS)])
+        if row[-1] or f.scope != "phase" or (metric is not None and f.metric != metric):
+            continue
+        if any_operation or f.operation == operation:
+            out.append(f)
+    return out
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,7 @@ def ranked_phase_figures(
     metric: str | None = None,
     any_operation: bool = False,
     keep: int = MAX_LISTED,
+    phase: str | None = None,
 ) -> list[PhaseChoice]:
     """Per (phase, metric), the newest eligible whole-phase figure, ranked in SQL (window functions).
 
@@ -106,6 +129,7 @@ def ranked_phase_figures(
             or_(col(Result.duplicate_of).is_(None), ~live_canonical),
             *_where_operation(operation, any_operation),
             *([col(Result.metric_slug) == metric] if metric is not None else []),
+            *([col(Result.phase_slug) == phase] if phase is not None else []),
         )
         .subquery()
     )
@@ -129,17 +153,19 @@ def duplicate_disagreements(
     """(metric, disagreement) for reports linked by duplicate_of to a live report that differ from it."""
     canon = aliased(Result)
     canon_columns = [getattr(canon, c.key) for c in COLUMNS]
-    stmt = (
+    stmt = (  # through ix_result_duplicate_of: the operation and metric are filtered below, not in SQL
         select(*COLUMNS, *canon_columns)
         .join(canon, col(canon.id) == col(Result.duplicate_of))
+        .where(col(Result.duplicate_of) >= "")  # IS NOT NULL, as a range the index serves
         .where(col(Result.retracted).is_(False), col(canon.retracted).is_(False))
-        .where(*_where_operation(operation, any_operation))
     )
-    if metric is not None:
-        stmt = stmt.where(col(Result.metric_slug) == metric)
     groups: dict[str, list[Fig]] = {}
     for row in _rows(session, stmt):
         dup, canonical = Fig(*row[: len(COLUMNS)]), Fig(*row[len(COLUMNS) :])
+        if not any_operation and dup.operation != operation:
+            continue
+        if metric is not None and dup.metric != metric:
+            continue
         groups.setdefault(canonical.id, [canonical]).append(dup)
     return [
         (group[0].metric, disagreement("duplicate_reports", group[0], group[1:]))

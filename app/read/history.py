@@ -1,6 +1,6 @@
 """What changed: the audit trail of one entity, oldest first, and the data version every write bumps."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -9,6 +9,7 @@ from app.domain.citations import CitedFigure
 from app.domain.errors import NotFound
 from app.models import AuditLog, Metric, Result, Source
 from app.schemas.results import HistoryEntry
+from app.versions import STATE_SQL, DataState, state_of
 
 
 def read_data_version(*, session: Session) -> int:
@@ -17,27 +18,15 @@ def read_data_version(*, session: Session) -> int:
     return int(value or 0)
 
 
-def read_data_state(*, session: Session) -> tuple[str, int]:
-    """The database epoch and data version together: one query of two single-row tables."""
-    row = session.execute(
-        text("SELECT e.epoch, v.version FROM dataversion v, databaseepoch e WHERE v.id = 1 AND e.id = 1")
-    ).first()
-    return (str(row[0]), int(row[1])) if row else ("", read_data_version(session=session))
+def read_data_state(*, session: Session) -> DataState:
+    """The database epoch, data version and time of the last write: one query of two single-row tables."""
+    return state_of(session.execute(text(STATE_SQL)).first())
 
 
 def read_epoch(*, session: Session) -> str:
     """The database epoch (a random id made with the schema; new after a reset)."""
     value = session.execute(text("SELECT epoch FROM databaseepoch WHERE id = 1")).scalar()
     return str(value or "")
-
-
-def read_data_stamp(*, session: Session) -> tuple[int, datetime]:
-    """The data version and the time of the write that set it (Last-Modified of current answers)."""
-    row = session.execute(text("SELECT version, updated_at FROM dataversion WHERE id = 1")).one_or_none()
-    if row is None:
-        return 0, datetime(1970, 1, 1, tzinfo=UTC)
-    at = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
-    return int(row[0]), at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def history(*, session: Session, entity: str, entity_id: str) -> list[AuditLog]:

@@ -2,7 +2,8 @@
 
 Each operation's figures are read once through ix_result_totals (operation, metric, scope,
 retracted) as light columns (no quote text); the HTTP layer caches the result by data version.
-See app/services/readfigures.py for the counting rules.
+See app/domain/counting.py for the counting rules; app/read/aggregates.py keeps the current
+totals of each metric maintained by the writes, computed by these same functions.
 """
 
 from collections import defaultdict
@@ -102,16 +103,29 @@ def metric_totals(metric: Metric, parts: MetricParts) -> MetricTotals:
     )
 
 
-def _by_metric(session: Session, operation: str | None, scopes: Sequence[str]) -> list[MetricTotals]:
-    """Totals of every metric the operation (None: the programme) has figures of."""
+def _by_metric(
+    session: Session,
+    operation: str | None,
+    scopes: Sequence[str],
+    metric: str | None = None,
+    choices: Sequence[PhaseChoice] | None = None,
+) -> list[MetricTotals]:
+    """Totals of every metric (or of `metric` only) the operation (None: the programme) has figures of.
+
+    `choices`: the phases' whole figures when already known (maintained per phase), else ranked now."""
     parts: dict[str, MetricParts] = defaultdict(MetricParts)
-    for f in load_figures(session=session, operation=operation, scopes=scopes, shares_only=True):
+    for f in load_figures(
+        session=session, operation=operation, scopes=scopes, metric=metric, shares_only=True
+    ):
         parts[f.metric].figs.append(f)
     if "phase" in scopes:
-        for choice in ranked_phase_figures(session=session, operation=operation):
+        if choices is None:
+            choices = ranked_phase_figures(session=session, operation=operation, metric=metric)
+        for choice in choices:
             parts[choice.used.metric].choices.append(choice)
-    for metric, d in duplicate_disagreements(session=session, operation=operation):
-        parts[metric].duplicates.append(d)
+    for of_metric, d in duplicate_disagreements(session=session, operation=operation):
+        if metric is None or of_metric == metric:  # a disagreement counts under its canonical's metric
+            parts[of_metric].duplicates.append(d)
     if not parts:
         return []
     metrics = session.exec(select(Metric).where(col(Metric.slug).in_(parts))).all()
@@ -122,6 +136,14 @@ def operation_totals(*, session: Session, operation: Operation) -> OperationTota
     """Totals of one operation, per metric (programme figures are not an operation's)."""
     metrics = _by_metric(session, operation.slug, ALL_SCOPES)
     return OperationTotals(operation=operation.slug, name=operation.name, metrics=metrics)
+
+
+def metric_totals_of(
+    *, session: Session, operation: str | None, metric: str, choices: Sequence[PhaseChoice] | None = None
+) -> MetricTotals | None:
+    """One metric's totals of one operation (None: the programme); None when it has none."""
+    found = _by_metric(session, operation, ALL_SCOPES if operation else ("programme",), metric, choices)
+    return found[0] if found else None
 
 
 def programme_totals(*, session: Session) -> ProgrammeTotals:

@@ -11,7 +11,9 @@ from sqlmodel import Session
 
 from app import db as storage
 from app.config import get_settings
+from app.curation.unit_of_work import unit_of_work
 from app.db import is_sqlite, make_engine
+from app.read.aggregates import rebuild_totals, totals_built
 from app.seeds.load import SeedReport, is_empty, seed_database
 
 LOCK_KEY = 0x0F57A75  # pg_advisory_lock key shared by every opstats process
@@ -58,6 +60,23 @@ def prepare_database(url: str | None = None, *, seed_if_empty: bool = True) -> S
                 empty = is_empty(session=session)
             if empty:
                 return seed_database(engine=engine, root=get_settings().seeds_dir)
+            ensure_aggregates(engine)
             return None
     finally:
         engine.dispose()
+
+
+def rebuild_aggregates(engine: Engine, actor: str = "opstats db rebuild-aggregates") -> int:
+    """Recompute every maintained total from the results in one audited write (a version bump)."""
+    with Session(engine) as session, unit_of_work(session, actor) as uow:
+        count = rebuild_totals(session=session)
+        uow.record("rebuild", "aggregates", "totals", after={"entries": count})
+        return count
+
+
+def ensure_aggregates(engine: Engine) -> int | None:
+    """Rebuild the maintained totals when a bulk load left them stale; how many, or None when fine."""
+    with Session(engine) as session:
+        if totals_built(session=session):
+            return None
+    return rebuild_aggregates(engine, actor="opstats serve")

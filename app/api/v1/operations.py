@@ -4,11 +4,10 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import OperationDep, SessionDep, VersionDep
 from app.api.v1.params import FormatQuery, ListQuery, short_list
-from app.http.negotiation import cached_value, respond
+from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation, respond
 from app.http.openapi import read_responses
-from app.read.checks import warned
+from app.read.aggregates import operation_totals_json, operation_totals_rows
 from app.read.operations import list_operations, list_phases, operation_public
-from app.read.totals import operation_totals
 from app.schemas.catalog import OperationPublic, PhasePublic
 from app.schemas.common import Page
 from app.schemas.totals import MetricTotals, OperationTotals
@@ -79,17 +78,14 @@ def get_operation_totals(
     the sum over phases of one whole-phase figure each (with the qualifier of the sum: "more than" parts
     make a lower bound), countries' shares listed apart, and the reports that disagree with the one used.
     Cumulative figures, country shares and duplicate reports are never added. CSV: one row per metric."""
-    totals = cached_value(
+    if representation(request, query.format) == "csv":
+        return csv_response(
+            MetricTotals, operation_totals_rows(session=session, operation=operation), lead=["operation"]
+        )
+    body = cached_value(
         request,
         version,
         ("totals", operation.slug),
-        lambda: warned(session, operation_totals(session=session, operation=operation)),
+        lambda: operation_totals_json(session=session, operation=operation),
     )
-    return respond(
-        request,
-        totals,
-        fmt=query.format,
-        model=MetricTotals,
-        lead=["operation"],
-        rows=lambda: [{"operation": totals.operation, **m.model_dump(mode="json")} for m in totals.metrics],
-    )
+    return Response(body, media_type=JSON_TYPE)

@@ -30,7 +30,7 @@ from app.read.history import cited_figure, read_epoch, result_history
 from app.read.results import (
     count_results,
     find_result,
-    iter_results,
+    iter_result_cells,
     list_results,
     parse_sort,
     result_filter,
@@ -115,8 +115,7 @@ def get_results(
     )
     keys = parse_sort(query.sort)
     if representation(request, query.format) == "csv":
-        rows = (r.model_dump(mode="json") for r in iter_results(session=session, filters=filters, sort=keys))
-        return csv_response(ResultPublic, rows)
+        return csv_response(ResultPublic, iter_result_cells(session=session, filters=filters, sort=keys))
     items, nxt = list_results(
         session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor
     )

@@ -1,35 +1,15 @@
 """Totals of every operation, with the organisation-wide programme figures apart."""
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import Session
 
 from app.api.deps import SessionDep, VersionDep
 from app.api.v1.params import FormatQuery
-from app.http.negotiation import cached_value, respond
+from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation
 from app.http.openapi import read_responses
-from app.models import Operation
-from app.read.checks import warned
-from app.read.totals import all_totals, operation_totals
-from app.schemas.totals import AllTotals, MetricTotals, OperationTotals
+from app.read.aggregates import all_totals_json, all_totals_rows
+from app.schemas.totals import AllTotals, MetricTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
-
-
-def every_total(request: Request, session: Session, version: int) -> AllTotals:
-    """Every operation's totals and the programme's, with their warnings (cached by data version)."""
-
-    def per_operation(op: Operation) -> OperationTotals:
-        key = ("totals", op.slug)
-        return cached_value(
-            request, version, key, lambda: warned(session, operation_totals(session=session, operation=op))
-        )
-
-    def compute() -> AllTotals:
-        totals = all_totals(session=session, per_operation=per_operation)
-        warned(session, totals.programme)
-        return totals
-
-    return cached_value(request, version, ("totals", "*"), compute)
 
 
 @router.get(
@@ -48,14 +28,7 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
     operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
 
-    totals = every_total(request, session, version)
-
-    def rows() -> list[dict[str, object]]:
-        out = [
-            {"operation": op.operation, **m.model_dump(mode="json")}
-            for op in totals.operations
-            for m in op.metrics
-        ]
-        return out + [{"operation": None, **m.model_dump(mode="json")} for m in totals.programme.metrics]
-
-    return respond(request, totals, fmt=query.format, model=MetricTotals, lead=["operation"], rows=rows)
+    if representation(request, query.format) == "csv":
+        return csv_response(MetricTotals, all_totals_rows(session=session), lead=["operation"])
+    body = cached_value(request, version, ("totals", "*"), lambda: all_totals_json(session=session))
+    return Response(body, media_type=JSON_TYPE)

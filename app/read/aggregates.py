@@ -1,0 +1,316 @@
+"""Maintained totals: what GET totals serve for the current data, kept up to date by every write.
+
+Each (operation, metric) — '' for the programme — holds its MetricTotals as JSON text. A write
+recomputes the entries it touched, inside its own transaction, with the same counting functions a
+full recompute uses (app/read/totals.py over app/domain/counting.py), so the stored totals always
+equal a recompute and a GET reads a few rows instead of the results. Bulk loads that bypass the
+write path (bench/make_million.py) and repairs use `rebuild_totals` (`opstats db rebuild-aggregates`).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, or_, select
+from sqlmodel import Session, col
+from sqlmodel import select as select_models
+
+from app.domain.counting import Fig
+from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
+from app.read.checks import metric_findings, warned, warned_all
+from app.read.figures import PhaseChoice, ranked_phase_figures
+from app.read.totals import all_totals, metric_totals_of, operation_totals, programme_totals
+from app.schemas.totals import MetricTotals
+
+PROGRAMME = ""  # the operation key of organisation-wide figures
+Key = tuple[str | None, str]  # (operation slug or None for the programme, metric slug)
+ChoiceKey = tuple[str, str, str]  # (operation, phase, metric) of one phase's whole figure
+
+
+@dataclass
+class Touched:
+    """What a write may have changed: per-phase choices, then the totals assembled from them."""
+
+    choices: set[ChoiceKey] = field(default_factory=set)
+    totals: set[Key] = field(default_factory=set)
+
+
+def operation_key(operation: str | None) -> str:
+    """The stored key of an operation (the programme's is '')."""
+    return operation or PROGRAMME
+
+
+def _dump(totals: MetricTotals) -> str:
+    return orjson.dumps(totals.model_dump(mode="json")).decode()
+
+
+def _fig_json(f: Fig) -> list[Any]:
+    return [f.id, f.operation, f.phase, f.metric, f.value, f.unit, f.value_base, f.base_unit,
+            f.qualifier, f.scope, f.country, f.as_of.isoformat(), f.period_start, f.duplicate_of]  # fmt: skip
+
+
+def _fig_of(row: list[Any]) -> Fig:
+    return Fig(*[*row[:11], date.fromisoformat(row[11]), *row[12:]])
+
+
+def _choice_body(choice: PhaseChoice) -> str:
+    figures = [_fig_json(f) for f in (choice.used, *choice.others)]
+    return orjson.dumps({"figures": figures, "competing": choice.competing}).decode()
+
+
+def _choice_of(body: str) -> PhaseChoice:
+    data = orjson.loads(body)
+    figures = [_fig_of(r) for r in data["figures"]]
+    return PhaseChoice(used=figures[0], others=figures[1:], competing=data["competing"])
+
+
+def refresh_choices(*, session: Session, keys: Iterable[ChoiceKey]) -> None:
+    """Re-rank the whole figures of these (operation, phase, metric) groups (one phase each)."""
+    for operation, phase, metric in sorted(set(keys)):
+        found = ranked_phase_figures(session=session, operation=operation, metric=metric, phase=phase)
+        row = session.get(PhaseChoiceAggregate, (operation, phase, metric))
+        if not found:
+            if row is not None:
+                session.delete(row)
+            continue
+        body = _choice_body(found[0])
+        if row is None:
+            row = PhaseChoiceAggregate(
+                operation_slug=operation, phase_slug=phase, metric_slug=metric, body=body
+            )
+        row.body = body
+        session.add(row)
+    session.flush()
+
+
+def stored_choices(*, session: Session, operation: str, metric: str) -> list[PhaseChoice]:
+    """The maintained whole-phase figure of every phase of one operation and metric, by phase."""
+    stmt = (
+        select(col(PhaseChoiceAggregate.body))
+        .where(col(PhaseChoiceAggregate.operation_slug) == operation)
+        .where(col(PhaseChoiceAggregate.metric_slug) == metric)
+        .order_by(col(PhaseChoiceAggregate.phase_slug))
+    )
+    return [_choice_of(b) for b in session.execute(stmt).scalars()]
+
+
+def refresh_totals(*, session: Session, keys: Iterable[Key]) -> int:
+    """Recompute the stored totals of these (operation, metric) pairs from the results; how many."""
+    done = 0
+    for operation, metric in sorted(set(keys), key=lambda k: (k[0] or "", k[1])):
+        choices = stored_choices(session=session, operation=operation, metric=metric) if operation else None
+        totals = metric_totals_of(session=session, operation=operation, metric=metric, choices=choices)
+        if totals is not None:
+            totals.warnings = metric_findings(session, operation, totals)
+        row = session.get(TotalsAggregate, (operation_key(operation), metric))
+        if totals is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(
+                TotalsAggregate(
+                    operation_key=operation_key(operation), metric_slug=metric, body=_dump(totals)
+                )
+            )
+        else:
+            row.body = _dump(totals)
+            session.add(row)
+        done += 1
+    session.flush()
+    return done
+
+
+def rebuild_totals(*, session: Session) -> int:
+    """Recompute every stored total from the results (after a bulk load, or to repair); how many."""
+    session.execute(delete(TotalsAggregate))
+    session.execute(delete(PhaseChoiceAggregate))
+    session.add_all(
+        PhaseChoiceAggregate(
+            operation_slug=op.slug,
+            phase_slug=c.used.phase or "",
+            metric_slug=c.used.metric,
+            body=_choice_body(c),
+        )
+        for op in session.exec(select_models(Operation)).all()
+        for c in ranked_phase_figures(session=session, operation=op.slug)
+    )
+    rows = [
+        TotalsAggregate(operation_key=op.slug, metric_slug=m.metric, body=_dump(m))
+        for op in session.exec(select_models(Operation)).all()
+        for m in warned(session, operation_totals(session=session, operation=op)).metrics
+    ]
+    rows += [
+        TotalsAggregate(operation_key=PROGRAMME, metric_slug=m.metric, body=_dump(m))
+        for m in warned(session, programme_totals(session=session)).metrics
+    ]
+    session.add_all(rows)
+    state = session.get(AggregateState, 1) or AggregateState(id=1)
+    state.totals_built = True
+    session.add(state)
+    session.flush()
+    return len(rows)
+
+
+def serves_stored(session: Session) -> bool:
+    """True when the stored totals answer: they are built, and the session reads the current data
+    (an `at=` session reads the past through views of the results: app/read/asof.py)."""
+    return session.info.get("as_of") is None and totals_built(session=session)
+
+
+def totals_built(*, session: Session) -> bool:
+    """True when the stored totals cover every result (false after a bulk load until a rebuild)."""
+    state = session.get(AggregateState, 1)
+    return bool(state and state.totals_built)
+
+
+def mark_stale(*, session: Session) -> None:
+    """Say the stored totals no longer cover every result (a bulk load wrote past the write path)."""
+    state = session.get(AggregateState, 1) or AggregateState(id=1)
+    state.totals_built = False
+    session.add(state)
+    session.flush()
+
+
+def _stored_bodies(session: Session, operation: str | None) -> list[str] | None:
+    """The JSON texts of one operation's (None: the programme's) stored totals, by metric."""
+    if not serves_stored(session):
+        return None
+    stmt = (
+        select(col(TotalsAggregate.body))
+        .where(col(TotalsAggregate.operation_key) == operation_key(operation))
+        .order_by(col(TotalsAggregate.metric_slug))
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def stored_totals(*, session: Session, operation: str | None) -> list[dict[str, Any]] | None:
+    """The maintained totals of one operation (None: the programme), per metric; None when not built."""
+    bodies = _stored_bodies(session, operation)
+    return None if bodies is None else [orjson.loads(b) for b in bodies]
+
+
+def stored_all_totals(*, session: Session) -> dict[str, list[dict[str, Any]]] | None:
+    """Every operation's maintained totals by operation key ('' the programme); None when not built."""
+    texts = stored_all_totals_text(session=session)
+    return None if texts is None else {k: [orjson.loads(b) for b in v] for k, v in texts.items()}
+
+
+def touched_keys(*, session: Session, entries: Sequence[AuditLog]) -> Touched | None:
+    """The phase choices and totals these audit entries may change; None: all of them.
+
+    A result's own (operation, phase, metric) before and after, and those of the reports it is
+    linked with by duplicate_of (a retracted canonical report lets its duplicate stand in for it)."""
+    if any(e.entity in ("seeds", "metric") for e in entries):
+        return None
+    ops: set[str | None] = set()
+    phases: set[str | None] = set()
+    metrics: set[str] = set()
+    ids: set[str] = set()
+    linked: set[str] = set()
+    for e in entries:
+        if e.entity != "result":
+            continue
+        ids.add(e.entity_id)
+        for snap in (e.before, e.after):
+            if snap:
+                ops.add(snap.get("operation_slug"))
+                phases.add(snap.get("phase_slug"))
+                metrics.add(str(snap.get("metric_slug")))
+                if snap.get("duplicate_of"):
+                    linked.add(str(snap["duplicate_of"]))
+    if not ids:
+        return Touched()
+    stmt = select(col(Result.operation_slug), col(Result.phase_slug), col(Result.metric_slug)).where(
+        or_(col(Result.id).in_(linked), col(Result.duplicate_of).in_(ids))
+    )
+    for op, phase, metric in session.execute(stmt):
+        ops.add(op)
+        phases.add(phase)
+        metrics.add(metric)
+    return Touched(
+        choices={(o, p, m) for o in ops if o for p in phases if p for m in metrics},
+        totals={(o, m) for o in ops for m in metrics},
+    )
+
+
+def maintain_totals(*, session: Session, entries: Sequence[AuditLog]) -> None:
+    """Bring the stored totals up to date with what these entries changed (inside their transaction)."""
+    if not totals_built(session=session):
+        return  # nothing to keep up: the next rebuild computes everything
+    touched = touched_keys(session=session, entries=entries)
+    if touched is None:
+        rebuild_totals(session=session)
+    else:
+        refresh_choices(session=session, keys=touched.choices)
+        refresh_totals(session=session, keys=touched.totals)
+
+
+def _metrics_json(bodies: list[str]) -> bytes:
+    return b"[" + ",".join(bodies).encode() + b"]"
+
+
+def operation_totals_json(*, session: Session, operation: Operation) -> bytes:
+    """An operation's current totals as JSON bytes (OperationTotals), spliced from the stored rows."""
+    bodies = _stored_bodies(session, operation.slug)
+    if bodies is None:
+        totals = warned(session, operation_totals(session=session, operation=operation))
+        return orjson.dumps(totals.model_dump(mode="json"))
+    head = orjson.dumps({"operation": operation.slug, "name": operation.name})[:-1]
+    return head + b',"metrics":' + _metrics_json(bodies) + b"}"
+
+
+def all_totals_json(*, session: Session) -> bytes:
+    """Every operation's current totals and the programme's as JSON bytes (AllTotals)."""
+    stored = stored_all_totals_text(session=session)
+    if stored is None:
+        return orjson.dumps(warned_all(session, all_totals(session=session)).model_dump(mode="json"))
+    ops = [
+        orjson.dumps({"operation": op.slug, "name": op.name})[:-1]
+        + b',"metrics":'
+        + _metrics_json(stored.get(op.slug, []))
+        + b"}"
+        for op in _operations(session)
+    ]
+    programme = b'{"metrics":' + _metrics_json(stored.get(PROGRAMME, [])) + b"}"
+    return b'{"operations":[' + b",".join(ops) + b'],"programme":' + programme + b"}"
+
+
+def stored_all_totals_text(*, session: Session) -> dict[str, list[str]] | None:
+    """The JSON texts of every stored total by operation key; None when not built (or `at=`)."""
+    if not serves_stored(session):
+        return None
+    out: dict[str, list[str]] = {}
+    stmt = select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body)).order_by(
+        col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug)
+    )
+    for key, body in session.execute(stmt):
+        out.setdefault(key, []).append(body)
+    return out
+
+
+def _operations(session: Session) -> list[Operation]:
+    return list(session.exec(select_models(Operation).order_by(col(Operation.position), col(Operation.slug))))
+
+
+def operation_totals_rows(*, session: Session, operation: Operation) -> list[dict[str, Any]]:
+    """An operation's current totals as CSV-ready rows, one per metric, led by the operation."""
+    metrics = stored_totals(session=session, operation=operation.slug)
+    if metrics is None:
+        metrics = [
+            m.model_dump(mode="json")
+            for m in warned(session, operation_totals(session=session, operation=operation)).metrics
+        ]
+    return [{"operation": operation.slug, **m} for m in metrics]
+
+
+def all_totals_rows(*, session: Session) -> list[dict[str, Any]]:
+    """Every operation's current totals as rows, then the programme's (with an empty operation)."""
+    stored = stored_all_totals(session=session)
+    if stored is None:
+        data = warned_all(session, all_totals(session=session)).model_dump(mode="json")
+        stored = {o["operation"]: o["metrics"] for o in data["operations"]}
+        stored[PROGRAMME] = data["programme"]["metrics"]
+    rows = [{"operation": op.slug, **m} for op in _operations(session) for m in stored.get(op.slug, [])]
+    return rows + [{"operation": None, **m} for m in stored.get(PROGRAMME, [])]

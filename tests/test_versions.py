@@ -1,0 +1,162 @@
+"""The data version in microseconds: kept-connection reads that still see every commit at once."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy import text
+
+from app import db as storage
+from app.db import make_engine
+from app.versions import (
+    LISTENER_NAME,
+    DataState,
+    PostgresVersion,
+    QueryVersion,
+    SqliteVersion,
+    version_source,
+)
+from tests.factories import DIRECT, SOURCE, free_port, wait_healthy
+
+
+def bump(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE dataversion SET version = version + 1 WHERE id = 1"))
+    finally:
+        engine.dispose()
+
+
+def stored_version(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def version_of(state: DataState | None) -> int | None:
+    return None if state is None else state.version
+
+
+def migrated(fresh_db) -> str:
+    storage.upgrade(fresh_db.url)
+    return fresh_db.url
+
+
+def test_sqlite_source_sees_each_commit_of_another_connection(fresh_db):
+    url = migrated(fresh_db)
+    source = version_source(url, lambda: -1)
+    assert isinstance(source, SqliteVersion)
+    first = version_of(source.peek())
+    assert first == stored_version(url)
+    assert version_of(source.peek()) == first  # unchanged: the kept connection answers without a new read
+    bump(url)
+    assert version_of(source.peek()) == first + 1  # at once: no polling interval
+    source.close()
+
+
+def test_sqlite_source_falls_back_before_the_schema_exists(tmp_path):
+    state = DataState("e", 7, "")
+    source = version_source(f"sqlite:///{tmp_path / 'empty.db'}", lambda: state)
+    assert source.peek() is None and source.read() == state
+
+
+def test_other_urls_read_by_query():
+    state = DataState("e", 3, "")
+    source = version_source("sqlite://", lambda: state)
+    assert isinstance(source, QueryVersion) and source.peek() is None and source.read() == state
+
+
+def _wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("fresh_db", ["postgres"], indirect=True)
+def test_postgres_listener_follows_bumps_and_survives_losing_its_connection(fresh_db):
+    url = migrated(fresh_db)
+    source = version_source(url, lambda: DataState("e", stored_version(url), ""))
+    assert isinstance(source, PostgresVersion) and source.listening
+    first = version_of(source.peek())
+    assert first == stored_version(url)
+    bump(url)
+    assert _wait_for(lambda: version_of(source.peek()) == first + 1, timeout=1.0)
+    engine = make_engine(url)
+    with engine.begin() as conn:  # cut the listener off, as a server restart would
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": LISTENER_NAME},
+        )
+    engine.dispose()
+    bump(url)
+    assert _wait_for(lambda: version_of(source.peek()) in (None, first + 2))
+    assert source.read().version == first + 2  # the fallback (a query) while the listener is down
+    assert _wait_for(lambda: source.listening)
+    bump(url)
+    assert _wait_for(lambda: version_of(source.peek()) == first + 3)
+    source.close()
+
+
+# ---------------------------------------------------------------- two workers, one database
+
+
+def _get(port: int, path: str) -> tuple[str, bytes]:
+    """A GET on a new connection (so the kernel spreads them over both workers)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        return r.headers["ETag"], r.read()
+
+
+def _post(port: int, path: str, body: dict, key: str) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fresh_db", ["sqlite", "postgres"], indirect=True)
+def test_a_write_through_one_worker_is_seen_by_every_worker_at_once(fresh_db):
+    env = dict(os.environ, DATABASE_URL=fresh_db.url)
+    port = free_port()
+    cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"]
+    with ExitStack() as stack:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stack.callback(proc.wait, 20)
+        stack.callback(proc.terminate)
+        wait_healthy(port, proc)
+        key = subprocess.run(
+            [sys.executable, "-m", "app.cli", "keys", "create", "--name", "w2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()[-1]
+        path = "/api/v1/operations/channel/totals"
+        before = {_get(port, path) for _ in range(16)}  # both workers now hold it cached
+        assert len(before) == 1
+        source = _post(port, "/api/v1/sources", SOURCE, key)
+        _post(port, "/api/v1/results", {**DIRECT, "source_id": source["id"]}, key)
+        for _ in range(16):
+            etag, body = _get(port, path)
+            assert (etag, body) not in before
+            firearms = next(m for m in json.loads(body)["metrics"] if m["metric"] == "firearms_seized")
+            assert firearms["cumulative"]["value_base"] == 41
