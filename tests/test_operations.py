@@ -139,7 +139,9 @@ def test_sigterm_finishes_the_requests_in_flight(fresh_db, tmp_path):
     threads = [threading.Thread(target=write, args=(i,)) for i in range(60)]
     for t in threads:
         t.start()
-    time.sleep(0.3)  # some requests answered, some in flight, some not yet sent
+    deadline = time.time() + 30
+    while 201 not in codes and time.time() < deadline:  # some answered, the rest in flight or queued
+        time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     for t in threads:
         t.join()
