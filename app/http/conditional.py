@@ -20,7 +20,7 @@ version (the session that computes it waits until the instant has settled: app/r
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -165,25 +165,10 @@ class ConditionalGetMiddleware:
             if cached_tag and none_match(headers.get("if-none-match"), cached_tag):
                 await _send_304(send, cached_tag, IMMUTABLE)
                 return
-            await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
-            await send({"type": "http.response.body", "body": hit[1]})
+            await _send_cached(send, hit)
             return
         cap = Capture()
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                cap.status = message["status"]
-                if cap.status == 200:
-                    MutableHeaders(scope=message)["Cache-Control"] = IMMUTABLE
-                    _success_headers(message, etag)
-                else:
-                    _error_headers(message)
-                cap.headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                cap.add(message.get("body", b""), message.get("more_body", False))
-            await send(message)
-
-        await self.app(scope, receive, capture)
+        await self.app(scope, receive, _capturing(send, cap, etag, control=IMMUTABLE))
         if cap.cacheable:
             self.frozen.put(0, key, (cap.headers, b"".join(cap.chunks)))
 
@@ -202,25 +187,10 @@ class ConditionalGetMiddleware:
         key = (scope["path"], query, rep)
         hit = self.cache.get(version, key)
         if hit is not None:
-            await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
-            await send({"type": "http.response.body", "body": hit[1]})
+            await _send_cached(send, hit)
             return
         cap = Capture()
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                cap.status = message["status"]
-                if cap.status == 200:
-                    _success_headers(message, etag)
-                else:
-                    _error_headers(message)
-                message["headers"] = [*message.get("headers", []), *stamp]
-                cap.headers = list(message["headers"])
-            elif message["type"] == "http.response.body":
-                cap.add(message.get("body", b""), message.get("more_body", False))
-            await send(message)
-
-        await self.app(scope, receive, capture)
+        await self.app(scope, receive, _capturing(send, cap, etag, extra=stamp))
         if cap.cacheable and await self.state() == state:
             self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
 
@@ -230,6 +200,44 @@ class ConditionalGetMiddleware:
         if scope["path"].startswith("/api/v1/"):
             held.extra = _version_headers(await self.state())
         await self.app(scope, receive, held.hold)
+
+
+Cached = tuple[list[tuple[bytes, bytes]], bytes]
+
+
+async def _send_cached(send: Send, hit: Cached) -> None:
+    """A remembered 200: its headers and body bytes, as they were sent the first time."""
+    await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+    await send({"type": "http.response.body", "body": hit[1]})
+
+
+def _capturing(
+    send: Send,
+    cap: Capture,
+    etag: str,
+    *,
+    control: str | None = None,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> SendFn:
+    """A send that gives a 200 its ETag and Cache-Control (an error no-store), adds `extra` headers,
+    and keeps what passes in `cap` so it can be cached."""
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            cap.status = message["status"]
+            if cap.status == 200:
+                if control:
+                    MutableHeaders(scope=message)["Cache-Control"] = control
+                _success_headers(message, etag)
+            else:
+                _error_headers(message)
+            message["headers"] = [*message.get("headers", []), *extra]
+            cap.headers = list(message["headers"])
+        elif message["type"] == "http.response.body":
+            cap.add(message.get("body", b""), message.get("more_body", False))
+        await send(message)
+
+    return capture
 
 
 def _version_headers(state: DataState) -> list[tuple[bytes, bytes]]:
