@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.http.edge.security import request_id_var
 
 access_log = logging.getLogger("opstats.access")
+SEEN_PATHS = 4096
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -82,6 +83,7 @@ class RouteTemplates:
         self.routes = routes
         self._paths: dict[int, str] | None = None
         self._patterns: list[tuple[re.Pattern[str], str]] = []
+        self._seen: dict[str, str] = {}  # path → template, so a hot path is matched once
 
     def _load(self) -> dict[int, str]:
         if self._paths is None:
@@ -100,7 +102,13 @@ class RouteTemplates:
         if route is not None and id(route) in paths:
             return paths[id(route)]
         path = str(scope.get("path", ""))
-        return next((template for pattern, template in self._patterns if pattern.match(path)), "unmatched")
+        known = self._seen.get(path)
+        if known is None:
+            known = next((t for pattern, t in self._patterns if pattern.match(path)), "unmatched")
+            if len(self._seen) >= SEEN_PATHS:  # bounded: a crawler of endless paths starts it afresh
+                self._seen.clear()
+            self._seen[path] = known
+        return known
 
 
 class StateCollector(Collector):
@@ -131,6 +139,17 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(StateCollector(gauges))
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answer and its latency (the labelled children are looked up once per label set)."""
+        key = (method, route, status)
+        child = self._children.get(key)
+        if child is None:
+            labels = (method, route, str(status))
+            child = self._children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
+        child[0].inc()
+        child[1].observe(seconds)
 
 
 class AccessLogMiddleware:
@@ -160,8 +179,9 @@ class AccessLogMiddleware:
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = self.templates.of(scope)
         method = str(scope["method"])
-        self.metrics.requests.labels(method, route, str(status)).inc()
-        self.metrics.latency.labels(method, route, str(status)).observe(seconds)
+        self.metrics.observe(method, route, status, seconds)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         client = scope.get("client")
         fields = {
             "method": method,

@@ -53,6 +53,19 @@ def page_csp(html: bytes) -> str:
     )
 
 
+OWN = (b"x-content-type-options", REQUEST_ID.encode())
+
+
+def secured_headers(raw: list[tuple[bytes, bytes]], rid: bytes) -> list[tuple[bytes, bytes]]:
+    """A new header list (a cached answer's list is shared, never changed) with nosniff, the request
+    id and, unless the route chose one, the Referrer-Policy."""
+    out = [(k, v) for k, v in raw if k not in OWN]
+    out += [(b"x-content-type-options", b"nosniff"), (OWN[1], rid)]
+    if not any(k == b"referrer-policy" for k, _ in raw):
+        out.append((b"referrer-policy", REFERRER_POLICY.encode()))
+    return out
+
+
 def _is_html(headers: MutableHeaders) -> bool:
     return (
         headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers
@@ -70,17 +83,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         rid = request_id_of(scope)
+        rid_bytes = rid.encode("latin-1")
         scope.setdefault("state", {})["request_id"] = rid
         token = request_id_var.set(rid)
         page: dict[str, Any] = {}
 
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers.setdefault("Referrer-Policy", REFERRER_POLICY)
-                headers[REQUEST_ID] = rid
-                if _is_html(headers):
+                message = {**message, "headers": secured_headers(message.get("headers", []), rid_bytes)}
+                if _is_html(MutableHeaders(raw=message["headers"])):
                     page.update(start=message, chunks=[])
                     return
             elif message["type"] == "http.response.body" and page:
