@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.factories import IN_CI, ROOT, SOURCE, free_port, start, wait_healthy
 
@@ -242,12 +242,22 @@ def quote_of(page: Page, server: Server, rid: str) -> None:
     assert result["source"]["title"] in (box.text_content() or "")
 
 
+def close_quote(page: Page, trigger: Locator) -> None:
+    """Escape closes the quote, and focus goes back to the figure that opened it.
+
+    The dialog's `close` event (which returns the focus) is dispatched after the dialog closes:
+    wait for it, or the next key press can land on the figure it refocuses instead."""
+    page.keyboard.press("Escape")
+    page.wait_for_function("el => document.activeElement === el", arg=trigger.element_handle())
+
+
 def test_a_figure_opens_its_quote_on_click_and_on_enter(browser, server):
     page = visit(browser, server, DESKTOP).page
     rid = "channel-2023-drugs-seized"
-    page.locator(f'.key [data-result-id="{rid}"]').click()
+    headline = page.locator(f'.key [data-result-id="{rid}"]')
+    headline.click()
     quote_of(page, server, rid)
-    page.keyboard.press("Escape")
+    close_quote(page, headline)
     page.locator(f'[data-quote-for="{rid}"]').wait_for(state="hidden")
     assert page.evaluate("document.activeElement.dataset.resultId") == rid, "focus returns to the figure"
     summed = page.locator("#operation-cards [data-result-ids], #operation-cards .sums > li > .fig").first
@@ -256,13 +266,13 @@ def test_a_figure_opens_its_quote_on_click_and_on_enter(browser, server):
     page.keyboard.press("Enter")
     for i in ids:
         quote_of(page, server, i)
-    page.keyboard.press("Escape")
+    close_quote(page, summed)
     point = page.locator("#series-chart g.fig").first
     point.focus()
     page.keyboard.press("Enter")
     for i in (point.get_attribute("data-result-id") or point.get_attribute("data-result-ids") or "").split():
         quote_of(page, server, i)
-    page.keyboard.press("Escape")
+    close_quote(page, point)
     row = page.locator("#results-body .fig").first
     row.press("Enter")
     quote_of(page, server, row.get_attribute("data-result-id") or "")
