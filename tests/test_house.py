@@ -17,7 +17,7 @@ from app.curation.verify import check_figure
 from app.domain.provenance import locate_quote, occurrence_at, quote_positions
 from app.models import Result, Source
 from app.schemas.results import ResultBase
-from tests.factories import SOURCE, add_source, bearer
+from tests.factories import DIRECT, SOURCE, add_source, bearer
 
 APP = Path(__file__).resolve().parents[1] / "app"
 CAPABILITIES = ("app.read", "app.curation", "app.extraction", "app.seeds")
@@ -96,16 +96,7 @@ def test_every_write_goes_through_the_unit_of_work():
 def test_unknown_duplicate_of_is_a_422_naming_it(client, session):
     cur = bearer(session)
     sid = add_source(client, cur)
-    body = {
-        "source_id": sid,
-        "operation": "channel",
-        "scope": "cumulative",
-        "metric": "firearms_seized",
-        "value": 41,
-        "unit": "count",
-        "quote": "Officers also seized 41 firearms and about 1.2 thousand rounds of ammunition.",
-        "duplicate_of": "no-such-result",
-    }
+    body = {**DIRECT, "source_id": sid, "duplicate_of": "no-such-result"}
     r = client.post("/api/v1/results", json=body, headers=cur)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
