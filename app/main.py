@@ -37,8 +37,9 @@ shares to wholes, or the same figure twice.
 
 **Reads** are public and open to any origin (CORS for GET/HEAD only). Every GET answers JSON, or
 CSV with `Accept: text/csv` or `?format=csv` (a list as CSV holds every matching row, streamed).
-Every GET carries a strong `ETag` (from the data version, which every write changes) and
-`Cache-Control`; send it back in `If-None-Match` for a `304`. Lists are
+Every GET carries a strong `ETag` (from the data version, which every write changes; storing a
+source document changes only those of `/sources` and `/changes`) and `Cache-Control`; send it
+back in `If-None-Match` for a `304`. Lists are
 `{"items", "next_cursor", "total"}` with a `Link: <...>; rel="next"` header; cursors are keyset
 cursors, so a page never skips or repeats a row when rows are added in between.
 

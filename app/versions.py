@@ -13,7 +13,8 @@ when `peek()` returns None.
   before it reads the version so no bump is missed in between.
 - Anything else (tests' own session scopes): `QueryVersion`, a query per request.
 What is read is the `DataState`: the database epoch (new whenever the database is made anew), the
-data version and the time of the write that set it (Last-Modified), in one query of two rows.
+data version, the time of the write that set it (Last-Modified) and the content version (the
+version of the last write that changed more than the source registry), in one query of two rows.
 """
 
 import sqlite3
@@ -28,16 +29,20 @@ from sqlalchemy.engine import make_url
 
 CHANNEL = "opstats_data_version"
 STATE_SQL = (
-    "SELECT e.epoch, v.version, v.updated_at FROM dataversion v, databaseepoch e WHERE v.id = 1 AND e.id = 1"
+    "SELECT e.epoch, v.version, v.updated_at, v.content_version"
+    " FROM dataversion v, databaseepoch e WHERE v.id = 1 AND e.id = 1"
 )
 
 
 class DataState(NamedTuple):
-    """What every conditional GET is keyed by: epoch and version; and when the data last changed."""
+    """What every conditional GET is keyed by: epoch and version (or the content version: the
+    version of the last write that changed more than the source registry); and when the data last
+    changed."""
 
     epoch: str
     version: int
     modified: str  # an HTTP date
+    content: int = 0
 
 
 EMPTY = DataState("", 0, "")
@@ -53,7 +58,7 @@ def http_date(value: Any) -> str:
 
 def state_of(row: Any) -> DataState:
     """The state a STATE_SQL row says (EMPTY before the schema exists)."""
-    return DataState(str(row[0]), int(row[1]), http_date(row[2])) if row else EMPTY
+    return DataState(str(row[0]), int(row[1]), http_date(row[2]), int(row[3])) if row else EMPTY
 
 
 RETRY_SECONDS = 1.0

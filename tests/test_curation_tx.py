@@ -90,7 +90,7 @@ def test_failed_result_write_leaves_nothing(world, monkeypatch):
     monkeypatch.setattr(UnitOfWork, "record", boom_on("create"))  # after the row and source link
     h = {**key, "Idempotency-Key": "fails-once"}
     r = client.post("/api/v1/results", json={**DIRECT, "source_id": sid}, headers=h)
-    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json", r.text
     assert "injected" not in r.text
     assert state(look) == before
     monkeypatch.undo()

@@ -1,32 +1,31 @@
 """Dependencies shared by the routers: the request's session, data version, operation and writer."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
-from app.http.edge.writes import write_session
+from app.http.edge.writes import REQUEST_SCOPED, write_session
 from app.models import ApiKey, KeyScope, Operation
 from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version
 
+KEYS_SEEN = "keys"
 RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own).
-
-    A write request uses the session of the transaction the write middleware owns: one connection;
-    a read with `at=`, one that reads the data as it stood then (app/read/asof.py)."""
-    owned = write_session(request)
-    if owned is not None:
-        yield owned
-        return
+@contextmanager
+def read_session(request: Request) -> Iterator[Session]:
+    """A request's own session; with `at=`, one that reads the data as it stood then
+    (app/read/asof.py)."""
     with request.app.state.sessions() as session:
         at = instant_of(request.query_params.get("at")) if request.method in ("GET", "HEAD") else None
         if at is None:
@@ -34,6 +33,19 @@ def get_session(request: Request) -> Iterator[Session]:
             return
         with as_of(session, at):
             yield session
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A request-scoped session from the app's session scope (main.py wires it; tests pass their own).
+
+    A write request uses the session of the transaction the write middleware owns: one connection,
+    and no thread hop to hand it over; a read opens and closes its own in a worker thread."""
+    owned = write_session(request)
+    if owned is not None:
+        yield owned
+        return
+    async with contextmanager_in_threadpool(read_session(request)) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -79,17 +91,31 @@ def get_operation(
 OperationDep = Annotated[Operation, Depends(get_operation)]
 
 
+def active_key(session: Session, token: str) -> ApiKey | None:
+    """The active key `token` is, looked up once per write request (which checks it twice: for its
+    Idempotency-Key record and for its scope)."""
+    scoped = session.info.get(REQUEST_SCOPED)
+    if scoped is None:
+        return find_active_key(session=session, key=token)
+    known: dict[str, ApiKey | None] = scoped.setdefault(KEYS_SEEN, {})
+    if token not in known:
+        known[token] = find_active_key(session=session, key=token)
+    return known[token]
+
+
 def key_owner(session: Session, token: str) -> str | None:
     """The name of the active key `token` is, or None (what idempotency records are keyed by)."""
-    key = find_active_key(session=session, key=token)
+    key = active_key(session, token)
     return key.name if key else None
 
 
-def require_scope(scope: KeyScope) -> Callable[..., ApiKey]:
+def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency: the request's key, 401 without a valid one, 403 when its scope is too low."""
 
-    def dependency(credentials: Credentials, session: SessionDep) -> ApiKey:
-        key = find_active_key(session=session, key=bearer_token(credentials))
+    async def dependency(credentials: Credentials, session: SessionDep) -> ApiKey:
+        token = bearer_token(credentials)
+        seen = (session.info.get(REQUEST_SCOPED) or {}).get(KEYS_SEEN, {})
+        key = seen[token] if token in seen else await run_in_threadpool(active_key, session, token)
         if key is None:
             raise unauthorized("The API key is unknown or revoked.")
         if RANK.get(key.scope, 0) < RANK[scope.value]:

@@ -5,10 +5,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import text, update
-from sqlmodel import Session, SQLModel
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel, col
 
 from app.db import write_transaction
+from app.domain.scopes import changes_content
 from app.models import AuditLog, DataVersion, OperationSource, Phase, PhaseSource, Source
 from app.models.tables import utcnow
 
@@ -16,15 +17,22 @@ M = TypeVar("M", bound=SQLModel)
 STAMPED = (Source, Phase, PhaseSource, OperationSource)
 
 
-def bump_data_version(*, session: Session) -> int:
-    """Mark that the data changed; runs inside the write's transaction and holds the version row's
-    lock until the commit, so writes are stamped (commit_time) in the order they commit."""
-    session.execute(
+def bump_data_version(*, session: Session, content: bool = True) -> int:
+    """Mark that the data changed (and the content too, unless `content` is False); runs inside the
+    write's transaction and holds the version row's lock until the commit, so writes are stamped
+    (commit_time) in the order they commit."""
+    new = DataVersion.version + 1
+    bumped = session.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)  # type: ignore[arg-type]
-        .values(version=DataVersion.version + 1, updated_at=utcnow())
+        .values(
+            version=new,
+            content_version=new if content else DataVersion.content_version,
+            updated_at=utcnow(),
+        )
+        .returning(col(DataVersion.version))
     )
-    return int(session.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar_one())
+    return int(bumped.scalar_one())
 
 
 def stamp_data_version(*, session: Session, at: datetime) -> None:
@@ -88,7 +96,7 @@ class UnitOfWork:
         after: dict[str, Any] | None = None,
         reason: str | None = None,
     ) -> AuditLog:
-        """One audit entry of this write: who, what, before, after and why."""
+        """One audit entry of this write: who, what, before, after and why (inserted once stamped)."""
         entry = AuditLog(
             actor=self.actor,
             action=action,
@@ -98,7 +106,6 @@ class UnitOfWork:
             after=after,
             reason=reason,
         )
-        self.session.add(entry)
         self.entries.append(entry)
         return entry
 
@@ -119,7 +126,8 @@ def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
     """Bump the version (taking its lock), then stamp the write: its revisions, audit entries and
     Last-Modified all carry the one commit time, in commit order."""
     session = uow.session
-    version = bump_data_version(session=session) if uow.entries and versioned else None
+    content = changes_content((e.action, e.entity) for e in uow.entries)
+    version = bump_data_version(session=session, content=content) if uow.entries and versioned else None
     stamp = uow.commit_time()
     for hook in uow.stamped:
         hook(uow)
@@ -128,6 +136,7 @@ def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
             row.created_at = stamp
     for entry in uow.entries:
         entry.at, entry.version = stamp, version
+    session.add_all(uow.entries)
     if version is not None:
         stamp_data_version(session=session, at=stamp)
     session.flush()

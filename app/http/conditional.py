@@ -12,10 +12,15 @@ no-cache` (revalidate each time). Versioned GETs carry the Cache-Control of
 `app.http.negotiation.cache_control` and every successful GET `Vary: Accept`; errors carry
 `Cache-Control: no-store`. HEAD is answered as GET without a body.
 
-Answers without `at=` under /api/v1 carry `Data-Version` and `Last-Modified` (the time of the last
-write). An `at=` answer is of a past state that never changes: its ETag names (path, query,
-representation) only, it is `immutable`, and it is kept in a cache of its own, never under a data
-version (the session that computes it waits until the instant has settled: app/read/asof.py).
+Most versioned resources are keyed by the content version (the version of the last write that
+changed more than the source registry: app/domain/scopes.py), so storing a new press release
+leaves the ETags and cached bodies of totals, results and operations as they were; /sources and
+/changes (EVERY_WRITE) are keyed by the data version itself. Answers without `at=` under /api/v1
+carry `Data-Version` and `Last-Modified` (the time of the last write), set as each answer is sent
+(a cached body keeps its bytes, not its version headers). An `at=` answer is of a past state that
+never changes: its ETag names (path, query, representation) only, it is `immutable`, and it is
+kept in a cache of its own, never under a data version (the session that computes it waits until
+the instant has settled: app/read/asof.py).
 """
 
 import hashlib
@@ -39,6 +44,7 @@ VERSIONED = re.compile(
     r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
     r"|sources(?:/[^/]+)?|results|totals|series|checks|changes)$"
 )
+EVERY_WRITE = re.compile(r"^/api/v1/(?:sources(?:/[^/]+)?|changes)$")
 MAX_CACHED_BODY = 1_000_000
 PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
 SendFn = Callable[[Message], Awaitable[None]]
@@ -114,7 +120,8 @@ class ConditionalGetMiddleware:
     def __init__(self, app: ASGIApp, *, versions: VersionSource, cache_size: int) -> None:
         self.app = app
         self.versions = versions
-        self.cache = VersionedLRU(cache_size)
+        self.cache = VersionedLRU(cache_size)  # keyed by the content version
+        self.live = VersionedLRU(cache_size)  # EVERY_WRITE: keyed by the data version
         self.frozen = VersionedLRU(cache_size)  # at= answers: one version (0), they never change
 
     async def state(self) -> DataState:
@@ -173,26 +180,29 @@ class ConditionalGetMiddleware:
             self.frozen.put(0, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
-        """Answer from the data version: 304, a cached body, or the app (its body cached)."""
+        """Answer from the content (or data) version: 304, a cached body, or the app (its body cached)."""
         state = await self.state()
-        epoch, version = state.epoch, state.version
-        scope.setdefault("state", {}).update(data_version=version, data_epoch=epoch)
-        self.cache.observe_epoch(epoch)
-        stamp = _version_headers(state)
+        epoch = state.epoch
+        every_write = EVERY_WRITE.match(scope["path"]) is not None
+        cache, version = (self.live, state.version) if every_write else (self.cache, state.content)
+        scope.setdefault("state", {}).update(data_version=state.version, data_epoch=epoch)
+        cache.observe_epoch(epoch)
         query = scope.get("query_string", b"").decode("latin-1")
         etag = make_etag("v1", epoch, version, scope["path"], query, rep)
         if none_match(Headers(scope=scope).get("if-none-match"), etag):
             await _send_304(send, etag)
             return
         key = (scope["path"], query, rep)
-        hit = self.cache.get(version, key)
+        hit = cache.get(version, key)
         if hit is not None:
-            await _send_cached(send, hit)
+            await _send_cached(send, hit, _version_headers(state))
             return
         cap = Capture()
-        await self.app(scope, receive, _capturing(send, cap, etag, extra=stamp))
-        if cap.cacheable and await self.state() == state:
-            self.cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
+        await self.app(scope, receive, _capturing(send, cap, etag, extra=_version_headers(state)))
+        after = await self.state()
+        same = after.epoch == epoch and (after.version if every_write else after.content) == version
+        if cap.cacheable and same:
+            cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
@@ -205,9 +215,10 @@ class ConditionalGetMiddleware:
 Cached = tuple[list[tuple[bytes, bytes]], bytes]
 
 
-async def _send_cached(send: Send, hit: Cached) -> None:
-    """A remembered 200: its headers and body bytes, as they were sent the first time."""
-    await send({"type": "http.response.start", "status": 200, "headers": hit[0]})
+async def _send_cached(send: Send, hit: Cached, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """A remembered 200: its headers and body bytes as they were sent the first time, and `extra`
+    (the version headers of now)."""
+    await send({"type": "http.response.start", "status": 200, "headers": [*hit[0], *extra]})
     await send({"type": "http.response.body", "body": hit[1]})
 
 
@@ -220,7 +231,7 @@ def _capturing(
     extra: Sequence[tuple[bytes, bytes]] = (),
 ) -> SendFn:
     """A send that gives a 200 its ETag and Cache-Control (an error no-store), adds `extra` headers,
-    and keeps what passes in `cap` so it can be cached."""
+    and keeps what passes in `cap` (headers without `extra`) so it can be cached."""
 
     async def capture(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -231,8 +242,8 @@ def _capturing(
                 _success_headers(message, etag)
             else:
                 _error_headers(message)
-            message["headers"] = [*message.get("headers", []), *extra]
-            cap.headers = list(message["headers"])
+            cap.headers = list(message.get("headers", []))
+            message["headers"] = [*cap.headers, *extra]
         elif message["type"] == "http.response.body":
             cap.add(message.get("body", b""), message.get("more_body", False))
         await send(message)

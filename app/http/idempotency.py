@@ -11,27 +11,31 @@ How it works (one piece, used by every POST route through `idempotent_post`):
 3. A concurrent duplicate waits for the owner: on SQLite behind the write lock, on PostgreSQL on the
    primary key of the uncommitted record; then it finds the record: another fingerprint → 422; the
    stored status, body and headers (Location, Content-Type, ETag) are replayed.
-Records older than settings.idempotency_ttl_hours are purged whenever a key is claimed (and any record
-left "in progress" by an older version of this code).
+Records older than settings.idempotency_ttl_hours are swept at most once a minute per process, and
+an expired record (or one left "in progress" by an older version of this code) is dropped when its
+key is claimed again. The key check and the claim share one thread hop, and the answer is stored on
+the record in the commit's own hop (app.http.edge.writes.before_commit).
 A request without a valid key skips all this: the route itself answers 401/403.
 """
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import and_, delete, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
-from app.http.edge.writes import write_session
+from app.http.edge.writes import before_commit, write_session
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
@@ -62,17 +66,37 @@ def actor_of(request: Request, session: Session) -> str | None:
     return request.app.state.key_owner(session, token) if token else None
 
 
-def purge(*, session: Session, actor: str, key: str) -> None:
-    """Drop expired records, and this key's record if an older version of this code left it unfinished."""
-    expired = col(IdempotencyRecord.created_at) < utcnow() - timedelta(
-        hours=get_settings().idempotency_ttl_hours
-    )
-    unfinished = and_(
-        col(IdempotencyRecord.actor) == actor,
-        col(IdempotencyRecord.key) == key,
-        col(IdempotencyRecord.status_code).is_(None),
-    )
-    session.execute(delete(IdempotencyRecord).where(or_(expired, unfinished)))
+SWEEP_SECONDS = 60.0
+_swept_at = [float("-inf")]  # when this process last dropped expired records
+
+
+def sweep_expired(*, session: Session) -> None:
+    """Drop records past settings.idempotency_ttl_hours (at most once a minute per process; an
+    expired record of the key being claimed is dropped by the claim itself)."""
+    now = time.monotonic()
+    if now - _swept_at[0] < SWEEP_SECONDS:
+        return
+    _swept_at[0] = now
+    session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < expiry_cutoff()))
+
+
+def expiry_cutoff() -> datetime:
+    """Records created before this are forgotten."""
+    return utcnow() - timedelta(hours=get_settings().idempotency_ttl_hours)
+
+
+def held_record(session: Session, actor: str, key: str) -> IdempotencyRecord | None:
+    """The committed record of (actor, key), dropping one that expired or that an older version of
+    this code left unfinished."""
+    existing = session.get(IdempotencyRecord, (actor, key), populate_existing=True)
+    if existing is None:
+        return None
+    created = existing.created_at.replace(tzinfo=None)
+    if existing.status_code is not None and created >= expiry_cutoff().replace(tzinfo=None):
+        return existing
+    session.delete(existing)
+    session.flush()
+    return None
 
 
 def claim(
@@ -80,35 +104,35 @@ def claim(
 ) -> IdempotencyRecord | None:
     """Make this request the owner of the key (None), or return the record that already holds it.
 
-    Runs inside the request's write transaction: the insert is uncommitted until the write commits."""
+    Runs inside the request's write transaction: the insert is uncommitted until the write commits.
+    A concurrent owner's uncommitted insert makes this one wait (PostgreSQL: on the primary key;
+    SQLite: behind the write lock) and then do nothing: the record is looked up again."""
+    sweep_expired(session=session)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for _ in range(3):
-        purge(session=session, actor=actor, key=key)
-        existing = session.get(IdempotencyRecord, (actor, key), populate_existing=True)
+        existing = held_record(session, actor, key)
         if existing is not None:
             return existing
-        try:
-            with session.begin_nested():
-                session.add(
-                    IdempotencyRecord(
-                        actor=actor, key=key, method=method, path=path[:500], request_hash=digest
-                    )
-                )
-            return None
-        except IntegrityError:  # a concurrent duplicate committed it first: look again
-            continue
+        row = {"actor": actor, "key": key, "method": method, "path": path[:500], "request_hash": digest}
+        stmt = insert(IdempotencyRecord).values(**row, created_at=utcnow()).on_conflict_do_nothing()
+        if session.execute(stmt.returning(col(IdempotencyRecord.key))).first() is not None:
+            return None  # inserted (a conflict returns no row)
     raise ProblemError(409, "The Idempotency-Key is busy; retry.", code="idempotency-conflict")
 
 
 def complete(*, session: Session, actor: str, key: str, response: Response) -> None:
     """Store the owner's successful response on its record, in the write's own transaction."""
-    rec = session.get(IdempotencyRecord, (actor, key))
-    if rec is None or response.status_code >= 400:
+    if response.status_code >= 400:
         return
-    rec.status_code = response.status_code
-    rec.response_body = bytes(response.body).decode("utf-8")
-    rec.response_headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
-    session.add(rec)
-    session.flush()
+    session.execute(
+        update(IdempotencyRecord)
+        .where(col(IdempotencyRecord.actor) == actor, col(IdempotencyRecord.key) == key)
+        .values(
+            status_code=response.status_code,
+            response_body=bytes(response.body).decode("utf-8"),
+            response_headers={h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers},
+        )
+    )
 
 
 def answer_existing(rec: IdempotencyRecord, digest: str) -> Response:
@@ -144,19 +168,22 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
         return await handler(request)
     body = await request.body()
     digest = fingerprint(request.method, request.url.path, request.url.query, body)
-    actor = await run_in_threadpool(actor_of, request, session)
-    if actor is None:
-        return await handler(request)
     path = request.url.path
 
-    def start() -> IdempotencyRecord | None:
-        return claim(session=session, actor=actor, key=key, method="POST", path=path, digest=digest)
+    def start() -> tuple[str | None, IdempotencyRecord | None]:
+        """In one thread hop: whose key this is, and the claim on it."""
+        actor = actor_of(request, session)
+        if actor is None:
+            return None, None
+        return actor, claim(session=session, actor=actor, key=key, method="POST", path=path, digest=digest)
 
-    existing = await run_in_threadpool(start)
+    actor, existing = await run_in_threadpool(start)
+    if actor is None:
+        return await handler(request)
     if existing is not None:
         return answer_existing(existing, digest)
     response = await handler(request)
-    await run_in_threadpool(lambda: complete(session=session, actor=actor, key=key, response=response))
+    before_commit(session, lambda: complete(session=session, actor=actor, key=key, response=response))
     return response
 
 
@@ -175,7 +202,7 @@ class IdempotentRoute(APIRoute):
         return idempotent_handler
 
 
-def _documented_key(
+async def _documented_key(
     idempotency_key: Annotated[
         str | None,
         Header(

@@ -322,10 +322,12 @@ class DatabaseEpoch(SQLModel, table=True):
 
 
 class DataVersion(SQLModel, table=True):
-    """A single row bumped by every write: the cheap basis of every ETag."""
+    """A single row bumped by every write: the cheap basis of every ETag. `content_version` is the
+    version of the last write that changed more than the source registry (app/domain/scopes.py)."""
 
     id: int = Field(default=1, primary_key=True)
     version: int = 1
+    content_version: int = 1
     updated_at: datetime = Field(default_factory=utcnow)
 
 

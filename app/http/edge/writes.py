@@ -29,6 +29,8 @@ from app.db import OWNED, lock_for_write
 from app.http.problems import problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REQUEST_SCOPED = "opstats_request"  # session.info: what lives as long as this write request
+BEFORE_COMMIT = "before_commit"  # in it: callables run in the commit's thread, before the commit
 RETRY_AFTER = "1"
 log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -83,6 +85,7 @@ class OwnedWrite:
         self._scope = sessions()
         self.session = self._scope.__enter__()
         self.session.info[OWNED] = True
+        self.session.info[REQUEST_SCOPED] = {}
         try:
             lock_for_write(self.session)  # SQLite: BEGIN IMMEDIATE, a bounded busy wait
         except BaseException:
@@ -90,9 +93,11 @@ class OwnedWrite:
             raise
 
     def close(self, *, commit: bool) -> None:
-        """Commit (or roll back) and give the connection back."""
+        """Run the request's before-commit steps, commit (or roll back) and give the connection back."""
         try:
             if commit:
+                for step in self.session.info[REQUEST_SCOPED].get(BEFORE_COMMIT, []):
+                    step()
                 self.session.commit()
             else:
                 self.session.rollback()
@@ -101,6 +106,7 @@ class OwnedWrite:
             raise
         finally:
             self.session.info.pop(OWNED, None)
+            self.session.info.pop(REQUEST_SCOPED, None)
             self._scope.__exit__(None, None, None)
 
 
@@ -172,6 +178,11 @@ def install_busy_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _on_database_busy)
     app.add_exception_handler(OperationalError, _on_database_busy)
     app.add_exception_handler(IntegrityError, _on_integrity)
+
+
+def before_commit(session: Session, step: Callable[[], None]) -> None:
+    """Run `step` in the commit's own thread hop, just before the write request commits."""
+    session.info[REQUEST_SCOPED].setdefault(BEFORE_COMMIT, []).append(step)
 
 
 def write_session(request: Request) -> Session | None:
