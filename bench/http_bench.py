@@ -78,7 +78,7 @@ def median_ms(
 def bump(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as c:
-        c.execute(text("UPDATE dataversion SET version = version + 1 WHERE id = 1"))
+        c.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
     engine.dispose()
 
 

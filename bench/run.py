@@ -193,7 +193,7 @@ class Database:
 
     def bump(self) -> None:
         """A write as readers see it: the data version moves (caches and ETags are invalidated)."""
-        sql = "UPDATE dataversion SET version = version + 1 WHERE id = 1"
+        sql = "UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"
         if self.sqlite_path is not None:
             with sqlite3.connect(self.sqlite_path, timeout=30) as c:
                 c.execute(sql)

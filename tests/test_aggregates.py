@@ -183,7 +183,7 @@ def test_totals_endpoints_serve_the_maintained_rows(client, session):
     row.body = row.body.replace('"label":"', '"label":"(stored) ', 1)
     session.add(row)
     session.flush()
-    session.execute(text("UPDATE dataversion SET version = version + 1 WHERE id = 1"))
+    session.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
     after = client.get("/api/v1/operations/channel/totals").json()
     labels = {m["metric"]: m["label"] for m in after["metrics"]}
     assert labels["opium_seized"].startswith("(stored) ")
@@ -196,7 +196,7 @@ def test_stale_aggregates_fall_back_to_a_recompute(client, session):
     before = client.get("/api/v1/operations/channel/totals").json()
     session.execute(text("DELETE FROM totalsaggregate"))
     mark_stale(session=session)
-    session.execute(text("UPDATE dataversion SET version = version + 1 WHERE id = 1"))
+    session.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
     assert client.get("/api/v1/operations/channel/totals").json() == before
 
 

@@ -28,7 +28,7 @@ def bump(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE dataversion SET version = version + 1 WHERE id = 1"))
+            conn.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
     finally:
         engine.dispose()
 
