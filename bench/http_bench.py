@@ -23,6 +23,8 @@ from app.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 
+BUMP_SQL = "UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -78,7 +80,7 @@ def median_ms(
 def bump(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as c:
-        c.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
+        c.execute(text(BUMP_SQL))
     engine.dispose()
 
 

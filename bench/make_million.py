@@ -32,6 +32,8 @@ QUALIFIERS = [("more than ", "more_than"), ("about ", "about"), ("", "exact")]
 OPERATIONS = ["channel", "mercenary", "illegal", "proxy"]
 PER_SOURCE = 2000
 
+BUMP_SQL = "UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"
+
 
 def phases(n_years: int, per_year: int) -> list[dict]:
     out = []
@@ -146,7 +148,7 @@ def main() -> None:
             made += n
             if made % 100_000 == 0:
                 print(f"{made} results, {time.time() - t0:.0f} s", flush=True)
-        s.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
+        s.execute(text(BUMP_SQL))
         s.commit()
     if engine.dialect.name == "postgresql":  # what autovacuum would do soon: statistics and the
         # visibility map, without which the covering indexes cannot answer index-only

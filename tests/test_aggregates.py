@@ -23,6 +23,7 @@ from app.read.checks import warned
 from app.read.totals import operation_totals, programme_totals
 from app.seeds.load import seed_database
 from app.seeds.prepare import ensure_aggregates
+from tests.factories import BUMP_SQL
 
 PHASES = {"channel": ["channel-center-2019", "channel-2023-stage-1"], "mercenary": [None]}
 METRICS = {"opium_seized": ("t", 1000.0), "heroin_seized": ("kg", 1.0)}
@@ -183,7 +184,7 @@ def test_totals_endpoints_serve_the_maintained_rows(client, session):
     row.body = row.body.replace('"label":"', '"label":"(stored) ', 1)
     session.add(row)
     session.flush()
-    session.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
+    session.execute(text(BUMP_SQL))
     after = client.get("/api/v1/operations/channel/totals").json()
     labels = {m["metric"]: m["label"] for m in after["metrics"]}
     assert labels["opium_seized"].startswith("(stored) ")
@@ -196,7 +197,7 @@ def test_stale_aggregates_fall_back_to_a_recompute(client, session):
     before = client.get("/api/v1/operations/channel/totals").json()
     session.execute(text("DELETE FROM totalsaggregate"))
     mark_stale(session=session)
-    session.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
+    session.execute(text(BUMP_SQL))
     assert client.get("/api/v1/operations/channel/totals").json() == before
 
 

@@ -21,14 +21,14 @@ from app.versions import (
     SqliteVersion,
     version_source,
 )
-from tests.factories import DIRECT, SOURCE, free_port, wait_healthy
+from tests.factories import BUMP_SQL, DIRECT, SOURCE, free_port, wait_healthy
 
 
 def bump(url: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"))
+            conn.execute(text(BUMP_SQL))
     finally:
         engine.dispose()
 
