@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
-from app.http.edge.writes import REQUEST_SCOPED, write_session
+from app.http.edge.writes import REQUEST_SCOPED, hold_write_lock, write_session
 from app.models import ApiKey, KeyScope, Operation
 from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
@@ -97,6 +97,7 @@ def active_key(session: Session, token: str) -> ApiKey | None:
     scoped = session.info.get(REQUEST_SCOPED)
     if scoped is None:
         return find_active_key(session=session, key=token)
+    hold_write_lock(session)  # a write's first statement: take the lock first
     known: dict[str, ApiKey | None] = scoped.setdefault(KEYS_SEEN, {})
     if token not in known:
         known[token] = find_active_key(session=session, key=token)

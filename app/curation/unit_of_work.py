@@ -17,10 +17,10 @@ M = TypeVar("M", bound=SQLModel)
 STAMPED = (Source, Phase, PhaseSource, OperationSource)
 
 
-def bump_data_version(*, session: Session, content: bool = True) -> int:
-    """Mark that the data changed (and the content too, unless `content` is False); runs inside the
-    write's transaction and holds the version row's lock until the commit, so writes are stamped
-    (commit_time) in the order they commit."""
+def bump_data_version(*, session: Session, content: bool = True, at: datetime | None = None) -> int:
+    """Mark that the data changed (and the content too, unless `content` is False) at `at` (default
+    now); runs inside the write's transaction and holds the version row's lock until the commit, so
+    writes are stamped (commit_time) in the order they commit."""
     new = DataVersion.version + 1
     bumped = session.execute(
         update(DataVersion)
@@ -28,7 +28,7 @@ def bump_data_version(*, session: Session, content: bool = True) -> int:
         .values(
             version=new,
             content_version=new if content else DataVersion.content_version,
-            updated_at=utcnow(),
+            updated_at=at or utcnow(),
         )
         .returning(col(DataVersion.version))
     )
@@ -51,7 +51,9 @@ class UnitOfWork:
         self.hooks: list[Callable[[UnitOfWork], None]] = []
         self.stamped: list[Callable[[UnitOfWork], None]] = []
         self.added: list[SQLModel] = []
-        self._stamp: datetime | None = None
+        # SQLite: the write lock is held since BEGIN IMMEDIATE, so this instant is in commit order
+        # already and rows are inserted stamped; PostgreSQL: stamped once the version lock is held
+        self._stamp: datetime | None = utcnow() if session.get_bind().dialect.name == "sqlite" else None
 
     def at_commit_time(self, hook: Callable[["UnitOfWork"], None]) -> None:
         """Run `hook` last, once the write holds the version lock and commit_time() is its commit's."""
@@ -81,6 +83,8 @@ class UnitOfWork:
 
     def add(self, row: M) -> M:
         """Stage a row and flush it, so its id and constraints are known now."""
+        if self._stamp is not None and isinstance(row, STAMPED):
+            row.created_at = self._stamp
         self.session.add(row)
         self.session.flush()
         self.added.append(row)
@@ -126,17 +130,19 @@ def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
     """Bump the version (taking its lock), then stamp the write: its revisions, audit entries and
     Last-Modified all carry the one commit time, in commit order."""
     session = uow.session
+    early = uow._stamp  # known before the bump (SQLite): the bump stamps Last-Modified too
     content = changes_content((e.action, e.entity) for e in uow.entries)
-    version = bump_data_version(session=session, content=content) if uow.entries and versioned else None
+    bump = bool(uow.entries) and versioned
+    version = bump_data_version(session=session, content=content, at=early) if bump else None
     stamp = uow.commit_time()
     for hook in uow.stamped:
         hook(uow)
     for row in uow.added:  # what `at=` filters by creation time appears when the write commits
-        if isinstance(row, STAMPED):
+        if isinstance(row, STAMPED) and row.created_at != stamp:
             row.created_at = stamp
     for entry in uow.entries:
         entry.at, entry.version = stamp, version
     session.add_all(uow.entries)
-    if version is not None:
+    if version is not None and early is None:
         stamp_data_version(session=session, at=stamp)
     session.flush()

@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
-from app.http.edge.writes import before_commit, write_session
+from app.http.edge.writes import before_commit, hold_write_lock, write_session
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
@@ -171,7 +171,8 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
     path = request.url.path
 
     def start() -> tuple[str | None, IdempotencyRecord | None]:
-        """In one thread hop: whose key this is, and the claim on it."""
+        """In one thread hop: the write lock, whose key this is, and the claim on it."""
+        hold_write_lock(session)
         actor = actor_of(request, session)
         if actor is None:
             return None, None

@@ -7,9 +7,10 @@ writer anyway; other processes queue in BEGIN IMMEDIATE's bounded busy wait, als
 PostgreSQL `write_concurrency` slots, fewer than the pool, so reads keep a connection during write
 bursts. With its slot a request gets one session whose transaction this middleware owns
 (`db.OWNED`): the route's key check, its rows, its audit entries, its idempotency record and its
-rendered answer share it, and it commits after the answer is rendered and before it is sent
-(rolled back for any 4xx/5xx). A request holds one connection; no answer is sent for a write that
-did not commit, and no 500 covers one that did.
+rendered answer share it; its first statement takes the write lock (`hold_write_lock`), and it
+commits, in one thread hop with the steps registered by `before_commit`, after the answer is
+rendered and before it is sent (rolled back for any 4xx/5xx). A request holds one connection; no
+answer is sent for a write that did not commit, and no 500 covers one that did.
 """
 
 import asyncio
@@ -31,6 +32,7 @@ from app.http.problems import problem_response
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_SCOPED = "opstats_request"  # session.info: what lives as long as this write request
 BEFORE_COMMIT = "before_commit"  # in it: callables run in the commit's thread, before the commit
+LOCKED = "locked"  # in it: the write lock is held
 RETRY_AFTER = "1"
 log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -79,18 +81,16 @@ class WriteSlots:
 
 
 class OwnedWrite:
-    """One session whose transaction the middleware opens, and commits or rolls back."""
+    """One session whose transaction the middleware opens, and commits or rolls back.
+
+    Made on the event loop (a session does no I/O until used): the write lock is taken by the
+    request's first thread hop that touches the database (`hold_write_lock`), not by a hop of its own."""
 
     def __init__(self, sessions: SessionScope) -> None:
         self._scope = sessions()
         self.session = self._scope.__enter__()
         self.session.info[OWNED] = True
         self.session.info[REQUEST_SCOPED] = {}
-        try:
-            lock_for_write(self.session)  # SQLite: BEGIN IMMEDIATE, a bounded busy wait
-        except BaseException:
-            self.close(commit=False)
-            raise
 
     def close(self, *, commit: bool) -> None:
         """Run the request's before-commit steps, commit (or roll back) and give the connection back."""
@@ -129,11 +129,7 @@ class WriteTransactionMiddleware:
             self.slots.release()
 
     async def _owned(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            owner = await run_in_threadpool(OwnedWrite, self.sessions)
-        except (OperationalError, PoolTimeout):
-            await busy_response()(scope, receive, send)
-            return
+        owner = OwnedWrite(self.sessions)
         scope.setdefault("state", {})["write_session"] = owner.session
         held: list[Message] = []
 
@@ -178,6 +174,16 @@ def install_busy_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _on_database_busy)
     app.add_exception_handler(OperationalError, _on_database_busy)
     app.add_exception_handler(IntegrityError, _on_integrity)
+
+
+def hold_write_lock(session: Session) -> None:
+    """Take the write lock once per write request (SQLite: BEGIN IMMEDIATE, a bounded busy wait, then
+    a 503), before the request's first statement; a no-op outside an owned write or once held."""
+    scoped = session.info.get(REQUEST_SCOPED)
+    if scoped is None or scoped.get(LOCKED):
+        return
+    lock_for_write(session)
+    scoped[LOCKED] = True
 
 
 def before_commit(session: Session, step: Callable[[], None]) -> None:
