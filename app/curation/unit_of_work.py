@@ -5,8 +5,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
-from sqlmodel import Session, SQLModel, col
+from sqlalchemy import Table, update
+from sqlmodel import Session, SQLModel
 
 from app.db import write_transaction
 from app.domain.scopes import changes_content
@@ -21,25 +21,31 @@ def bump_data_version(*, session: Session, content: bool = True, at: datetime | 
     """Mark that the data changed (and the content too, unless `content` is False) at `at` (default
     now); runs inside the write's transaction and holds the version row's lock until the commit, so
     writes are stamped (commit_time) in the order they commit."""
-    new = DataVersion.version + 1
+    table = version_table()
+    new = table.c.version + 1
     bumped = session.execute(
-        update(DataVersion)
-        .where(DataVersion.id == 1)  # type: ignore[arg-type]
+        update(table)
+        .where(table.c.id == 1)
         .values(
             version=new,
-            content_version=new if content else DataVersion.content_version,
+            content_version=new if content else table.c.content_version,
             updated_at=at or utcnow(),
         )
-        .returning(col(DataVersion.version))
+        .returning(table.c.version)
     )
     return int(bumped.scalar_one())
 
 
 def stamp_data_version(*, session: Session, at: datetime) -> None:
     """The time of the write that set the version (Last-Modified): its commit time."""
-    session.execute(
-        update(DataVersion).where(DataVersion.id == 1).values(updated_at=at)  # type: ignore[arg-type]
-    )
+    session.execute(update(version_table()).where(version_table().c.id == 1).values(updated_at=at))
+
+
+def version_table() -> Table:
+    """The data version's table, for Core statements (the ORM's bulk update would look for session
+    objects to synchronise on every write)."""
+    table: Table = DataVersion.__table__  # type: ignore[attr-defined]
+    return table
 
 
 class UnitOfWork:

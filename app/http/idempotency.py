@@ -27,7 +27,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import delete, update
+from sqlalchemy import Table, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -124,9 +124,10 @@ def complete(*, session: Session, actor: str, key: str, response: Response) -> N
     """Store the owner's successful response on its record, in the write's own transaction."""
     if response.status_code >= 400:
         return
+    table: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]  # Core: nothing to sync
     session.execute(
-        update(IdempotencyRecord)
-        .where(col(IdempotencyRecord.actor) == actor, col(IdempotencyRecord.key) == key)
+        update(table)
+        .where(table.c.actor == actor, table.c.key == key)
         .values(
             status_code=response.status_code,
             response_body=bytes(response.body).decode("utf-8"),

@@ -124,11 +124,18 @@ class WriteTransactionMiddleware:
             await busy_response("Too many writes are queued; retry shortly.")(scope, receive, send)
             return
         try:
-            await self._owned(scope, receive, send)
+            answer = await self._owned(scope, receive)
         finally:
-            self.slots.release()
+            self.slots.release()  # once committed or rolled back: the answer is sent without the slot
+        if answer is None:
+            await busy_response()(scope, receive, send)
+            return
+        for message in answer:
+            await send(message)
 
-    async def _owned(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _owned(self, scope: Scope, receive: Receive) -> list[Message] | None:
+        """Run the request in its own transaction; its answer's messages, or None when the commit
+        found the database busy (nothing was written)."""
         owner = OwnedWrite(self.sessions)
         scope.setdefault("state", {})["write_session"] = owner.session
         held: list[Message] = []
@@ -146,10 +153,8 @@ class WriteTransactionMiddleware:
             await run_in_threadpool(lambda: owner.close(commit=status < 400))
         except (OperationalError, PoolTimeout):
             log.warning("write not committed: the database was busy")
-            await busy_response()(scope, receive, send)
-            return
-        for message in held:
-            await send(message)
+            return None
+        return held
 
 
 async def _on_database_busy(_request: Request, exc: Exception) -> Response:
