@@ -31,13 +31,16 @@ OWNED = "opstats.owned_write"  # session.info flag: an outer write transaction c
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    """Foreign keys on, WAL for concurrent readers, a bounded busy wait (then 503) instead of 'locked'."""
-    busy_ms = int(get_settings().write_lock_timeout * 1000)
+    """Foreign keys on, WAL for concurrent readers, a bounded busy wait (then 503) instead of 'locked',
+    and a bounded page cache: each pooled connection keeps its own, so their sum grows with the pool."""
+    settings = get_settings()
+    busy_ms = int(settings.write_lock_timeout * 1000)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+    cur.execute(f"PRAGMA cache_size=-{max(64, settings.sqlite_cache_kib)}")
     cur.close()
 
 
