@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.cache import VersionedLRU
 from app.http.edge.body import nul_location
-from app.http.negotiation import IMMUTABLE, cache_control, representation_of
+from app.http.negotiation import IMMUTABLE, cache_control, representation_of, request_header
 from app.http.problems import problem_response
 from app.versions import DataState, VersionSource
 
@@ -84,6 +84,11 @@ class Capture:
     def cacheable(self) -> bool:
         return self.status == 200 and self.complete and self.size <= MAX_CACHED_BODY
 
+    def cached(self) -> "Cached":
+        """What the body cache keeps: headers, body bytes and the ETag they carry."""
+        etag = next((v for k, v in self.headers if k == b"etag"), b"").decode("latin-1")
+        return self.headers, b"".join(self.chunks), etag
+
 
 def _success_headers(message: MutableMapping[str, Any], etag: str | None, control: str | None = None) -> None:
     """ETag (unless the route set one), Cache-Control and Vary: Accept on a 200."""
@@ -108,9 +113,13 @@ def has_instant(query_string: bytes) -> bool:
 
 
 async def _send_304(send: SendFn, etag: str, control: str | None = None) -> None:
-    message: dict[str, Any] = {"type": "http.response.start", "status": 304, "headers": []}
-    _success_headers(message, etag, control)
-    await send(message)
+    """Not Modified: the ETag, Cache-Control and Vary a 200 would carry, and no body."""
+    headers = [
+        (b"etag", etag.encode("latin-1")),
+        (b"cache-control", (control or cache_control()).encode("latin-1")),
+        (b"vary", b"Accept"),
+    ]
+    await send({"type": "http.response.start", "status": 304, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
 
 
@@ -146,7 +155,7 @@ class ConditionalGetMiddleware:
         if scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
             send = _without_body(send)
-        rep = representation_of(scope.get("query_string", b""), Headers(scope=scope).get("accept"))
+        rep = representation_of(scope.get("query_string", b""), request_header(scope, b"accept"))
         if has_instant(scope.get("query_string", b"")):
             await self._immutable(scope, receive, send, rep)
         elif VERSIONED.match(scope["path"]) and rep != "invalid":
@@ -168,16 +177,15 @@ class ConditionalGetMiddleware:
             return
         hit = self.frozen.get(0, key)
         if hit is not None:
-            cached_tag = dict(hit[0]).get(b"etag", b"").decode("latin-1")
-            if cached_tag and none_match(headers.get("if-none-match"), cached_tag):
-                await _send_304(send, cached_tag, IMMUTABLE)
+            if hit[2] and none_match(headers.get("if-none-match"), hit[2]):
+                await _send_304(send, hit[2], IMMUTABLE)
                 return
             await _send_cached(send, hit)
             return
         cap = Capture()
         await self.app(scope, receive, _capturing(send, cap, etag, control=IMMUTABLE))
         if cap.cacheable:
-            self.frozen.put(0, key, (cap.headers, b"".join(cap.chunks)))
+            self.frozen.put(0, key, cap.cached())
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the content (or data) version: 304, a cached body, or the app (its body cached)."""
@@ -188,12 +196,12 @@ class ConditionalGetMiddleware:
         scope.setdefault("state", {}).update(data_version=state.version, data_epoch=epoch)
         cache.observe_epoch(epoch)
         query = scope.get("query_string", b"").decode("latin-1")
-        etag = make_etag("v1", epoch, version, scope["path"], query, rep)
-        if none_match(Headers(scope=scope).get("if-none-match"), etag):
+        key = (scope["path"], query, rep)
+        hit = cache.get(version, key)  # a hit knows its ETag: no hashing on the hot path
+        etag = hit[2] if hit is not None else make_etag("v1", epoch, version, scope["path"], query, rep)
+        if none_match(request_header(scope, b"if-none-match"), etag):
             await _send_304(send, etag)
             return
-        key = (scope["path"], query, rep)
-        hit = cache.get(version, key)
         if hit is not None:
             await _send_cached(send, hit, _version_headers(state))
             return
@@ -202,17 +210,17 @@ class ConditionalGetMiddleware:
         after = await self.state()
         same = after.epoch == epoch and (after.version if every_write else after.content) == version
         if cap.cacheable and same:
-            cache.put(version, key, (cap.headers, b"".join(cap.chunks)))
+            cache.put(version, key, cap.cached())
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
-        held = _HeldResponse(send, Headers(scope=scope).get("if-none-match"))
+        held = _HeldResponse(send, request_header(scope, b"if-none-match"))
         if scope["path"].startswith("/api/v1/"):
             held.extra = _version_headers(await self.state())
         await self.app(scope, receive, held.hold)
 
 
-Cached = tuple[list[tuple[bytes, bytes]], bytes]
+Cached = tuple[list[tuple[bytes, bytes]], bytes, str]  # headers, body, ETag
 
 
 async def _send_cached(send: Send, hit: Cached, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:

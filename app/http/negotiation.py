@@ -8,6 +8,7 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
+from starlette.types import Scope
 
 from app.config import get_settings
 from app.http.csv import Row, columns, csv_stream
@@ -46,6 +47,15 @@ def prefers_csv(accept: str | None) -> bool:
     if csv_q <= 0:
         return False
     return json_q is None or csv_q > json_q or (csv_q == json_q and csv_first)
+
+
+def request_header(scope: Scope, name: bytes) -> str | None:
+    """One request header by its lower-case name, from the raw ASGI list (no Headers object: this
+    runs several times on every request)."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def representation_of(query_string: bytes, accept: str | None) -> str:

@@ -17,8 +17,10 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.http.negotiation import request_header
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -34,7 +36,7 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 def request_id_of(scope: Scope) -> str:
     """The client's request id when it is a sane token, else a new one."""
-    given = Headers(scope=scope).get(REQUEST_ID, "")
+    given = request_header(scope, REQUEST_ID.encode()) or ""
     return given if VALID_ID.match(given) else uuid.uuid4().hex
 
 
@@ -66,10 +68,10 @@ def secured_headers(raw: list[tuple[bytes, bytes]], rid: bytes) -> list[tuple[by
     return out
 
 
-def _is_html(headers: MutableHeaders) -> bool:
-    return (
-        headers.get("content-type", "").startswith("text/html") and "content-security-policy" not in headers
-    )
+def _is_html(raw: list[tuple[bytes, bytes]]) -> bool:
+    """An HTML page without its own policy (read off the raw list: this runs on every answer)."""
+    html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in raw)
+    return html and not any(k == b"content-security-policy" for k, _ in raw)
 
 
 class SecurityHeadersMiddleware:
@@ -91,7 +93,7 @@ class SecurityHeadersMiddleware:
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": secured_headers(message.get("headers", []), rid_bytes)}
-                if _is_html(MutableHeaders(raw=message["headers"])):
+                if _is_html(message["headers"]):
                     page.update(start=message, chunks=[])
                     return
             elif message["type"] == "http.response.body" and page:
