@@ -109,6 +109,8 @@ def _error_headers(message: MutableMapping[str, Any]) -> None:
 
 def has_instant(query_string: bytes) -> bool:
     """True when the query names an `at=` instant (validated by the route)."""
+    if b"at" not in query_string and b"%" not in query_string:  # no parse on the hot path
+        return False
     return any(k == "at" and v for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
