@@ -153,7 +153,12 @@ def test_a_write_through_one_worker_is_seen_by_every_worker_at_once(fresh_db):
         path = "/api/v1/operations/channel/totals"
         before = {_get(port, path) for _ in range(16)}  # both workers now hold it cached
         assert len(before) == 1
+        listed = {_get(port, "/api/v1/sources?limit=500") for _ in range(16)}
         source = _post(port, "/api/v1/sources", SOURCE, key)
+        for _ in range(16):  # a registry-only write: every worker lists it, and keeps its totals
+            etag, body = _get(port, "/api/v1/sources?limit=500")
+            assert (etag, body) not in listed and source["id"] in [s["id"] for s in json.loads(body)["items"]]
+            assert _get(port, path) in before
         _post(port, "/api/v1/results", {**DIRECT, "source_id": source["id"]}, key)
         for _ in range(16):
             etag, body = _get(port, path)
