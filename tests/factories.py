@@ -192,6 +192,17 @@ def add_source(client, cur) -> int:
     return r.json()["id"]
 
 
+CATALOG_GETS = [  # the catalog's versioned reads, keyed by the content version
+    "/api/v1/operations",
+    "/api/v1/operations/channel",
+    "/api/v1/operations/channel/phases",
+    "/api/v1/operations/channel/totals",
+    "/api/v1/phases",
+    "/api/v1/phases/channel-center-2019",
+    "/api/v1/metrics",
+]
+
+
 DIRECT = {
     "operation": "channel",
     "scope": "cumulative",
@@ -229,3 +240,16 @@ def start(url: str, port: int) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def cli_key(env: dict[str, str], name: str) -> str:
+    """A new curator key made by `opstats keys create` on the database of `env` (the clear key)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "create", "--name", name],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.strip().splitlines()[-1]

@@ -7,16 +7,10 @@ from fastapi.testclient import TestClient
 
 from app.domain.scopes import changes_content
 from app.main import create_app
-from tests.factories import DIRECT, PHASE, bearer
+from tests.factories import CATALOG_GETS, DIRECT, PHASE, bearer
 
 CONTENT = [
-    "/api/v1/operations",
-    "/api/v1/operations/channel",
-    "/api/v1/operations/channel/phases",
-    "/api/v1/operations/channel/totals",
-    "/api/v1/phases",
-    "/api/v1/phases/channel-center-2019",
-    "/api/v1/metrics",
+    *CATALOG_GETS,
     "/api/v1/results?limit=500",
     "/api/v1/results?limit=500&format=csv",
     "/api/v1/totals",

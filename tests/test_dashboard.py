@@ -10,7 +10,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from tests.factories import IN_CI, ROOT, SOURCE, free_port, start, wait_healthy
+from tests.factories import IN_CI, ROOT, SOURCE, cli_key, free_port, start, wait_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -350,14 +349,7 @@ def test_docs_render_their_interactive_ui_offline(browser, server):
 def test_a_figure_added_through_the_api_appears_without_reload(browser, tmp_path):
     with serve(tmp_path) as live:
         env = dict(os.environ, DATABASE_URL=live.db_url)
-        made = subprocess.run(
-            [sys.executable, "-m", "app.cli", "keys", "create", "--name", "dashboard-test"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        key = made.stdout.strip().splitlines()[-1]
+        key = cli_key(env, "dashboard-test")
         page = browser.new_page(viewport=DESKTOP)
         polls: list[tuple[str | None, int]] = []
         page.on(

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app.http.edge.observability import JsonFormatter
 from app.http.edge.security import PAGE_CSP
 from app.main import create_app
-from tests.factories import ROOT, SOURCE, bearer, free_port, wait_healthy
+from tests.factories import ROOT, SOURCE, bearer, cli_key, free_port, wait_healthy
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -113,14 +113,7 @@ def test_sigterm_finishes_the_requests_in_flight(fresh_db, tmp_path):
         stderr=log,
     )
     wait_healthy(port, proc)
-    key = subprocess.run(
-        [sys.executable, "-m", "app.cli", "keys", "create", "--name", "term"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
+    key = cli_key(env, "term")
     base = f"http://127.0.0.1:{port}"
     codes: list[int] = []
 

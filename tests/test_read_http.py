@@ -7,16 +7,10 @@ import pytest
 from app.domain.revisions import result_etag
 from app.models import Result
 from app.read.history import read_epoch
-from tests.factories import CRIMES_SENTENCE, add_figure
+from tests.factories import CATALOG_GETS, CRIMES_SENTENCE, add_figure
 
 GETS = [
-    "/api/v1/operations",
-    "/api/v1/operations/channel",
-    "/api/v1/operations/channel/phases",
-    "/api/v1/operations/channel/totals",
-    "/api/v1/phases",
-    "/api/v1/phases/channel-center-2019",
-    "/api/v1/metrics",
+    *CATALOG_GETS,
     "/api/v1/sources",
     "/api/v1/sources/3",
     "/api/v1/results?limit=5",

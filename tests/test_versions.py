@@ -21,7 +21,7 @@ from app.versions import (
     SqliteVersion,
     version_source,
 )
-from tests.factories import BUMP_SQL, DIRECT, SOURCE, free_port, wait_healthy
+from tests.factories import BUMP_SQL, DIRECT, SOURCE, cli_key, free_port, wait_healthy
 
 
 def bump(url: str) -> None:
@@ -143,13 +143,7 @@ def test_a_write_through_one_worker_is_seen_by_every_worker_at_once(fresh_db):
         stack.callback(proc.wait, 20)
         stack.callback(proc.terminate)
         wait_healthy(port, proc)
-        key = subprocess.run(
-            [sys.executable, "-m", "app.cli", "keys", "create", "--name", "w2"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()[-1]
+        key = cli_key(env, "w2")
         path = "/api/v1/operations/channel/totals"
         before = {_get(port, path) for _ in range(16)}  # both workers now hold it cached
         assert len(before) == 1

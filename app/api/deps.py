@@ -91,14 +91,19 @@ def get_operation(
 OperationDep = Annotated[Operation, Depends(get_operation)]
 
 
+def keys_seen(session: Session) -> dict[str, ApiKey | None] | None:
+    """The keys this write request has looked up already (None outside a write request)."""
+    scoped = session.info.get(REQUEST_SCOPED)
+    return None if scoped is None else scoped.setdefault(KEYS_SEEN, {})
+
+
 def active_key(session: Session, token: str) -> ApiKey | None:
     """The active key `token` is, looked up once per write request (which checks it twice: for its
     Idempotency-Key record and for its scope)."""
-    scoped = session.info.get(REQUEST_SCOPED)
-    if scoped is None:
+    known = keys_seen(session)
+    if known is None:
         return find_active_key(session=session, key=token)
     hold_write_lock(session)  # a write's first statement: take the lock first
-    known: dict[str, ApiKey | None] = scoped.setdefault(KEYS_SEEN, {})
     if token not in known:
         known[token] = find_active_key(session=session, key=token)
     return known[token]
@@ -115,7 +120,7 @@ def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
 
     async def dependency(credentials: Credentials, session: SessionDep) -> ApiKey:
         token = bearer_token(credentials)
-        seen = (session.info.get(REQUEST_SCOPED) or {}).get(KEYS_SEEN, {})
+        seen = keys_seen(session) or {}
         key = seen[token] if token in seen else await run_in_threadpool(active_key, session, token)
         if key is None:
             raise unauthorized("The API key is unknown or revoked.")

@@ -38,7 +38,8 @@ def bump_data_version(*, session: Session, content: bool = True, at: datetime | 
 
 def stamp_data_version(*, session: Session, at: datetime) -> None:
     """The time of the write that set the version (Last-Modified): its commit time."""
-    session.execute(update(version_table()).where(version_table().c.id == 1).values(updated_at=at))
+    table = version_table()
+    session.execute(update(table).where(table.c.id == 1).values(updated_at=at))
 
 
 def version_table() -> Table:

@@ -27,6 +27,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -194,7 +195,8 @@ class ConditionalGetMiddleware:
         state = await self.state()
         epoch = state.epoch
         every_write = EVERY_WRITE.match(scope["path"]) is not None
-        cache, version = (self.live, state.version) if every_write else (self.cache, state.content)
+        cache = self.live if every_write else self.cache
+        version = keyed_version(state, every_write)
         scope.setdefault("state", {}).update(data_version=state.version, data_epoch=epoch)
         cache.observe_epoch(epoch)
         query = scope.get("query_string", b"").decode("latin-1")
@@ -210,8 +212,7 @@ class ConditionalGetMiddleware:
         cap = Capture()
         await self.app(scope, receive, _capturing(send, cap, etag, extra=_version_headers(state)))
         after = await self.state()
-        same = after.epoch == epoch and (after.version if every_write else after.content) == version
-        if cap.cacheable and same:
+        if cap.cacheable and after.epoch == epoch and keyed_version(after, every_write) == version:
             cache.put(version, key, cap.cached())
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -261,10 +262,17 @@ def _capturing(
     return capture
 
 
-def _version_headers(state: DataState) -> list[tuple[bytes, bytes]]:
-    """Data-Version and Last-Modified of a current answer."""
-    headers = [(b"data-version", str(state.version).encode())]
-    return [*headers, (b"last-modified", state.modified.encode())] if state.modified else headers
+def keyed_version(state: DataState, every_write: bool) -> int:
+    """What an answer's ETag and cache entry are keyed by: the data version for EVERY_WRITE paths,
+    else the content version."""
+    return state.version if every_write else state.content
+
+
+@lru_cache(maxsize=8)
+def _version_headers(state: DataState) -> tuple[tuple[bytes, bytes], ...]:
+    """Data-Version and Last-Modified of a current answer (built once per state, not per request)."""
+    headers = ((b"data-version", str(state.version).encode()),)
+    return (*headers, (b"last-modified", state.modified.encode())) if state.modified else headers
 
 
 class _HeldResponse:
@@ -275,7 +283,7 @@ class _HeldResponse:
         self.held: list[Message] = []
         self.cap = Capture()
         self.answered = False
-        self.extra: list[tuple[bytes, bytes]] = []
+        self.extra: Sequence[tuple[bytes, bytes]] = ()
 
     async def hold(self, message: Message) -> None:
         """Keep the start and body chunks until the body is complete (or too large to keep)."""
