@@ -88,8 +88,8 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     scope = sessions or engine_sessions(engine)
     app.state.sessions = scope
     app.state.key_owner = key_owner
-    app.state.value_cache = VersionedLRU(settings.response_cache_size)
-    app.state.frozen_values = VersionedLRU(settings.response_cache_size)  # of at= answers
+    app.state.value_cache = VersionedLRU(settings.response_cache_size, settings.response_cache_bytes)
+    app.state.frozen_values = VersionedLRU(settings.response_cache_size, settings.response_cache_bytes)
     install_busy_handlers(app)
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout)
@@ -97,7 +97,12 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     read = version_reader(scope)
     versions = QueryVersion(read) if sessions is not None else version_source(settings.database_url, read)
     app.state.versions = versions
-    app.add_middleware(ConditionalGetMiddleware, versions=versions, cache_size=settings.response_cache_size)
+    app.add_middleware(
+        ConditionalGetMiddleware,
+        versions=versions,
+        cache_size=settings.response_cache_size,
+        cache_bytes=settings.response_cache_bytes,
+    )
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )

@@ -4,6 +4,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import uuid
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,7 @@ from app.curation.unit_of_work import UnitOfWork
 from app.curation.verify import CheckedFigure
 from app.db import make_engine
 from app.models import Operation, Result, TotalsAggregate
-from app.read.aggregates import mark_stale, stored_totals, totals_built
+from app.read.aggregates import BODIES, body_hash, mark_stale, stored_totals, totals_built
 from app.read.checks import warned
 from app.read.totals import operation_totals, programme_totals
 from app.seeds.load import seed_database
@@ -156,6 +157,8 @@ def assert_maintained_equal_recompute(session: Session) -> None:
         assert stored_totals(session=session, operation=op.slug) == expected, op.slug
     expected = [m.model_dump(mode="json") for m in warned(session, programme_totals(session=session)).metrics]
     assert stored_totals(session=session, operation=None) == expected
+    for row in session.exec(select(TotalsAggregate)).all():  # each body named by its own hash
+        assert row.body_hash == body_hash(row.body), (row.operation_key, row.metric_slug)
 
 
 @settings(
@@ -182,6 +185,7 @@ def test_totals_endpoints_serve_the_maintained_rows(client, session):
     assert row is not None and totals_built(session=session)
     before = client.get("/api/v1/operations/channel/totals").json()
     row.body = row.body.replace('"label":"', '"label":"(stored) ', 1)
+    row.body_hash = body_hash(row.body)
     session.add(row)
     session.flush()
     session.execute(text(BUMP_SQL))
@@ -191,6 +195,30 @@ def test_totals_endpoints_serve_the_maintained_rows(client, session):
     all_labels = {m["label"] for o in client.get("/api/v1/totals").json()["operations"] for m in o["metrics"]}
     assert labels["opium_seized"] in all_labels
     assert [m["metric"] for m in after["metrics"]] == [m["metric"] for m in before["metrics"]]
+
+
+def test_totals_read_only_the_bodies_this_process_has_not_kept(client, session, monkeypatch):
+    """After a write, GET totals fetch the changed bodies only; a row without its hash is read whole."""
+    client.get("/api/v1/totals")
+    fetched: list[str] = []
+    put = BODIES.put
+    monkeypatch.setattr(BODIES, "put", lambda v, h, body: (fetched.append(h), put(v, h, body)))
+    row = session.get(TotalsAggregate, ("channel", "opium_seized"))
+    assert row is not None
+    row.body = row.body.replace('"label":"', f'"label":"(changed {uuid.uuid4()}) ', 1)  # a body unseen
+    row.body_hash = body_hash(row.body)
+    session.add(row)
+    session.flush()
+    session.execute(text(BUMP_SQL))
+    changed = client.get("/api/v1/totals").json()
+    assert fetched == [row.body_hash]
+    assert any(m["label"].startswith("(changed ") for o in changed["operations"] for m in o["metrics"])
+    session.execute(text("UPDATE totalsaggregate SET body_hash = '' WHERE metric_slug = 'opium_seized'"))
+    session.execute(text(BUMP_SQL))
+    assert client.get("/api/v1/totals").json() == changed
+    assert client.get("/api/v1/operations/channel/totals").json() == next(
+        o for o in changed["operations"] if o["operation"] == "channel"
+    )
 
 
 def test_stale_aggregates_fall_back_to_a_recompute(client, session):

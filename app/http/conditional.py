@@ -46,7 +46,7 @@ VERSIONED = re.compile(
     r"|sources(?:/[^/]+)?|results|totals|series|checks|changes)$"
 )
 EVERY_WRITE = re.compile(r"^/api/v1/(?:sources(?:/[^/]+)?|changes)$")
-MAX_CACHED_BODY = 1_000_000
+MAX_HELD_BODY = 1_000_000  # a plain GET's body is held (to hash it) up to this size
 PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
 SendFn = Callable[[Message], Awaitable[None]]
 
@@ -74,16 +74,17 @@ class Capture:
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
     complete: bool = False
+    limit: int = MAX_HELD_BODY  # bodies larger than this are passed on, not kept
 
     def add(self, body: bytes, more: bool) -> None:
         self.size += len(body)
-        if self.size <= MAX_CACHED_BODY:
+        if self.size <= self.limit:
             self.chunks.append(body)
         self.complete = not more
 
     @property
     def cacheable(self) -> bool:
-        return self.status == 200 and self.complete and self.size <= MAX_CACHED_BODY
+        return self.status == 200 and self.complete and self.size <= self.limit
 
     def cached(self) -> "Cached":
         """What the body cache keeps: headers, body bytes and the ETag they carry."""
@@ -129,12 +130,12 @@ async def _send_304(send: SendFn, etag: str, control: str | None = None) -> None
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(self, app: ASGIApp, *, versions: VersionSource, cache_size: int) -> None:
+    def __init__(self, app: ASGIApp, *, versions: VersionSource, cache_size: int, cache_bytes: int) -> None:
         self.app = app
         self.versions = versions
-        self.cache = VersionedLRU(cache_size)  # keyed by the content version
-        self.live = VersionedLRU(cache_size)  # EVERY_WRITE: keyed by the data version
-        self.frozen = VersionedLRU(cache_size)  # at= answers: one version (0), they never change
+        self.cache = VersionedLRU(cache_size, cache_bytes)  # keyed by the content version
+        self.live = VersionedLRU(cache_size, cache_bytes)  # EVERY_WRITE: keyed by the data version
+        self.frozen = VersionedLRU(cache_size, cache_bytes)  # at= answers: one version (0), never change
 
     async def state(self) -> DataState:
         """Epoch, version and Last-Modified: peeked in microseconds when the source can, else read off
@@ -185,7 +186,7 @@ class ConditionalGetMiddleware:
                 return
             await _send_cached(send, hit)
             return
-        cap = Capture()
+        cap = Capture(limit=self.frozen.max_value_bytes)
         await self.app(scope, receive, _capturing(send, cap, etag, control=IMMUTABLE))
         if cap.cacheable:
             self.frozen.put(0, key, cap.cached())
@@ -209,7 +210,7 @@ class ConditionalGetMiddleware:
         if hit is not None:
             await _send_cached(send, hit, _version_headers(state))
             return
-        cap = Capture()
+        cap = Capture(limit=cache.max_value_bytes)
         await self.app(scope, receive, _capturing(send, cap, etag, extra=_version_headers(state)))
         after = await self.state()
         if cap.cacheable and after.epoch == epoch and keyed_version(after, every_write) == version:
@@ -302,7 +303,7 @@ class _HeldResponse:
         elif self.cap.complete:
             self.held.append(message)
             await self.release(None)
-        elif self.cap.size > MAX_CACHED_BODY:
+        elif self.cap.size > MAX_HELD_BODY:
             await self.release(message)
         else:
             self.held.append(message)

@@ -337,6 +337,7 @@ class TotalsAggregate(SQLModel, table=True):
     operation_key: str = Field(primary_key=True, max_length=32)
     metric_slug: str = Field(primary_key=True, max_length=64)
     body: str = Field(sa_column=Column(Text, nullable=False))  # MetricTotals as JSON text
+    body_hash: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})  # names `body`
 
 
 class PhaseChoiceAggregate(SQLModel, table=True):

@@ -7,17 +7,19 @@ equal a recompute and a GET reads a few rows instead of the results. Bulk loads 
 write path (bench/make_million.py) and repairs use `rebuild_totals` (`opstats db rebuild-aggregates`).
 """
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, delete, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
 from app.domain.counting import Fig
+from app.http.cache import VersionedLRU
 from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
 from app.read.checks import metric_findings, warned, warned_all
 from app.read.figures import PhaseChoice, ranked_phase_figures
@@ -27,6 +29,7 @@ from app.schemas.totals import MetricTotals
 PROGRAMME = ""  # the operation key of organisation-wide figures
 Key = tuple[str | None, str]  # (operation slug or None for the programme, metric slug)
 ChoiceKey = tuple[str, str, str]  # (operation, phase, metric) of one phase's whole figure
+BODIES = VersionedLRU(4096, 64 * 1024 * 1024)  # stored totals' bodies read by this process, by hash
 
 
 @dataclass
@@ -44,6 +47,18 @@ def operation_key(operation: str | None) -> str:
 
 def _dump(totals: MetricTotals) -> str:
     return orjson.dumps(totals.model_dump(mode="json")).decode()
+
+
+def body_hash(body: str) -> str:
+    """The name of a stored total's body (what readers keep it under)."""
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
+def _stored_row(operation: str | None, metric: str, totals: MetricTotals) -> TotalsAggregate:
+    body = _dump(totals)
+    return TotalsAggregate(
+        operation_key=operation_key(operation), metric_slug=metric, body=body, body_hash=body_hash(body)
+    )
 
 
 def _fig_json(f: Fig) -> list[Any]:
@@ -109,13 +124,10 @@ def refresh_totals(*, session: Session, keys: Iterable[Key]) -> int:
             if row is not None:
                 session.delete(row)
         elif row is None:
-            session.add(
-                TotalsAggregate(
-                    operation_key=operation_key(operation), metric_slug=metric, body=_dump(totals)
-                )
-            )
+            session.add(_stored_row(operation, metric, totals))
         else:
-            row.body = _dump(totals)
+            fresh = _stored_row(operation, metric, totals)
+            row.body, row.body_hash = fresh.body, fresh.body_hash
             session.add(row)
         done += 1
     session.flush()
@@ -137,13 +149,12 @@ def rebuild_totals(*, session: Session) -> int:
         for c in ranked_phase_figures(session=session, operation=op.slug)
     )
     rows = [
-        TotalsAggregate(operation_key=op.slug, metric_slug=m.metric, body=_dump(m))
+        _stored_row(op.slug, m.metric, m)
         for op in session.exec(select_models(Operation)).all()
         for m in warned(session, operation_totals(session=session, operation=op)).metrics
     ]
     rows += [
-        TotalsAggregate(operation_key=PROGRAMME, metric_slug=m.metric, body=_dump(m))
-        for m in warned(session, programme_totals(session=session)).metrics
+        _stored_row(None, m.metric, m) for m in warned(session, programme_totals(session=session)).metrics
     ]
     session.add_all(rows)
     state = session.get(AggregateState, 1) or AggregateState(id=1)
@@ -173,16 +184,42 @@ def mark_stale(*, session: Session) -> None:
     session.flush()
 
 
-def _stored_bodies(session: Session, operation: str | None) -> list[str] | None:
-    """The JSON texts of one operation's (None: the programme's) stored totals, by metric."""
+def _stored_bodies(session: Session, operation: str | None) -> list[bytes] | None:
+    """The JSON bodies of one operation's (None: the programme's) stored totals, by metric."""
     if not serves_stored(session):
         return None
-    stmt = (
-        select(col(TotalsAggregate.body))
-        .where(col(TotalsAggregate.operation_key) == operation_key(operation))
-        .order_by(col(TotalsAggregate.metric_slug))
-    )
-    return list(session.execute(stmt).scalars())
+    return [body for _, body in _read_bodies(session, operation_key(operation))]
+
+
+def _read_bodies(session: Session, key: str | None) -> list[tuple[str, bytes]]:
+    """(operation key, body) of the stored totals of one operation key (None: all), by key and metric.
+
+    The (key, hash) list is read first; only bodies whose hash this process has not kept are
+    fetched. A row without a hash, or changed between the two reads, has everything read at once."""
+    listing = _ordered(select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body_hash)), key)
+    listed = session.execute(listing).all()
+    got: dict[str, bytes] = {}
+    for _, h in listed:
+        hit = BODIES.get(0, h) if h else None
+        if hit is not None:
+            got[h] = hit
+    missing = {h for _, h in listed if h and h not in got}
+    if missing:
+        stmt = select(col(TotalsAggregate.body_hash), col(TotalsAggregate.body))
+        for h, body in session.execute(stmt.where(col(TotalsAggregate.body_hash).in_(missing))):
+            got[h] = body.encode()
+            BODIES.put(0, h, got[h])
+    if any(h not in got for _, h in listed):
+        whole = _ordered(select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body)), key)
+        return [(k, body.encode()) for k, body in session.execute(whole)]
+    return [(k, got[h]) for k, h in listed]
+
+
+def _ordered(stmt: Select[str, str], key: str | None) -> Select[str, str]:
+    """`stmt` over one operation key's rows (None: every row), by key and metric."""
+    if key is not None:
+        stmt = stmt.where(col(TotalsAggregate.operation_key) == key)
+    return stmt.order_by(col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug))
 
 
 def stored_totals(*, session: Session, operation: str | None) -> list[dict[str, Any]] | None:
@@ -247,8 +284,8 @@ def maintain_totals(*, session: Session, entries: Sequence[AuditLog]) -> None:
         refresh_totals(session=session, keys=touched.totals)
 
 
-def _metrics_json(bodies: list[str]) -> bytes:
-    return b"[" + ",".join(bodies).encode() + b"]"
+def _metrics_json(bodies: list[bytes]) -> bytes:
+    return b"[" + b",".join(bodies) + b"]"
 
 
 def operation_totals_json(*, session: Session, operation: Operation) -> bytes:
@@ -277,15 +314,12 @@ def all_totals_json(*, session: Session) -> bytes:
     return b'{"operations":[' + b",".join(ops) + b'],"programme":' + programme + b"}"
 
 
-def stored_all_totals_text(*, session: Session) -> dict[str, list[str]] | None:
-    """The JSON texts of every stored total by operation key; None when not built (or `at=`)."""
+def stored_all_totals_text(*, session: Session) -> dict[str, list[bytes]] | None:
+    """The JSON bodies of every stored total by operation key; None when not built (or `at=`)."""
     if not serves_stored(session):
         return None
-    out: dict[str, list[str]] = {}
-    stmt = select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body)).order_by(
-        col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug)
-    )
-    for key, body in session.execute(stmt):
+    out: dict[str, list[bytes]] = {}
+    for key, body in _read_bodies(session, None):
         out.setdefault(key, []).append(body)
     return out
 
