@@ -19,6 +19,7 @@ from app.curation.unit_of_work import UnitOfWork
 from app.curation.verify import CheckedFigure
 from app.db import make_engine
 from app.models import Operation, Result, TotalsAggregate
+from app.read import aggregates
 from app.read.aggregates import BODIES, body_hash, mark_stale, stored_totals, totals_built
 from app.read.checks import warned
 from app.read.totals import operation_totals, programme_totals
@@ -219,6 +220,24 @@ def test_totals_read_only_the_bodies_this_process_has_not_kept(client, session, 
     assert client.get("/api/v1/operations/channel/totals").json() == next(
         o for o in changed["operations"] if o["operation"] == "channel"
     )
+
+
+def test_unchanged_totals_are_not_spliced_again_after_a_write(client, session, monkeypatch):
+    """A write that changed no total (here a bare version bump) finds the spliced answer kept."""
+    first = client.get("/api/v1/totals").content
+    spliced: list[int] = []
+    real = aggregates._operation_parts
+    monkeypatch.setattr(aggregates, "_operation_parts", lambda *a: (spliced.append(1), real(*a))[1])
+    session.execute(text(BUMP_SQL))
+    assert client.get("/api/v1/totals").content == first and spliced == []
+    row = session.get(TotalsAggregate, ("channel", "opium_seized"))
+    assert row is not None
+    row.body = row.body.replace('"label":"', f'"label":"(spliced {uuid.uuid4()}) ', 1)
+    row.body_hash = body_hash(row.body)
+    session.add(row)
+    session.flush()
+    session.execute(text(BUMP_SQL))
+    assert b"(spliced " in client.get("/api/v1/totals").content and spliced
 
 
 def test_stale_aggregates_fall_back_to_a_recompute(client, session):

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.http.edge.observability import JsonFormatter
 from app.http.edge.security import PAGE_CSP
+from app.http.edge.writes import COMMITS, WriteRoute
 from app.main import create_app
 from tests.factories import ROOT, SOURCE, bearer, cli_key, free_port, wait_healthy
 
@@ -97,6 +98,15 @@ def test_every_write_route_needs_a_credential():
         assert "dependency" in names, f"{route.methods} {route.path} has no require_scope dependency"
         secured = [s for d in route.dependant.dependencies for s in d.dependencies if s.call is not None]
         assert any(type(s.call).__name__ == "HTTPBearer" for s in secured), route.path
+
+
+def test_every_write_route_commits_in_its_own_thread_hop():
+    """Each write route renders its answer and commits where its rows were written (WriteRoute)."""
+    routes = [rc.original_route for rc in iter_route_contexts(create_app().routes)]
+    writes = [r for r in routes if isinstance(r, APIRoute) and r.methods & WRITE_METHODS]
+    for route in writes:
+        assert isinstance(route, WriteRoute), f"{route.methods} {route.path} is not a WriteRoute"
+        assert getattr(route.dependant.call, COMMITS, False), f"{route.path} does not commit in its hop"
 
 
 @pytest.mark.slow

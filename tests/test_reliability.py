@@ -6,11 +6,12 @@ from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app import db as storage
 from app.config import get_settings
-from app.db import make_engine
+from app.db import OWNED, make_engine
 from app.main import create_app
 from bench import crash, writers
 from tests.factories import SOURCE, bearer, require_pg
@@ -87,3 +88,24 @@ def test_sqlite_connections_keep_a_bounded_page_cache(tmp_path, monkeypatch, kib
         engine.dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_commit_that_finds_the_database_busy_is_a_503_and_writes_nothing(client, session, monkeypatch):
+    """The write route commits in its own hop; a busy database there is a 503 with Retry-After."""
+    headers = {**bearer(session), "Idempotency-Key": "busy-at-commit"}
+    real = Session.commit
+
+    def busy(self: Session) -> None:
+        if self.info.get(OWNED):
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        real(self)
+
+    monkeypatch.setattr(Session, "commit", busy)
+    before = client.get("/api/v1/sources").json()["total"]
+    answer = client.post("/api/v1/sources", json=SOURCE, headers=headers)
+    assert answer.status_code == 503 and answer.headers["retry-after"]
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    monkeypatch.setattr(Session, "commit", real)
+    assert client.get("/api/v1/sources").json()["total"] == before
+    again = client.post("/api/v1/sources", json=SOURCE, headers=headers)  # the key was not kept
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers

@@ -14,7 +14,7 @@ How it works (one piece, used by every POST route through `idempotent_post`):
 Records older than settings.idempotency_ttl_hours are swept at most once a minute per process, and
 an expired record (or one left "in progress" by an older version of this code) is dropped when its
 key is claimed again. The key check and the claim share one thread hop, and the answer is stored on
-the record in the commit's own hop (app.http.edge.writes.before_commit).
+the record in the commit's own hop, the endpoint's (app.http.edge.writes: WriteRoute, before_commit).
 A request without a valid key skips all this: the route itself answers 401/403.
 """
 
@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import Table, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
-from app.http.edge.writes import before_commit, hold_write_lock, write_session
+from app.http.edge.writes import WriteRoute, before_commit, hold_write_lock, write_session
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
@@ -184,12 +183,11 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
         return await handler(request)
     if existing is not None:
         return answer_existing(existing, digest)
-    response = await handler(request)
-    before_commit(session, lambda: complete(session=session, actor=actor, key=key, response=response))
-    return response
+    before_commit(session, lambda answer: complete(session=session, actor=actor, key=key, response=answer))
+    return await handler(request)
 
 
-class IdempotentRoute(APIRoute):
+class IdempotentRoute(WriteRoute):
     """A route whose POSTs honour Idempotency-Key."""
 
     def get_route_handler(self) -> Handler:

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import orjson
 from sqlalchemy import Select, delete, or_, select
@@ -30,6 +30,9 @@ PROGRAMME = ""  # the operation key of organisation-wide figures
 Key = tuple[str | None, str]  # (operation slug or None for the programme, metric slug)
 ChoiceKey = tuple[str, str, str]  # (operation, phase, metric) of one phase's whole figure
 BODIES = VersionedLRU(4096, 64 * 1024 * 1024)  # stored totals' bodies read by this process, by hash
+ASSEMBLED = VersionedLRU(64, 64 * 1024 * 1024)  # answers spliced from them, by what they were made of
+Ts = TypeVarTuple("Ts")
+Listed = list[tuple[str, str]]  # (operation key, body hash) of stored totals, by key and metric
 
 
 @dataclass
@@ -188,16 +191,20 @@ def _stored_bodies(session: Session, operation: str | None) -> list[bytes] | Non
     """The JSON bodies of one operation's (None: the programme's) stored totals, by metric."""
     if not serves_stored(session):
         return None
-    return [body for _, body in _read_bodies(session, operation_key(operation))]
+    key = operation_key(operation)
+    return [body for _, _, body in _read_bodies(session, key, _listing(session, key))]
 
 
-def _read_bodies(session: Session, key: str | None) -> list[tuple[str, bytes]]:
-    """(operation key, body) of the stored totals of one operation key (None: all), by key and metric.
+def _listing(session: Session, key: str | None) -> Listed:
+    """(operation key, body hash) of the stored totals of one operation key (None: all)."""
+    stmt = _ordered(select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body_hash)), key)
+    return [(k, h) for k, h in session.execute(stmt)]
 
-    The (key, hash) list is read first; only bodies whose hash this process has not kept are
-    fetched. A row without a hash, or changed between the two reads, has everything read at once."""
-    listing = _ordered(select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body_hash)), key)
-    listed = session.execute(listing).all()
+
+def _read_bodies(session: Session, key: str | None, listed: Listed) -> list[tuple[str, str, bytes]]:
+    """(operation key, hash, body) of the stored totals `listed` (those of one operation key, None:
+    all). Only bodies whose hash this process has not kept are fetched. A row without a hash, or
+    changed since it was listed, has everything read again at once."""
     got: dict[str, bytes] = {}
     for _, h in listed:
         hit = BODIES.get(0, h) if h else None
@@ -210,12 +217,17 @@ def _read_bodies(session: Session, key: str | None) -> list[tuple[str, bytes]]:
             got[h] = body.encode()
             BODIES.put(0, h, got[h])
     if any(h not in got for _, h in listed):
-        whole = _ordered(select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body)), key)
-        return [(k, body.encode()) for k, body in session.execute(whole)]
-    return [(k, got[h]) for k, h in listed]
+        columns = (
+            col(TotalsAggregate.operation_key),
+            col(TotalsAggregate.body_hash),
+            col(TotalsAggregate.body),
+        )
+        whole = _ordered(select(*columns), key)
+        return [(k, h, body.encode()) for k, h, body in session.execute(whole)]
+    return [(k, h, got[h]) for k, h in listed]
 
 
-def _ordered(stmt: Select[str, str], key: str | None) -> Select[str, str]:
+def _ordered(stmt: Select[*Ts], key: str | None) -> Select[*Ts]:
     """`stmt` over one operation key's rows (None: every row), by key and metric."""
     if key is not None:
         stmt = stmt.where(col(TotalsAggregate.operation_key) == key)
@@ -284,34 +296,66 @@ def maintain_totals(*, session: Session, entries: Sequence[AuditLog]) -> None:
         refresh_totals(session=session, keys=touched.totals)
 
 
-def _metrics_json(bodies: list[bytes]) -> bytes:
-    return b"[" + b",".join(bodies) + b"]"
+def _metrics_parts(bodies: list[bytes]) -> list[bytes]:
+    """A JSON list of the bodies, as pieces to join once."""
+    parts = [b"["]
+    for i, body in enumerate(bodies):
+        parts += [b",", body] if i else [body]
+    return [*parts, b"]"]
+
+
+def _operation_parts(op: Operation, bodies: list[bytes]) -> list[bytes]:
+    return [
+        orjson.dumps({"operation": op.slug, "name": op.name})[:-1],
+        b',"metrics":',
+        *_metrics_parts(bodies),
+        b"}",
+    ]
+
+
+def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> bytes | None:
+    """Stored totals (of one operation key, None: all) spliced as the answer the operations `ops`
+    make of them (one: OperationTotals, else AllTotals), or None when not built. The same
+    operations and bodies (by hash) give the same answer: it is kept, not spliced again."""
+    if not serves_stored(session):
+        return None
+    listed = _listing(session, key)
+    made_of = (key, tuple((op.slug, op.name) for op in ops), tuple(listed))
+    hit: bytes | None = ASSEMBLED.get(0, made_of)
+    if hit is not None:
+        return hit
+    by_key: dict[str, list[bytes]] = {}
+    read = _read_bodies(session, key, listed)
+    for k, _, body in read:
+        by_key.setdefault(k, []).append(body)
+    if key is not None:
+        answer = b"".join(_operation_parts(ops[0], by_key.get(key, [])))
+    else:
+        parts = [b'{"operations":[']
+        for i, op in enumerate(ops):
+            parts += [b","] * bool(i) + _operation_parts(op, by_key.get(op.slug, []))
+        parts += [b'],"programme":{"metrics":', *_metrics_parts(by_key.get(PROGRAMME, [])), b"}}"]
+        answer = b"".join(parts)
+    if all(h for _, h, _ in read):  # rows without a hash are read anew each time
+        ASSEMBLED.put(0, (key, made_of[1], tuple((k, h) for k, h, _ in read)), answer)
+    return answer
 
 
 def operation_totals_json(*, session: Session, operation: Operation) -> bytes:
     """An operation's current totals as JSON bytes (OperationTotals), spliced from the stored rows."""
-    bodies = _stored_bodies(session, operation.slug)
-    if bodies is None:
-        totals = warned(session, operation_totals(session=session, operation=operation))
-        return orjson.dumps(totals.model_dump(mode="json"))
-    head = orjson.dumps({"operation": operation.slug, "name": operation.name})[:-1]
-    return head + b',"metrics":' + _metrics_json(bodies) + b"}"
+    spliced = _spliced(session, operation.slug, [operation])
+    if spliced is not None:
+        return spliced
+    totals = warned(session, operation_totals(session=session, operation=operation))
+    return orjson.dumps(totals.model_dump(mode="json"))
 
 
 def all_totals_json(*, session: Session) -> bytes:
     """Every operation's current totals and the programme's as JSON bytes (AllTotals)."""
-    stored = stored_all_totals_text(session=session)
-    if stored is None:
-        return orjson.dumps(warned_all(session, all_totals(session=session)).model_dump(mode="json"))
-    ops = [
-        orjson.dumps({"operation": op.slug, "name": op.name})[:-1]
-        + b',"metrics":'
-        + _metrics_json(stored.get(op.slug, []))
-        + b"}"
-        for op in _operations(session)
-    ]
-    programme = b'{"metrics":' + _metrics_json(stored.get(PROGRAMME, [])) + b"}"
-    return b'{"operations":[' + b",".join(ops) + b'],"programme":' + programme + b"}"
+    spliced = _spliced(session, None, _operations(session))
+    if spliced is not None:
+        return spliced
+    return orjson.dumps(warned_all(session, all_totals(session=session)).model_dump(mode="json"))
 
 
 def stored_all_totals_text(*, session: Session) -> dict[str, list[bytes]] | None:
@@ -319,7 +363,7 @@ def stored_all_totals_text(*, session: Session) -> dict[str, list[bytes]] | None
     if not serves_stored(session):
         return None
     out: dict[str, list[bytes]] = {}
-    for key, body in _read_bodies(session, None):
+    for key, _, body in _read_bodies(session, None, _listing(session, None)):
         out.setdefault(key, []).append(body)
     return out
 

@@ -15,6 +15,7 @@ from app.curation.candidates import (
     reject_candidate,
 )
 from app.domain.revisions import result_etag
+from app.http.edge.writes import WriteRoute
 from app.http.idempotency import idempotent_post
 from app.http.pagination import next_link
 from app.models import CandidateStatus
@@ -24,7 +25,7 @@ from app.schemas.common import MAX_ID, Page, Reason
 from app.schemas.curation import CandidateAccept, CandidatePublic
 from app.schemas.results import ResultPublic
 
-router = APIRouter(prefix="/candidates", tags=["candidates"])
+router = APIRouter(prefix="/candidates", tags=["candidates"], route_class=WriteRoute)
 CandidateIdPath = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 from app.api.deps import CuratorDep, SessionDep
 from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.curation.phases import add_phase
+from app.http.edge.writes import WriteRoute
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import respond
 from app.http.openapi import read_responses
@@ -14,7 +15,7 @@ from app.read.operations import find_phase, list_phases, phase_public
 from app.schemas.catalog import PhaseCreate, PhasePublic
 from app.schemas.common import Page
 
-router = APIRouter(prefix="/phases", tags=["phases"])
+router = APIRouter(prefix="/phases", tags=["phases"], route_class=WriteRoute)
 
 
 @router.get(

@@ -13,6 +13,7 @@ from app.curation.results import add_result, patch_result, retract
 from app.domain.citations import bibtex, csl_item, plain_text, ris
 from app.domain.revisions import result_etag
 from app.http.conditional import none_match
+from app.http.edge.writes import WriteRoute
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
     IMMUTABLE,
@@ -40,7 +41,7 @@ from app.read.results import (
 from app.schemas.common import IsoDate, Page, Reason
 from app.schemas.results import HistoryEntry, ResultCreate, ResultPublic, ResultUpdate
 
-router = APIRouter(prefix="/results", tags=["results"])
+router = APIRouter(prefix="/results", tags=["results"], route_class=WriteRoute)
 ResultIdPath = Annotated[str, Path(max_length=64, examples=["channel-center-2019-opium"])]
 
 

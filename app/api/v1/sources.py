@@ -9,6 +9,7 @@ from app.api.deps import CuratorDep, SessionDep, VersionDep
 from app.api.v1.params import AsOfParams, Format, FormatQuery
 from app.curation.candidates import candidate_public, extract_for_source
 from app.curation.sources import add_source
+from app.http.edge.writes import WriteRoute
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
     cached_value,
@@ -25,7 +26,7 @@ from app.schemas.common import MAX_ID, Page
 from app.schemas.curation import CandidatePublic
 from app.schemas.sources import SourceCreate, SourceDetail, SourceSummary
 
-router = APIRouter(prefix="/sources", tags=["sources"])
+router = APIRouter(prefix="/sources", tags=["sources"], route_class=WriteRoute)
 
 
 class SourceQuery(AsOfParams):

@@ -8,18 +8,24 @@ PostgreSQL `write_concurrency` slots, fewer than the pool, so reads keep a conne
 bursts. With its slot a request gets one session whose transaction this middleware owns
 (`db.OWNED`): the route's key check, its rows, its audit entries, its idempotency record and its
 rendered answer share it; its first statement takes the write lock (`hold_write_lock`), and it
-commits, in one thread hop with the steps registered by `before_commit`, after the answer is
-rendered and before it is sent (rolled back for any 4xx/5xx). A request holds one connection; no
-answer is sent for a write that did not commit, and no 500 covers one that did.
+commits, with the steps registered by `before_commit`, after the answer is rendered and before it
+is sent (rolled back for any 4xx/5xx). A write route (`WriteRoute`) renders its answer and commits
+in the endpoint's own thread hop: under load every return to the event loop waits behind the reads
+queued there, while the write lock is held. A request holds one connection; no answer is sent for
+a write that did not commit, and no 500 covers one that did.
 """
 
 import asyncio
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
@@ -31,7 +37,7 @@ from app.http.problems import problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_SCOPED = "opstats_request"  # session.info: what lives as long as this write request
-BEFORE_COMMIT = "before_commit"  # in it: callables run in the commit's thread, before the commit
+BEFORE_COMMIT = "before_commit"  # in it: callables of the answer, run in the commit's thread first
 LOCKED = "locked"  # in it: the write lock is held
 RETRY_AFTER = "1"
 log = logging.getLogger("opstats")
@@ -91,13 +97,18 @@ class OwnedWrite:
         self.session = self._scope.__enter__()
         self.session.info[OWNED] = True
         self.session.info[REQUEST_SCOPED] = {}
+        self.closed = False
 
-    def close(self, *, commit: bool) -> None:
-        """Run the request's before-commit steps, commit (or roll back) and give the connection back."""
+    def close(self, *, commit: bool, answer: Response | None = None) -> None:
+        """Run the request's before-commit steps on its answer, commit (or roll back) and give the
+        connection back; once only (a write route closes it in its own hop, the middleware after)."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             if commit:
                 for step in self.session.info[REQUEST_SCOPED].get(BEFORE_COMMIT, []):
-                    step()
+                    step(answer)
                 self.session.commit()
             else:
                 self.session.rollback()
@@ -137,7 +148,7 @@ class WriteTransactionMiddleware:
         """Run the request in its own transaction; its answer's messages, or None when the commit
         found the database busy (nothing was written)."""
         owner = OwnedWrite(self.sessions)
-        scope.setdefault("state", {})["write_session"] = owner.session
+        scope.setdefault("state", {}).update(write_session=owner.session, write_owner=owner)
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -149,8 +160,10 @@ class WriteTransactionMiddleware:
             await run_in_threadpool(lambda: owner.close(commit=False))
             raise
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
+        if owner.closed:  # a write route committed (or rolled back) in its own hop
+            return held
         try:
-            await run_in_threadpool(lambda: owner.close(commit=status < 400))
+            await run_in_threadpool(lambda: owner.close(commit=status < 400, answer=_answer_of(held)))
         except (OperationalError, PoolTimeout):
             log.warning("write not committed: the database was busy")
             return None
@@ -191,9 +204,69 @@ def hold_write_lock(session: Session) -> None:
     scoped[LOCKED] = True
 
 
-def before_commit(session: Session, step: Callable[[], None]) -> None:
-    """Run `step` in the commit's own thread hop, just before the write request commits."""
+def before_commit(session: Session, step: Callable[[Response], None]) -> None:
+    """Run `step` on the rendered answer in the commit's own thread hop, just before the write commits."""
     session.info[REQUEST_SCOPED].setdefault(BEFORE_COMMIT, []).append(step)
+
+
+def _answer_of(held: list[Message]) -> Response:
+    """The answer held as ASGI messages, as a Response (for the before-commit steps)."""
+    start: Message = next((m for m in held if m["type"] == "http.response.start"), {"status": 500})
+    body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+    answer = Response(body, status_code=start["status"])
+    answer.raw_headers = list(start.get("headers", []))
+    return answer
+
+
+REQUEST_ARG = "opstats_request"
+ANSWER_ARG = "opstats_answer"
+COMMITS = "opstats_commits"  # marks an endpoint wrapped to commit in its own hop
+
+
+class WriteRoute(APIRoute):
+    """A route whose write endpoints (sync) render their answer and commit in their own thread hop."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        writes = set(kwargs.get("methods") or ()) & WRITE_METHODS
+        if writes and not inspect.iscoroutinefunction(endpoint) and not hasattr(endpoint, COMMITS):
+            endpoint = self._committing(endpoint)  # (a router included in another passes it wrapped)
+        super().__init__(path, endpoint, **kwargs)
+
+    def _committing(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        """`endpoint`, then its answer rendered as FastAPI would (the route's response model, by
+        alias), then the request's owned write committed: one thread hop from the rows to the commit."""
+        sig = inspect.signature(endpoint)
+        own = next((n for n, p in sig.parameters.items() if p.annotation is Response), None)
+        added = [inspect.Parameter(REQUEST_ARG, inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
+        if own is None:
+            added.append(inspect.Parameter(ANSWER_ARG, inspect.Parameter.KEYWORD_ONLY, annotation=Response))
+        adapter: list[TypeAdapter[Any]] = []
+
+        @functools.wraps(endpoint)
+        def committing(**kwargs: Any) -> Response:
+            request: Request = kwargs.pop(REQUEST_ARG)
+            sub: Response = kwargs[own] if own else kwargs.pop(ANSWER_ARG)
+            value = endpoint(**kwargs)
+            if not adapter:
+                adapter.append(TypeAdapter(self.response_model))
+            answer = value if isinstance(value, Response) else self._rendered(adapter[0], value, sub)
+            owner = request.scope.get("state", {}).get("write_owner")
+            if isinstance(owner, OwnedWrite):
+                owner.close(commit=answer.status_code < 400, answer=answer)
+            return answer
+
+        committing.__signature__ = sig.replace(parameters=[*sig.parameters.values(), *added])  # type: ignore[attr-defined]
+        setattr(committing, COMMITS, True)
+        return committing
+
+    def _rendered(self, adapter: TypeAdapter[Any], value: Any, sub: Response) -> Response:
+        """The JSON answer FastAPI would make of `value`, with the status and headers set on `sub`."""
+        body = adapter.dump_json(adapter.validate_python(value, from_attributes=True), by_alias=True)
+        answer = Response(
+            body, status_code=sub.status_code or self.status_code or 200, media_type="application/json"
+        )
+        answer.raw_headers.extend(sub.raw_headers)
+        return answer
 
 
 def write_session(request: Request) -> Session | None:
