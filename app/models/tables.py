@@ -155,6 +155,18 @@ class Result(SQLModel, table=True):
             "id",
         ),
         Index("ix_result_metric_as_of", "metric_slug", "as_of", "retracted", "value_base", "value", "id"),
+        # Pages of one metric sorted by value_base: values are in that metric's unit, so one metric's
+        # rows sit in one stretch of ix_result_value_base_id (opium, ×1000 kg, a third of the way in);
+        # without this PostgreSQL walks that index from the start to fill a small LIMIT (1.25 s at 1M).
+        Index(
+            "ix_result_metric_value_base",
+            "metric_slug",
+            "retracted",
+            "value_base",
+            "id",
+            "operation_slug",
+            "as_of",
+        ),
         Index("ix_result_duplicate_of", "duplicate_of"),  # a write finds the reports linked to it
         # A write re-ranks one phase's whole figures of one metric (more equality columns than
         # ix_result_totals, so the planner takes it for `phase = ?`).

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, tuple_
@@ -97,7 +98,7 @@ def _column(name: str) -> Any:
     }[name]
 
 
-def _sort_value(row: Result, name: str) -> Any:
+def _sort_value(row: Result | SimpleNamespace, name: str) -> Any:
     """A row's value of a sort field, JSON-able (what the cursor stores)."""
     return {
         "id": row.id,
@@ -123,7 +124,7 @@ def _typed(name: str, value: Any) -> Any:
     return value
 
 
-def encode_cursor(keys: Sequence[SortKey], row: Result) -> str:
+def encode_cursor(keys: Sequence[SortKey], row: Result | SimpleNamespace) -> str:
     """An opaque cursor naming the last row of a page in this sort order."""
     return encode_cursor_of("results", sort_spec(keys), [_sort_value(row, k.name) for k in keys])
 
@@ -193,21 +194,35 @@ def count_results(*, session: Session, filters: ResultFilter) -> int:
     return int(session.exec(select(func.count()).select_from(filtered(filters).subquery())).one())
 
 
+PAGE_COLUMNS: tuple[Any, ...] = (
+    *(c for c in Result.__table__.columns if c.name not in ("revision", "created_at")),  # type: ignore[attr-defined]
+    col(Source.title).label("source_title"),
+    col(Source.published_on).label("source_published_on"),
+)  # a page's rows as plain columns named like Result's attributes, with the source reference
+
+
 def _page_rows(
     session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, limit: int
-) -> list[Result]:
-    """One page in two steps: the ids in order (from a covering index when there is one), then rows.
+) -> list[SimpleNamespace]:
+    """One page in one statement: the ids in order (from a covering index when there is one, the
+    LIMIT inside the subquery), joined back to `limit` full rows by primary key and to their sources.
 
     Sorting only (filter, sort, id) index entries and fetching `limit` full rows afterwards keeps a
-    filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty."""
-    stmt = filtered(filters).with_only_columns(col(Result.id))
+    filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty; one
+    round trip instead of three (ids, rows, sources), and plain objects, not ORM instances (a
+    SimpleNamespace per row: attribute reads as cheap as a model's, unlike a Row's by-name lookup)."""
+    ids = filtered(filters).with_only_columns(col(Result.id))
     if after is not None:
-        stmt = stmt.where(_after(keys, after))
-    ids = list(session.execute(stmt.order_by(*_order(keys)).limit(limit)).scalars())
-    if not ids:
-        return []
-    rows = {r.id: r for r in session.exec(select(Result).where(col(Result.id).in_(ids)))}
-    return [rows[i] for i in ids]
+        ids = ids.where(_after(keys, after))
+    page = ids.order_by(*_order(keys)).limit(limit).subquery("page")
+    stmt = (
+        select(*PAGE_COLUMNS)
+        .select_from(page)
+        .join(Result, col(Result.id) == page.c.id)
+        .join(Source, col(Source.id) == col(Result.source_id))
+        .order_by(*_order(keys))
+    )
+    return [SimpleNamespace(**m) for m in session.execute(stmt).mappings()]
 
 
 def list_results(
@@ -223,8 +238,10 @@ def list_results(
     rows = _page_rows(session, filters, sort, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    refs = source_ref_map(session=session, ids={r.source_id for r in rows})
-    items = [to_public(r, refs[r.source_id]) for r in rows]
+    items = [
+        to_public(r, SourceRef(id=r.source_id, title=r.source_title, published_on=r.source_published_on))
+        for r in rows
+    ]
     return items, encode_cursor(sort, rows[-1]) if more else None
 
 
@@ -358,8 +375,8 @@ def result_filter(
     )
 
 
-def to_public(result: Result, source: SourceRef) -> ResultPublic:
-    """The public shape of a result."""
+def to_public(result: Result | SimpleNamespace, source: SourceRef) -> ResultPublic:
+    """The public shape of a result (a model, or a row of PAGE_COLUMNS)."""
     return ResultPublic(
         id=result.id,
         operation=result.operation_slug,
