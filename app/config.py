@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     sqlite_cache_kib: int = 512  # page cache per SQLite connection (the OS caches the file for all)
     write_concurrency: int = 4
     write_lock_timeout: float = 10.0
+    writes_first_ms: int = 20  # a read arriving while a write runs waits for it this long at most
     ready_timeout: float = 2.0
     max_body_bytes: int = 1_048_576
     max_json_depth: int = 32

@@ -22,7 +22,7 @@ from app.http.edge.body import BodyLimitMiddleware
 from app.http.edge.limits import RateLimitMiddleware, RateLimits
 from app.http.edge.observability import AccessLogMiddleware, Metrics
 from app.http.edge.security import SecurityHeadersMiddleware
-from app.http.edge.writes import WriteSlots, WriteTransactionMiddleware, install_busy_handlers
+from app.http.edge.writes import WritesFirst, WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
 from app.read.history import read_data_state
@@ -92,7 +92,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.state.frozen_values = VersionedLRU(settings.response_cache_size, settings.response_cache_bytes)
     install_busy_handlers(app)
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
-    app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout)
+    app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout, settings.writes_first_ms / 1000)
     app.add_middleware(WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots)
     read = version_reader(scope)
     versions = QueryVersion(read) if sessions is not None else version_source(settings.database_url, read)
@@ -113,6 +113,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         settings.rate_limit_storage,
     )
     app.add_middleware(RateLimitMiddleware, limits=limits, trust_forwarded=settings.trust_forwarded_for)
+    app.add_middleware(WritesFirst, slots=app.state.write_slots)
     app.add_middleware(ReadOnlyCORS)
     app.state.metrics = Metrics(state_gauges(app, engine, version_reader(scope)))
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics, routes=lambda: app.router.routes)

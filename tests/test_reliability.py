@@ -1,6 +1,8 @@
 """Concurrent writers and SIGKILL rounds on real servers (short versions of bench/writers.py and
 bench/crash.py), and one connection per request on a pool of one."""
 
+import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +14,7 @@ from sqlmodel import Session
 from app import db as storage
 from app.config import get_settings
 from app.db import OWNED, make_engine
+from app.http.edge.writes import WriteSlots
 from app.main import create_app
 from bench import crash, writers
 from tests.factories import SOURCE, bearer, require_pg
@@ -109,3 +112,28 @@ def test_a_commit_that_finds_the_database_busy_is_a_503_and_writes_nothing(clien
     assert client.get("/api/v1/sources").json()["total"] == before
     again = client.post("/api/v1/sources", json=SOURCE, headers=headers)  # the key was not kept
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+
+
+def test_a_read_arriving_while_a_write_runs_waits_for_it_boundedly() -> None:
+    """Writes first: a read waits while a write holds its slot, and no longer than the pause."""
+
+    async def scenario() -> tuple[bool, bool, float]:
+        slots = WriteSlots(1, timeout=1.0, read_pause=0.5)
+        assert await slots.acquire()
+        read = asyncio.ensure_future(slots.yield_to_writes())
+        await asyncio.sleep(0.05)
+        waited = not read.done()
+        slots.release()
+        await asyncio.sleep(0.01)
+        released = read.done()
+        assert await slots.acquire()  # a write that never ends: the read goes on after the pause
+        start = time.monotonic()
+        await slots.yield_to_writes()
+        return waited, released, time.monotonic() - start
+
+    waited, released, paused = asyncio.run(scenario())
+    assert waited and released and 0.45 <= paused < 1.0
+    idle = WriteSlots(1, timeout=1.0, read_pause=0.5)
+    start = time.monotonic()
+    asyncio.run(idle.yield_to_writes())  # no write running: no wait
+    assert time.monotonic() - start < 0.05

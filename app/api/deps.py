@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
-from app.http.edge.writes import REQUEST_SCOPED, hold_write_lock, write_session
+from app.http.edge.writes import REQUEST_SCOPED, hold_write_lock, take_write_slot, write_session
 from app.models import ApiKey, KeyScope, Operation
 from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
@@ -118,9 +118,11 @@ def key_owner(session: Session, token: str) -> str | None:
 def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency: the request's key, 401 without a valid one, 403 when its scope is too low."""
 
-    async def dependency(credentials: Credentials, session: SessionDep) -> ApiKey:
+    async def dependency(request: Request, credentials: Credentials, session: SessionDep) -> ApiKey:
         token = bearer_token(credentials)
         seen = keys_seen(session) or {}
+        if token not in seen:
+            await take_write_slot(request)  # a write's first statement: its slot first
         key = seen[token] if token in seen else await run_in_threadpool(active_key, session, token)
         if key is None:
             raise unauthorized("The API key is unknown or revoked.")

@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
-from app.http.edge.writes import WriteRoute, before_commit, hold_write_lock, write_session
+from app.http.edge.writes import WriteRoute, before_commit, hold_write_lock, take_write_slot, write_session
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
@@ -178,6 +178,9 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
             return None, None
         return actor, claim(session=session, actor=actor, key=key, method="POST", path=path, digest=digest)
 
+    if not token_of(request.headers.get("authorization")):
+        return await handler(request)  # the route answers 401
+    await take_write_slot(request)
     actor, existing = await run_in_threadpool(start)
     if actor is None:
         return await handler(request)

@@ -20,7 +20,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -39,6 +39,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REQUEST_SCOPED = "opstats_request"  # session.info: what lives as long as this write request
 BEFORE_COMMIT = "before_commit"  # in it: callables of the answer, run in the commit's thread first
 LOCKED = "locked"  # in it: the write lock is held
+OWNER = "owner"  # in it: the OwnedWrite
 RETRY_AFTER = "1"
 log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -55,29 +56,53 @@ def is_write(scope: Scope) -> bool:
 
 
 class WriteSlots:
-    """An asyncio semaphore made in the running loop (test clients start a loop per client)."""
+    """An asyncio semaphore made in the running loop (test clients start a loop per client), and
+    whether a write is running (reads arriving then let it finish first: `yield_to_writes`)."""
 
-    def __init__(self, slots: int, timeout: float) -> None:
-        self.slots, self.timeout = max(1, slots), timeout
+    def __init__(self, slots: int, timeout: float, read_pause: float = 0.0) -> None:
+        self.slots, self.timeout, self.read_pause = max(1, slots), timeout, read_pause
         self._sem: asyncio.Semaphore | None = None
+        self._idle = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.running = 0
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         if self._sem is None or self._loop is not loop:
-            self._sem, self._loop = asyncio.Semaphore(self.slots), loop
+            self._sem, self._idle, self._loop = asyncio.Semaphore(self.slots), asyncio.Event(), loop
+            self._idle.set()
+            self.running = 0
         return self._sem
 
     async def acquire(self) -> bool:
         """Wait for a slot; False when none came free within the timeout."""
+        sem = self._semaphore()
         try:
-            await asyncio.wait_for(self._semaphore().acquire(), self.timeout)
+            await asyncio.wait_for(sem.acquire(), self.timeout)
         except TimeoutError:
             return False
+        self.running += 1
+        self._idle.clear()
         return True
 
     def release(self) -> None:
-        self._semaphore().release()
+        sem = self._semaphore()
+        self.running -= 1
+        if self.running <= 0:
+            self.running = 0
+            self._idle.set()
+        sem.release()
+
+    async def yield_to_writes(self) -> None:
+        """Wait (at most `read_pause` seconds) for the running writes to finish.
+
+        One process runs Python on one core at a time: a write holding the write lock shares it with
+        every read served meanwhile, so under load it holds the lock (and the writes queued behind it
+        wait) for several times its own cost. Reads that arrive while a write runs let it finish
+        first, for a bounded time, so a burst of writes never stops reads."""
+        if self.running and self.read_pause > 0 and self._loop is asyncio.get_running_loop():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), self.read_pause)
 
     @property
     def waiting(self) -> int:
@@ -86,18 +111,40 @@ class WriteSlots:
         return len(getattr(sem, "_waiters", None) or ()) if sem is not None else 0
 
 
+class QueueFull(Exception):
+    """No write slot came free within the write lock timeout."""
+
+
 class OwnedWrite:
     """One session whose transaction the middleware opens, and commits or rolls back.
 
-    Made on the event loop (a session does no I/O until used): the write lock is taken by the
-    request's first thread hop that touches the database (`hold_write_lock`), not by a hop of its own."""
+    Made on the event loop (a session does no I/O until used). The request takes its write slot
+    just before its first statement (`take_write_slot`: routing, middleware and body parsing run
+    without it) and gives it back once committed; the write lock is taken by that first statement
+    (`hold_write_lock`), not by a hop of its own."""
 
-    def __init__(self, sessions: SessionScope) -> None:
+    def __init__(self, sessions: SessionScope, slots: WriteSlots) -> None:
         self._scope = sessions()
         self.session = self._scope.__enter__()
         self.session.info[OWNED] = True
-        self.session.info[REQUEST_SCOPED] = {}
+        self.session.info[REQUEST_SCOPED] = {OWNER: self}
         self.closed = False
+        self.slots = slots
+        self.has_slot = False
+        self._loop = asyncio.get_running_loop()
+
+    async def take_slot(self) -> None:
+        """Wait for a write slot (once); QueueFull when none comes free in time."""
+        if not self.has_slot:
+            if not await self.slots.acquire():
+                raise QueueFull
+            self.has_slot = True
+
+    def give_slot_back(self) -> None:
+        """Release the slot (on the event loop; once)."""
+        if self.has_slot:
+            self.has_slot = False
+            self.slots.release()
 
     def close(self, *, commit: bool, answer: Response | None = None) -> None:
         """Run the request's before-commit steps on its answer, commit (or roll back) and give the
@@ -119,6 +166,20 @@ class OwnedWrite:
             self.session.info.pop(OWNED, None)
             self.session.info.pop(REQUEST_SCOPED, None)
             self._scope.__exit__(None, None, None)
+            self._loop.call_soon_threadsafe(self.give_slot_back)  # from the commit's thread too
+
+
+class WritesFirst:
+    """Reads (every request but a write) arriving while a write runs wait for it, boundedly
+    (`WriteSlots.yield_to_writes`)."""
+
+    def __init__(self, app: ASGIApp, *, slots: WriteSlots) -> None:
+        self.app, self.slots = app, slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.slots.running and scope["type"] == "http" and not is_write(scope):
+            await self.slots.yield_to_writes()
+        await self.app(scope, receive, send)
 
 
 class WriteTransactionMiddleware:
@@ -131,23 +192,20 @@ class WriteTransactionMiddleware:
         if not is_write(scope):
             await self.app(scope, receive, send)
             return
-        if not await self.slots.acquire():
-            await busy_response("Too many writes are queued; retry shortly.")(scope, receive, send)
-            return
+        owner = OwnedWrite(self.sessions, self.slots)
         try:
-            answer = await self._owned(scope, receive)
+            answer = await self._owned(owner, scope, receive)
         finally:
-            self.slots.release()  # once committed or rolled back: the answer is sent without the slot
+            owner.give_slot_back()  # once committed or rolled back: the answer is sent without it
         if answer is None:
             await busy_response()(scope, receive, send)
             return
         for message in answer:
             await send(message)
 
-    async def _owned(self, scope: Scope, receive: Receive) -> list[Message] | None:
+    async def _owned(self, owner: OwnedWrite, scope: Scope, receive: Receive) -> list[Message] | None:
         """Run the request in its own transaction; its answer's messages, or None when the commit
         found the database busy (nothing was written)."""
-        owner = OwnedWrite(self.sessions)
         scope.setdefault("state", {}).update(write_session=owner.session, write_owner=owner)
         held: list[Message] = []
 
@@ -176,6 +234,11 @@ async def _on_database_busy(_request: Request, exc: Exception) -> Response:
     return busy_response()
 
 
+async def _on_queue_full(_request: Request, _exc: Exception) -> Response:
+    """Every write slot stayed taken past WRITE_LOCK_TIMEOUT: 503, retry."""
+    return busy_response("Too many writes are queued; retry shortly.")
+
+
 async def _on_integrity(request: Request, exc: Exception) -> Response:
     """A constraint a concurrent write won (nothing was written): 409, retry; never a 500."""
     log.warning("integrity conflict on %s: %s", request.url.path, type(getattr(exc, "orig", exc)).__name__)
@@ -189,9 +252,19 @@ async def _on_integrity(request: Request, exc: Exception) -> Response:
 
 def install_busy_handlers(app: FastAPI) -> None:
     """Answer pool timeouts and SQLite lock timeouts with a 503 and Retry-After, lost races with a 409."""
+    app.add_exception_handler(QueueFull, _on_queue_full)
     app.add_exception_handler(PoolTimeout, _on_database_busy)
     app.add_exception_handler(OperationalError, _on_database_busy)
     app.add_exception_handler(IntegrityError, _on_integrity)
+
+
+async def take_write_slot(request: Request) -> None:
+    """Wait for this write request's slot, just before its first statement (a no-op outside a
+    write request or once taken); a 503 with Retry-After when none comes free in time."""
+    state: Any = request.scope.get("state", {})
+    owner = state.get("write_owner") if isinstance(state, dict) else None
+    if isinstance(owner, OwnedWrite):
+        await owner.take_slot()
 
 
 def hold_write_lock(session: Session) -> None:
@@ -200,6 +273,8 @@ def hold_write_lock(session: Session) -> None:
     scoped = session.info.get(REQUEST_SCOPED)
     if scoped is None or scoped.get(LOCKED):
         return
+    if not scoped[OWNER].has_slot:  # each path to a write's first statement takes the slot first
+        raise RuntimeError("a write request reached the database without its write slot")
     lock_for_write(session)
     scoped[LOCKED] = True
 
