@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout: float = 10.0
-    sqlite_cache_kib: int = 512  # page cache per SQLite connection (the OS caches the file for all)
+    sqlite_cache_kib: int = 256  # page cache per SQLite connection (the OS caches the file for all)
     write_concurrency: int = 4
     write_lock_timeout: float = 10.0
     writes_first_ms: int = 20  # a read arriving while a write runs waits for it this long at most

@@ -78,7 +78,7 @@ def test_a_keyed_write_needs_one_connection(fresh_db, monkeypatch):
 
 @pytest.mark.parametrize("kib", [None, 300])
 def test_sqlite_connections_keep_a_bounded_page_cache(tmp_path, monkeypatch, kib):
-    """Every pooled SQLite connection's page cache is SQLITE_CACHE_KIB (default 512 KiB), so a server's
+    """Every pooled SQLite connection's page cache is SQLITE_CACHE_KIB (default 256 KiB), so a server's
     memory grows by at most pool x that as the database grows."""
     if kib is not None:
         monkeypatch.setenv("SQLITE_CACHE_KIB", str(kib))
@@ -87,7 +87,7 @@ def test_sqlite_connections_keep_a_bounded_page_cache(tmp_path, monkeypatch, kib
         engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
         with engine.connect() as one, engine.connect() as two:
             for conn in (one, two):
-                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -(kib or 512)
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -(kib or 256)
         engine.dispose()
     finally:
         get_settings.cache_clear()

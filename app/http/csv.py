@@ -11,6 +11,8 @@ import csv
 import io
 import types
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Union, get_args, get_origin
 
 import orjson
@@ -99,15 +101,30 @@ def cells(header: list[str], row: Row) -> Sequence[Any]:
     return [("'" + c if c and c[0] in FORMULA_STARTS else c) if type(c) is str else c for c in row]
 
 
-def csv_stream(header: list[str], rows: Iterable[Row]) -> Iterator[bytes]:
+@dataclass
+class Neutralised:
+    """Rows of cells in header order whose text cells were neutralised where they were made (a
+    query that applies FORMULA_STARTS itself, the fast path of a million rows): written as they are."""
+
+    rows: Iterable[Sequence[Any]]
+
+
+def csv_stream(header: list[str], rows: Iterable[Row] | Neutralised) -> Iterator[bytes]:
     """CSV in chunks of BATCH_ROWS rows: the header first, never the whole list in memory.
 
     Rows are JSON-shaped dicts (flattened like `columns`) or tuples of cells in header order (the
-    fast path of long lists); every cell goes through `cells`, then one C-level csv.writer."""
+    fast path of long lists), every cell through `cells`; or `Neutralised` rows, as they are; then
+    one C-level csv.writer."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     yield _drain(buf)
+    if isinstance(rows, Neutralised):
+        source = iter(rows.rows)
+        while chunk := list(islice(source, BATCH_ROWS)):
+            writer.writerows(chunk)
+            yield _drain(buf)
+        return
     batch: list[Sequence[Any]] = []
     for row in rows:
         batch.append(cells(header, row))

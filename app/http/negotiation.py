@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.types import Scope
 
 from app.config import get_settings
-from app.http.csv import Row, columns, csv_stream
+from app.http.csv import Neutralised, Row, columns, csv_stream
 
 T = TypeVar("T")
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -92,7 +92,7 @@ def json_response(payload: BaseModel | dict[str, Any], headers: dict[str, str] |
 
 def csv_response(
     model: type[BaseModel],
-    rows: Iterable[Row],
+    rows: Iterable[Row] | Neutralised,
     *,
     lead: list[str] | None = None,
     headers: dict[str, str] | None = None,

@@ -9,11 +9,11 @@ makes every order total and therefore stable.
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, tuple_
+from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, tuple_, type_coerce
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -21,6 +21,7 @@ from app.domain.cursors import decode_cursor as decode_cursor_of
 from app.domain.cursors import encode_cursor as encode_cursor_of
 from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
+from app.http.csv import FORMULA_STARTS, Neutralised
 from app.models import Metric, Phase, Result, Source
 from app.models.enums import Qualifier, Scope
 from app.read.catalog import operation_slugs, resolve_operation
@@ -277,35 +278,73 @@ CSV_COLUMNS: tuple[Any, ...] = (
     Result.retracted_reason,
     Result.updated_at,
 )  # the order of columns(ResultPublic): id ... source_id, source_title, source_published_on ... updated_at
-TRUE_FALSE = ("false", "true")
-RETRACTED = next(i for i, c in enumerate(CSV_COLUMNS) if c is Result.retracted)  # then reason, updated_at
 
 
-def _json_time(value: datetime) -> str:
-    """A stored UTC time as the JSON shape writes it (ISO 8601 with Z)."""
-    return value.isoformat().replace("+00:00", "Z")
+def _csv_columns(dialect: str) -> list[Any]:
+    """CSV_COLUMNS as the cells the CSV writes, made by the database: text neutralised (a leading
+    `'` before FORMULA_STARTS), `retracted` as true/false, `updated_at` as ISO 8601 UTC with Z
+    (microseconds unless zero) and, on SQLite, the stored date texts as they are; so no row needs
+    a Python conversion."""
+    out: list[Any] = []
+    for c in CSV_COLUMNS:
+        if isinstance(getattr(c.type, "impl", c.type), String):  # text (sqlmodel's AutoString too)
+            out.append(_neutralised(c, dialect))
+        elif c is Result.retracted:
+            out.append(case((col(Result.retracted), "true"), else_="false"))
+        elif c is Result.updated_at:
+            out.append(_iso_utc(dialect))
+        elif dialect == "sqlite" and c in (Result.as_of, Source.published_on):
+            out.append(type_coerce(c, String))  # stored as YYYY-MM-DD: the text is the cell
+        else:
+            out.append(c)
+    return out
+
+
+FORMULA_CODES = sorted(ord(c) for c in FORMULA_STARTS)
+
+
+def _neutralised(text: Any, dialect: str) -> ColumnElement[str]:
+    """A text column with a leading `'` when it starts as a spreadsheet formula would (the code of
+    its first character: SQLite's unicode(), PostgreSQL's ascii(); NULL or 0 for no character)."""
+    first = func.ascii(text) if dialect == "postgresql" else func.unicode(text)
+    return case((first.in_(FORMULA_CODES), literal("'", String) + text), else_=text)
+
+
+def _iso_utc(dialect: str) -> ColumnElement[str]:
+    """`updated_at` as `datetime.isoformat()` of UTC writes it, with Z for +00:00."""
+    stamp = col(Result.updated_at)
+    if dialect == "postgresql":
+        utc = func.timezone("UTC", stamp)
+        fraction = case(
+            (func.extract("microseconds", utc) % 1_000_000 == 0, ""), else_=func.to_char(utc, ".US")
+        )
+        return func.concat(func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS'), fraction, "Z")
+    text = type_coerce(stamp, String)  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff'
+    seconds = func.substr(text, 1, 10) + "T" + func.substr(text, 12, 8)
+    return case(
+        (func.substr(text, 21) == "000000", seconds + "Z"), else_=seconds + func.substr(text, 20) + "Z"
+    )
 
 
 def iter_result_cells(
     *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = 2000
-) -> Iterator[tuple[Any, ...]]:
+) -> Neutralised:
     """Every matching result as CSV cells in `columns(ResultPublic)` order, in one streamed query.
 
-    One query (one consistent snapshot) of plain columns, no models: a million rows stream at
-    the speed of the driver, `batch` rows held at a time."""
-    stmt = (
-        filtered(filters)
-        .with_only_columns(*CSV_COLUMNS)
-        .join(Source, col(Source.id) == col(Result.source_id))
-    )
-    rows = session.connection().execute(stmt.order_by(*_order(sort)).execution_options(yield_per=batch))
-    for row in rows:
-        yield (
-            *row[:RETRACTED],
-            TRUE_FALSE[row[RETRACTED]],
-            row[RETRACTED + 1],
-            _json_time(row[RETRACTED + 2]),
+    One query (one consistent snapshot, run when the stream starts) of the cells as the database
+    writes them (`_csv_columns`), no models, no Python per cell: a million rows stream at the
+    speed of the driver and csv.writer, `batch` rows held at a time."""
+
+    def rows() -> Iterator[Sequence[Any]]:
+        conn = session.connection()
+        stmt = (
+            filtered(filters)
+            .with_only_columns(*_csv_columns(conn.dialect.name))
+            .join(Source, col(Source.id) == col(Result.source_id))
         )
+        yield from conn.execute(stmt.order_by(*_order(sort)).execution_options(yield_per=batch))
+
+    return Neutralised(rows())
 
 
 def source_ref_map(*, session: Session, ids: set[int]) -> dict[int, SourceRef]:

@@ -1,11 +1,14 @@
 """Writes at the edge: bounded write slots, one transaction per write request, 503 when busy.
 
-Every write request (POST, PUT, PATCH, DELETE under /api/) first waits for one of the process's
-write slots in the event loop, holding no thread and no pooled connection, for at most
-`timeout` seconds (then a 503 with `Retry-After`). SQLite gets one slot per process (it has one
-writer anyway; other processes queue in BEGIN IMMEDIATE's bounded busy wait, also a 503 past it);
+Every write request (POST, PUT, PATCH, DELETE under /api/) is routed and its body parsed without a
+slot; just before its first statement (`take_write_slot`: the key check) it waits for one of the
+process's write slots in the event loop, holding no thread and no pooled connection, for at most
+`timeout` seconds (then a 503 with `Retry-After`), and gives it back once committed. Reads that
+arrive while a write holds a slot wait for it first, boundedly (`WritesFirst`). SQLite gets one
+slot per process (it has one writer anyway; other processes queue in BEGIN IMMEDIATE's bounded
+busy wait, also a 503 past it);
 PostgreSQL `write_concurrency` slots, fewer than the pool, so reads keep a connection during write
-bursts. With its slot a request gets one session whose transaction this middleware owns
+bursts. A write request gets one session whose transaction this middleware owns
 (`db.OWNED`): the route's key check, its rows, its audit entries, its idempotency record and its
 rendered answer share it; its first statement takes the write lock (`hold_write_lock`), and it
 commits, with the steps registered by `before_commit`, after the answer is rendered and before it
