@@ -18,6 +18,7 @@ from sqlalchemy import Select, delete, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
+from app.config import get_settings
 from app.domain.counting import Fig
 from app.http.cache import VersionedLRU
 from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
@@ -29,8 +30,9 @@ from app.schemas.totals import MetricTotals
 PROGRAMME = ""  # the operation key of organisation-wide figures
 Key = tuple[str | None, str]  # (operation slug or None for the programme, metric slug)
 ChoiceKey = tuple[str, str, str]  # (operation, phase, metric) of one phase's whole figure
-BODIES = VersionedLRU(4096, 64 * 1024 * 1024)  # stored totals' bodies read by this process, by hash
-ASSEMBLED = VersionedLRU(64, 64 * 1024 * 1024)  # answers spliced from them, by what they were made of
+BUDGET = get_settings().response_cache_bytes
+BODIES = VersionedLRU(4096, BUDGET)  # stored totals' bodies read by this process, by hash
+ASSEMBLED = VersionedLRU(64, BUDGET)  # answers spliced from them, by what they were made of
 Ts = TypeVarTuple("Ts")
 Listed = list[tuple[str, str]]  # (operation key, body hash) of stored totals, by key and metric
 
@@ -320,8 +322,8 @@ def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> byt
     if not serves_stored(session):
         return None
     listed = _listing(session, key)
-    made_of = (key, tuple((op.slug, op.name) for op in ops), tuple(listed))
-    hit: bytes | None = ASSEMBLED.get(0, made_of)
+    names = tuple((op.slug, op.name) for op in ops)
+    hit: bytes | None = ASSEMBLED.get(0, (key, names, tuple(listed)))
     if hit is not None:
         return hit
     by_key: dict[str, list[bytes]] = {}
@@ -337,7 +339,7 @@ def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> byt
         parts += [b'],"programme":{"metrics":', *_metrics_parts(by_key.get(PROGRAMME, [])), b"}}"]
         answer = b"".join(parts)
     if all(h for _, h, _ in read):  # rows without a hash are read anew each time
-        ASSEMBLED.put(0, (key, made_of[1], tuple((k, h) for k, h, _ in read)), answer)
+        ASSEMBLED.put(0, (key, names, tuple((k, h) for k, h, _ in read)), answer)
     return answer
 
 

@@ -318,16 +318,13 @@ class WriteRoute(APIRoute):
         added = [inspect.Parameter(REQUEST_ARG, inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
         if own is None:
             added.append(inspect.Parameter(ANSWER_ARG, inspect.Parameter.KEYWORD_ONLY, annotation=Response))
-        adapter: list[TypeAdapter[Any]] = []
 
         @functools.wraps(endpoint)
         def committing(**kwargs: Any) -> Response:
             request: Request = kwargs.pop(REQUEST_ARG)
             sub: Response = kwargs[own] if own else kwargs.pop(ANSWER_ARG)
             value = endpoint(**kwargs)
-            if not adapter:
-                adapter.append(TypeAdapter(self.response_model))
-            answer = value if isinstance(value, Response) else self._rendered(adapter[0], value, sub)
+            answer = value if isinstance(value, Response) else self._rendered(value, sub)
             owner = request.scope.get("state", {}).get("write_owner")
             if isinstance(owner, OwnedWrite):
                 owner.close(commit=answer.status_code < 400, answer=answer)
@@ -337,8 +334,14 @@ class WriteRoute(APIRoute):
         setattr(committing, COMMITS, True)
         return committing
 
-    def _rendered(self, adapter: TypeAdapter[Any], value: Any, sub: Response) -> Response:
+    @functools.cached_property
+    def _adapter(self) -> TypeAdapter[Any]:
+        """The response model's validator and serialiser (made once, at the first write)."""
+        return TypeAdapter(self.response_model)
+
+    def _rendered(self, value: Any, sub: Response) -> Response:
         """The JSON answer FastAPI would make of `value`, with the status and headers set on `sub`."""
+        adapter = self._adapter
         body = adapter.dump_json(adapter.validate_python(value, from_attributes=True), by_alias=True)
         answer = Response(
             body, status_code=sub.status_code or self.status_code or 200, media_type="application/json"
