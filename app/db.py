@@ -28,6 +28,7 @@ def is_sqlite(url: str) -> bool:
 
 
 OWNED = "opstats.owned_write"  # session.info flag: an outer write transaction commits, not the inner one
+BUMPED = "opstats.bumped_version"  # session.info: the data version the transaction's write set
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -68,6 +69,21 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **pool_options(url))
+
+
+ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index: the limit SQLite's ANALYZE documentation suggests
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's planner row counts, as PostgreSQL's autovacuum keeps them: without any, it answers
+    a metric's one-year page sorted by value by walking the whole metric in value order (1M results:
+    ~10,000 index entries for 100 rows, instead of one year's ~2,500). A bounded ANALYZE: a few
+    milliseconds at any size. Nothing to do on PostgreSQL."""
+    if not is_sqlite(str(engine.url)):
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+        conn.exec_driver_sql("ANALYZE")
 
 
 @lru_cache

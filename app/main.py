@@ -1,7 +1,9 @@
 """The application factory: the one place that joins HTTP machinery, capabilities and storage."""
 
+import gc
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -70,12 +72,25 @@ def telemetry_options(enabled: bool) -> dict[str, Any]:
     return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
+@asynccontextmanager
+async def frozen_heap(_app: FastAPI) -> AsyncIterator[None]:
+    """Startup's objects (modules, routes, schemas, pint's registry: ~170,000) moved out of the cycle
+    collector's sight while the app serves: a full collection then walks only what requests made,
+    instead of pausing every request in flight for ~90 ms on this machine. Given back at shutdown."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def create_app(sessions: SessionScope | None = None) -> FastAPI:
     """Build the API on `sessions` (default: the configured database); docs assets are served locally."""
     app = FastAPIOffline(
         title="opstats",
         version="1.0.0",
         description=DESCRIPTION,
+        lifespan=frozen_heap,
         **telemetry_options(get_settings().otel_telemetry),
     )
     install_problem_handlers(app)
@@ -93,10 +108,12 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     install_busy_handlers(app)
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout, settings.writes_first_ms / 1000)
-    app.add_middleware(WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots)
     read = version_reader(scope)
     versions = QueryVersion(read) if sessions is not None else version_source(settings.database_url, read)
     app.state.versions = versions
+    app.add_middleware(
+        WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots, announce=versions.wait_for
+    )
     app.add_middleware(
         ConditionalGetMiddleware,
         versions=versions,

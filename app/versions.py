@@ -17,6 +17,7 @@ data version, the time of the write that set it (Last-Modified) and the content 
 version of the last write that changed more than the source registry), in one query of two rows.
 """
 
+import select
 import sqlite3
 import threading
 import time
@@ -63,6 +64,7 @@ def state_of(row: Any) -> DataState:
 
 RETRY_SECONDS = 1.0
 LISTENER_NAME = "opstats-version-listener"
+ANNOUNCE_SECONDS = 1.0  # how long a write's answer waits at most for its bump's notification
 
 
 class VersionSource(Protocol):
@@ -73,6 +75,9 @@ class VersionSource(Protocol):
 
     def read(self) -> DataState:
         """The current version, by a query if need be (blocking: call it off the event loop)."""
+
+    def wait_for(self, version: int) -> bool:
+        """Block until `version` (just committed) is what `peek()` sees; False if it may not be."""
 
 
 class QueryVersion:
@@ -86,6 +91,10 @@ class QueryVersion:
 
     def read(self) -> DataState:
         return self._read()
+
+    def wait_for(self, _version: int) -> bool:
+        """Nothing to wait for: every read queries the version."""
+        return True
 
 
 class SqliteVersion:
@@ -113,6 +122,10 @@ class SqliteVersion:
     def read(self) -> DataState:
         peeked = self.peek()
         return peeked if peeked is not None else self._fallback()
+
+    def wait_for(self, _version: int) -> bool:
+        """Nothing to wait for: the next `PRAGMA data_version` sees any commit."""
+        return True
 
     def close(self) -> None:
         self._conn.close()
@@ -187,6 +200,22 @@ class PostgresVersion:
     def read(self) -> DataState:
         peeked = self.peek()
         return peeked if peeked is not None else self._fallback()
+
+    def wait_for(self, version: int) -> bool:
+        """Block (a write's thread, after its commit) until this listener has the notification of
+        `version`, for at most ANNOUNCE_SECONDS. PostgreSQL signals every listening session when
+        the commit happens, and each sends its notification when it next runs; the write answers
+        only once this one has, so a GET sent after the answer, through any worker, finds it on
+        its listener's socket (rather than racing a listener the scheduler has not run yet)."""
+        deadline = time.monotonic() + ANNOUNCE_SECONDS
+        while (state := self.peek()) is not None and state.version < version:
+            with self._lock:
+                fd = self._conn.pgconn.socket if self._conn is not None else None
+            remaining = deadline - time.monotonic()
+            if fd is None or remaining <= 0:
+                return False
+            select.select([fd], [], [], min(remaining, 0.05))
+        return state is not None
 
     @property
     def listening(self) -> bool:

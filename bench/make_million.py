@@ -16,7 +16,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import make_engine
+from app.db import make_engine, refresh_statistics
 from app.models import Phase, Result, ResultRevision, Source
 from app.read.aggregates import mark_stale
 from app.seeds.files import content_hash
@@ -154,6 +154,7 @@ def main() -> None:
         # visibility map, without which the covering indexes cannot answer index-only
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM (ANALYZE) result"))
+    refresh_statistics(engine)  # SQLite: the planner's row counts (app/db.py)
     print(f"inserted: {made} results in {time.time() - t0:.0f} s", flush=True)
     t1 = time.time()
     entries = rebuild_aggregates(engine, actor="bench/make_million.py")

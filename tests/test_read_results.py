@@ -1,10 +1,13 @@
 """GET /api/v1/results: every filter, stable sorts, keyset cursors that survive inserts between pages."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
+import orjson
 import pytest
 
+from app.models import Result
+from app.read.results import source_ref_map, to_public
 from tests.factories import CRIMES_SENTENCE, add_figure, all_results, ids, retract, walk
 
 
@@ -14,6 +17,27 @@ def test_default_order_is_id_and_total_counts_all_pages(client):
     r = client.get("/api/v1/results?limit=3")
     assert r.json()["total"] == len(everything) > 3
     assert len(r.json()["items"]) == 3
+
+
+def test_page_items_are_what_the_public_model_writes(client, session):
+    """Page items are made from rows without a model per row: they are exactly the ResultPublic
+    JSON of each result (keys, their order, values, a retraction, whole-second and microsecond times)."""
+    retract(session, "channel-center-2019-heroin")
+    for result_id, micro in (("channel-center-2019-opium", 0), ("channel-center-2019-hashish", 5)):
+        row = session.get(Result, result_id)
+        assert row is not None
+        row.updated_at = datetime(2026, 1, 2, 3, 4, 5, micro, tzinfo=UTC)
+        session.add(row)
+    session.flush()
+    items = walk(client, "/api/v1/results?limit=7&include_retracted=true&sort=-value_base")
+    rows = [session.get(Result, item["id"]) for item in items]
+    sources = source_ref_map(session=session, ids={r.source_id for r in rows if r is not None})
+    expected = [to_public(r, sources[r.source_id]).model_dump(mode="json") for r in rows if r is not None]
+    assert [orjson.dumps(i) for i in items] == [orjson.dumps(e) for e in expected]
+    by_id = {i["id"]: i for i in items}
+    assert by_id["channel-center-2019-heroin"]["retracted"] is True
+    assert by_id["channel-center-2019-opium"]["updated_at"] == "2026-01-02T03:04:05Z"
+    assert by_id["channel-center-2019-hashish"]["updated_at"] == "2026-01-02T03:04:05.000005Z"
 
 
 def test_link_header_is_the_next_page(client):

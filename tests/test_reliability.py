@@ -2,6 +2,7 @@
 bench/crash.py), and one connection per request on a pool of one."""
 
 import asyncio
+import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,17 @@ def test_sqlite_connections_keep_a_bounded_page_cache(tmp_path, monkeypatch, kib
         engine.dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_the_objects_made_at_startup_are_frozen_while_the_app_serves(app):
+    """A full collection walks only what requests made, not the app's startup heap (a ~90 ms pause
+    for every request in flight, measured at 1M results); the objects are given back at shutdown."""
+    gc.unfreeze()
+    with TestClient(app) as c:
+        assert gc.get_freeze_count() > 50_000
+        assert c.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 50_000
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_commit_that_finds_the_database_busy_is_a_503_and_writes_nothing(client, session, monkeypatch):

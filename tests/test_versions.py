@@ -112,6 +112,35 @@ def test_postgres_listener_follows_bumps_and_survives_losing_its_connection(fres
     source.close()
 
 
+@pytest.mark.parametrize("fresh_db", ["postgres"], indirect=True)
+def test_a_committed_version_is_waited_for_until_the_listener_has_it(fresh_db, monkeypatch):
+    """What a write's answer waits for: once `wait_for(v)` returns True, `peek()` (no I/O) says v,
+    with no polling; a version nobody commits is given up on after ANNOUNCE_SECONDS."""
+    url = migrated(fresh_db)
+    source = version_source(url, lambda: DataState("e", stored_version(url), ""))
+    assert isinstance(source, PostgresVersion)
+    first = version_of(source.peek())
+    assert first is not None
+    for n in range(1, 21):
+        bump(url)
+        assert source.wait_for(first + n)
+        assert version_of(source.peek()) == first + n
+    monkeypatch.setattr("app.versions.ANNOUNCE_SECONDS", 0.2)
+    started = time.monotonic()
+    assert not source.wait_for(first + 100)
+    assert 0.2 <= time.monotonic() - started < 1.0
+    source.close()
+    assert not source.wait_for(first + 21)  # no listener: the caller cannot count on it
+
+
+def test_sqlite_and_query_sources_have_nothing_to_wait_for(fresh_db):
+    url = migrated(fresh_db)
+    source = version_source(url, lambda: DataState("e", 0, ""))
+    assert isinstance(source, SqliteVersion) and source.wait_for(10**9)
+    source.close()
+    assert QueryVersion(lambda: DataState("e", 0, "")).wait_for(10**9)
+
+
 # ---------------------------------------------------------------- two workers, one database
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, update
 from sqlmodel import Session, SQLModel
 
-from app.db import write_transaction
+from app.db import BUMPED, write_transaction
 from app.domain.scopes import changes_content
 from app.models import AuditLog, DataVersion, OperationSource, Phase, PhaseSource, Source
 from app.models.tables import utcnow
@@ -33,7 +33,9 @@ def bump_data_version(*, session: Session, content: bool = True, at: datetime | 
         )
         .returning(table.c.version)
     )
-    return int(bumped.scalar_one())
+    version = int(bumped.scalar_one())
+    session.info[BUMPED] = version  # announced to readers after the commit (app/http/edge/writes.py)
+    return version
 
 
 def stamp_data_version(*, session: Session, at: datetime) -> None:

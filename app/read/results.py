@@ -9,11 +9,21 @@ makes every order total and therefore stable.
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
-from types import SimpleNamespace
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    tuple_,
+    type_coerce,
+)
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -99,17 +109,13 @@ def _column(name: str) -> Any:
     }[name]
 
 
-def _sort_value(row: Result | SimpleNamespace, name: str) -> Any:
-    """A row's value of a sort field, JSON-able (what the cursor stores)."""
-    return {
-        "id": row.id,
-        "as_of": row.as_of.isoformat(),
-        "value_base": row.value_base,
-        "value": row.value,
-        "metric": row.metric_slug,
-        "operation": row.operation_slug or "",
-        "phase": row.phase_slug or "",
-    }[name]
+def _sort_value(item: dict[str, Any], name: str) -> Any:
+    """A page item's value of a sort field, JSON-able (what the cursor stores)."""
+    if name == "as_of":
+        return item["as_of"].isoformat()
+    if name in ("operation", "phase"):
+        return item[name] or ""
+    return item[name]
 
 
 def _typed(name: str, value: Any) -> Any:
@@ -125,9 +131,9 @@ def _typed(name: str, value: Any) -> Any:
     return value
 
 
-def encode_cursor(keys: Sequence[SortKey], row: Result | SimpleNamespace) -> str:
-    """An opaque cursor naming the last row of a page in this sort order."""
-    return encode_cursor_of("results", sort_spec(keys), [_sort_value(row, k.name) for k in keys])
+def encode_cursor(keys: Sequence[SortKey], item: dict[str, Any]) -> str:
+    """An opaque cursor naming the last item of a page in this sort order."""
+    return encode_cursor_of("results", sort_spec(keys), [_sort_value(item, k.name) for k in keys])
 
 
 def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
@@ -195,57 +201,6 @@ def count_results(*, session: Session, filters: ResultFilter) -> int:
     return int(session.exec(select(func.count()).select_from(filtered(filters).subquery())).one())
 
 
-PAGE_COLUMNS: tuple[Any, ...] = (
-    *(c for c in Result.__table__.columns if c.name not in ("revision", "created_at")),  # type: ignore[attr-defined]
-    col(Source.title).label("source_title"),
-    col(Source.published_on).label("source_published_on"),
-)  # a page's rows as plain columns named like Result's attributes, with the source reference
-
-
-def _page_rows(
-    session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, limit: int
-) -> list[SimpleNamespace]:
-    """One page in one statement: the ids in order (from a covering index when there is one, the
-    LIMIT inside the subquery), joined back to `limit` full rows by primary key and to their sources.
-
-    Sorting only (filter, sort, id) index entries and fetching `limit` full rows afterwards keeps a
-    filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty; one
-    round trip instead of three (ids, rows, sources), and plain objects, not ORM instances (a
-    SimpleNamespace per row: attribute reads as cheap as a model's, unlike a Row's by-name lookup)."""
-    ids = filtered(filters).with_only_columns(col(Result.id))
-    if after is not None:
-        ids = ids.where(_after(keys, after))
-    page = ids.order_by(*_order(keys)).limit(limit).subquery("page")
-    stmt = (
-        select(*PAGE_COLUMNS)
-        .select_from(page)
-        .join(Result, col(Result.id) == page.c.id)
-        .join(Source, col(Source.id) == col(Result.source_id))
-        .order_by(*_order(keys))
-    )
-    return [SimpleNamespace(**m) for m in session.execute(stmt).mappings()]
-
-
-def list_results(
-    *,
-    session: Session,
-    filters: ResultFilter,
-    sort: Sequence[SortKey],
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[ResultPublic], str | None]:
-    """One page of results in the sort order and the cursor of the next page (None on the last)."""
-    after = decode_cursor(cursor, sort) if cursor else None
-    rows = _page_rows(session, filters, sort, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [
-        to_public(r, SourceRef(id=r.source_id, title=r.source_title, published_on=r.source_published_on))
-        for r in rows
-    ]
-    return items, encode_cursor(sort, rows[-1]) if more else None
-
-
 CSV_COLUMNS: tuple[Any, ...] = (
     Result.id,
     Result.operation_slug,
@@ -278,6 +233,78 @@ CSV_COLUMNS: tuple[Any, ...] = (
     Result.retracted_reason,
     Result.updated_at,
 )  # the order of columns(ResultPublic): id ... source_id, source_title, source_published_on ... updated_at
+
+FIELDS = list(ResultPublic.model_fields)  # id ... as_of, source, quote ... retracted_reason, updated_at
+SOURCE_AT = FIELDS.index("source")  # CSV_COLUMNS has the source's three columns in its place
+ITEM_HEAD, ITEM_TAIL = FIELDS[:SOURCE_AT], FIELDS[SOURCE_AT + 1 : -1]
+TAIL_AT = SOURCE_AT + 3
+
+
+def page_item(row: Sequence[Any]) -> dict[str, Any]:
+    """A CSV_COLUMNS row as ResultPublic's JSON: what `to_public(...).model_dump(mode="json")` gives
+    (same keys in the same order, `updated_at` as pydantic writes UTC), without a model per row."""
+    item = dict(zip(ITEM_HEAD, row[:SOURCE_AT], strict=True))
+    item["source"] = {"id": row[SOURCE_AT], "title": row[SOURCE_AT + 1], "published_on": row[SOURCE_AT + 2]}
+    item.update(zip(ITEM_TAIL, row[TAIL_AT:-1], strict=True))
+    item["updated_at"] = utc_text(row[-1])
+    return item
+
+
+def utc_text(stamp: datetime) -> str:
+    """An aware UTC datetime as pydantic's JSON writes it (`Z`, microseconds unless zero)."""
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+def _row_key(session: Session) -> Any:
+    """What a page's ids subquery selects and its rows are joined back on: on SQLite the rowid (every
+    index entry ends with it, so a row is one lookup in the table instead of one in the primary-key
+    index and then one in the table: half the random reads of a cold page), else the id. The views
+    an `at=` read runs on have no rowid."""
+    if session.connection().dialect.name == "sqlite" and "as_of" not in session.info:
+        return literal_column(f"{Result.__tablename__}.rowid")
+    return col(Result.id)
+
+
+def _page_rows(
+    session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, limit: int
+) -> list[dict[str, Any]]:
+    """One page in one statement: the row keys in order (from a covering index when there is one, the
+    LIMIT inside the subquery), joined back to `limit` full rows and to their sources.
+
+    Sorting only (filter, sort, id) index entries and fetching `limit` full rows afterwards keeps a
+    filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty; one
+    round trip instead of three (ids, rows, sources); the rows read as tuples through the session's
+    connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
+    key = _row_key(session)
+    ids = filtered(filters).with_only_columns(key.label("key")).select_from(Result)
+    if after is not None:
+        ids = ids.where(_after(keys, after))
+    page = ids.order_by(*_order(keys)).limit(limit).subquery("page")
+    stmt = (
+        select(*CSV_COLUMNS)
+        .select_from(page)
+        .join(Result, key == page.c.key)
+        .join(Source, col(Source.id) == col(Result.source_id))
+        .order_by(*_order(keys))
+    )
+    return [page_item(row) for row in session.connection().execute(stmt)]
+
+
+def list_results(
+    *,
+    session: Session,
+    filters: ResultFilter,
+    sort: Sequence[SortKey],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of results (ResultPublic's JSON) in the sort order and the cursor of the next page
+    (None on the last)."""
+    after = decode_cursor(cursor, sort) if cursor else None
+    items = _page_rows(session, filters, sort, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return items, encode_cursor(sort, items[-1]) if more else None
 
 
 def _csv_columns(dialect: str) -> list[Any]:
@@ -414,8 +441,8 @@ def result_filter(
     )
 
 
-def to_public(result: Result | SimpleNamespace, source: SourceRef) -> ResultPublic:
-    """The public shape of a result (a model, or a row of PAGE_COLUMNS)."""
+def to_public(result: Result, source: SourceRef) -> ResultPublic:
+    """The public shape of a result."""
     return ResultPublic(
         id=result.id,
         operation=result.operation_slug,

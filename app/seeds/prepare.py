@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app import db as storage
 from app.config import get_settings
 from app.curation.unit_of_work import unit_of_work
-from app.db import is_sqlite, make_engine
+from app.db import is_sqlite, make_engine, refresh_statistics
 from app.read.aggregates import rebuild_totals, totals_built
 from app.seeds.load import SeedReport, is_empty, seed_database
 
@@ -48,22 +48,28 @@ def startup_lock(engine: Engine) -> Iterator[None]:
 
 
 def prepare_database(url: str | None = None, *, seed_if_empty: bool = True) -> SeedReport | None:
-    """Migrate to head and, on an empty database, load seeds/; safe to run concurrently."""
+    """Migrate to head and, on an empty database, load seeds/; then planner statistics (SQLite); safe
+    to run concurrently."""
     url = url or get_settings().database_url
     engine = make_engine(url)
     try:
         with startup_lock(engine):
             storage.upgrade(url)
-            if not seed_if_empty:
-                return None
-            with Session(engine) as session:
-                empty = is_empty(session=session)
-            if empty:
-                return seed_database(engine=engine, root=get_settings().seeds_dir)
-            ensure_aggregates(engine)
-            return None
+            report = _seed_or_repair(engine) if seed_if_empty else None
+            refresh_statistics(engine)
+            return report
     finally:
         engine.dispose()
+
+
+def _seed_or_repair(engine: Engine) -> SeedReport | None:
+    """Seeds on an empty database; otherwise stale maintained totals rebuilt."""
+    with Session(engine) as session:
+        empty = is_empty(session=session)
+    if empty:
+        return seed_database(engine=engine, root=get_settings().seeds_dir)
+    ensure_aggregates(engine)
+    return None
 
 
 def rebuild_aggregates(engine: Engine, actor: str = "opstats db rebuild-aggregates") -> int:

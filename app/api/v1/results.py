@@ -123,9 +123,7 @@ def get_results(
     total = cached_value(
         request, version, ("count", filters), lambda: count_results(session=session, filters=filters)
     )
-    return json_response(
-        Page[ResultPublic](items=items, next_cursor=nxt, total=total), next_link(request, nxt)
-    )
+    return json_response({"items": items, "next_cursor": nxt, "total": total}, next_link(request, nxt))
 
 
 @router.get(

@@ -35,7 +35,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import OWNED, lock_for_write
+from app.db import BUMPED, OWNED, lock_for_write
 from app.http.problems import problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -118,6 +118,9 @@ class QueueFull(Exception):
     """No write slot came free within the write lock timeout."""
 
 
+Announce = Callable[[int], object] | None  # waits until a committed version is seen (VersionSource.wait_for)
+
+
 class OwnedWrite:
     """One session whose transaction the middleware opens, and commits or rolls back.
 
@@ -126,8 +129,9 @@ class OwnedWrite:
     without it) and gives it back once committed; the write lock is taken by that first statement
     (`hold_write_lock`), not by a hop of its own."""
 
-    def __init__(self, sessions: SessionScope, slots: WriteSlots) -> None:
+    def __init__(self, sessions: SessionScope, slots: WriteSlots, announce: Announce = None) -> None:
         self._scope = sessions()
+        self._announce = announce
         self.session = self._scope.__enter__()
         self.session.info[OWNED] = True
         self.session.info[REQUEST_SCOPED] = {OWNER: self}
@@ -151,25 +155,35 @@ class OwnedWrite:
 
     def close(self, *, commit: bool, answer: Response | None = None) -> None:
         """Run the request's before-commit steps on its answer, commit (or roll back) and give the
-        connection back; once only (a write route closes it in its own hop, the middleware after)."""
+        connection and the slot back; once only (a write route closes it in its own hop, the
+        middleware after). A commit that set a data version returns once readers can see it."""
         if self.closed:
             return
         self.closed = True
+        bumped = None
         try:
             if commit:
                 for step in self.session.info[REQUEST_SCOPED].get(BEFORE_COMMIT, []):
                     step(answer)
                 self.session.commit()
+                bumped = self.session.info.pop(BUMPED, None)
             else:
                 self.session.rollback()
         except BaseException:
             self.session.rollback()
             raise
         finally:
-            self.session.info.pop(OWNED, None)
-            self.session.info.pop(REQUEST_SCOPED, None)
+            for flag in (OWNED, REQUEST_SCOPED, BUMPED):
+                self.session.info.pop(flag, None)
             self._scope.__exit__(None, None, None)
             self._loop.call_soon_threadsafe(self.give_slot_back)  # from the commit's thread too
+        self._announced(bumped)
+
+    def _announced(self, version: int | None) -> None:
+        """After the commit of a write that set `version` (its connection and slot given back): wait
+        until this process's readers can see it (`VersionSource.wait_for`); the answer goes after."""
+        if version is not None and self._announce is not None:
+            self._announce(version)
 
 
 class WritesFirst:
@@ -188,14 +202,16 @@ class WritesFirst:
 class WriteTransactionMiddleware:
     """Write slots and the one owned transaction of each write request (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, sessions: SessionScope, slots: WriteSlots) -> None:
-        self.app, self.sessions, self.slots = app, sessions, slots
+    def __init__(
+        self, app: ASGIApp, *, sessions: SessionScope, slots: WriteSlots, announce: Announce = None
+    ) -> None:
+        self.app, self.sessions, self.slots, self.announce = app, sessions, slots, announce
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not is_write(scope):
             await self.app(scope, receive, send)
             return
-        owner = OwnedWrite(self.sessions, self.slots)
+        owner = OwnedWrite(self.sessions, self.slots, self.announce)
         try:
             answer = await self._owned(owner, scope, receive)
         finally:

@@ -1,0 +1,118 @@
+"""Query plans of a results page: the indexes bench/README.md writes down are the ones used.
+
+SQLite plans from its statistics (`sqlite_stat1`), which only ANALYZE writes: `prepare_database`
+runs a bounded one (app/db.py). These tests put in the statistics a full ANALYZE wrote for the
+1M-result benchmark database (`bench/make_million.py`) and read the plan of the statement a page
+really runs, so an index or a statement change that sends a page back to a long walk fails here.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.db import make_engine
+from app.read.results import ResultFilter, count_results, list_results, parse_sort
+from app.seeds.prepare import prepare_database
+
+# what `ANALYZE result` wrote at 1,000,028 results (bench/make_million.py, 4 operations, 26 metrics)
+STAT1_AT_1M = {
+    "ix_result_metric_value_base": "1000028 45456 45456 36 1 1 1",
+    "ix_result_phase_metric": "1000028 1040 259 259 259 259",
+    "ix_result_duplicate_of": "1000028 500014",
+    "ix_result_metric_as_of": "1000028 45456 8265 8265 2 2 1",
+    "ix_result_operation_metric_as_of": "1000028 200006 28573 2446 2446 2 2 1",
+    "ix_result_value_base_id": "1000028 46 1",
+    "ix_result_totals": "1000028 200006 28573 27028 27028",
+    "ix_result_source_id": "1000028 1989",
+    "ix_result_phase_slug": "1000028 1040",
+    "ix_result_metric_slug": "1000028 45456",
+    "ix_result_country": "1000028 333343",
+    "ix_result_as_of_id": "1000028 37039 1",
+    "sqlite_autoindex_result_1": "1000028 1",
+}
+ONE_YEAR = ResultFilter(operation="channel", metric="opium_seized", year=2015)
+
+
+@pytest.fixture
+def sqlite_engine(fresh_db) -> Iterator[Engine]:
+    """A migrated, seeded SQLite database."""
+    prepare_database(fresh_db.url)
+    engine = make_engine(fresh_db.url)
+    yield engine
+    engine.dispose()
+
+
+def with_statistics(engine: Engine, rows: dict[str, str] | None) -> Engine:
+    """The engine after its statistics for `result` are replaced by `rows` (None: no statistics)."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'result'"))
+        for index, stat in (rows or {}).items():
+            conn.execute(
+                text("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('result', :i, :s)"),
+                {"i": index, "s": stat},
+            )
+    engine.dispose()  # statistics are read when a connection loads the schema
+    return engine
+
+
+def page_plan(engine: Engine, filters: ResultFilter, sort: str) -> list[str]:
+    """EXPLAIN QUERY PLAN of the statements one page runs (the page, then its exact count)."""
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine) as session:
+            list_results(session=session, filters=filters, sort=parse_sort(sort), limit=100, cursor=None)
+            count_results(session=session, filters=filters)
+            conn = session.connection()
+            return [
+                str(row[3])
+                for statement, parameters in list(statements)
+                for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            ]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_prepare_database_gives_sqlite_statistics(sqlite_engine):
+    with sqlite_engine.connect() as conn:
+        indexes = {row[0] for row in conn.execute(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'result'"))}
+    assert "ix_result_operation_metric_as_of" in indexes
+
+
+@pytest.mark.parametrize("sort", ["value_base", "-value_base", "as_of", "-as_of", "value", "id"])
+def test_a_one_year_page_reads_that_year_only(sqlite_engine, sort):
+    """operation + metric + year, any sort: the ids and the count come from the (operation, metric,
+    as_of) covering index, and each of the page's rows is one rowid lookup."""
+    plan = page_plan(with_statistics(sqlite_engine, STAT1_AT_1M), ONE_YEAR, sort)
+    year_range = (
+        "COVERING INDEX ix_result_operation_metric_as_of"
+        " (operation_slug=? AND metric_slug=? AND as_of>? AND as_of<?)"
+    )
+    assert sum(year_range in step for step in plan) == 2, plan  # the page's ids and its count
+    assert any(step.startswith("SEARCH result USING INTEGER PRIMARY KEY (rowid=?)") for step in plan), plan
+    assert not any("sqlite_autoindex_result_1" in step for step in plan), plan
+
+
+def test_without_statistics_sqlite_walks_the_whole_metric(sqlite_engine):
+    """Why prepare_database runs ANALYZE: with none, an ascending value sort walks the metric's value
+    index (1M results: ~10,000 entries for 100 rows of one year) instead of the year's range."""
+    plan = page_plan(with_statistics(sqlite_engine, None), ONE_YEAR, "value_base")
+    assert any("ix_result_metric_value_base" in step for step in plan), plan
+
+
+def test_statistics_are_refreshed_not_frozen(sqlite_engine):
+    """prepare_database on a database with statistics writes them afresh (a bounded ANALYZE)."""
+    with_statistics(sqlite_engine, {"ix_result_as_of_id": "1 1 1"})
+    prepare_database(str(sqlite_engine.url))
+    with sqlite_engine.connect() as conn:
+        stat = conn.execute(
+            text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_result_as_of_id'")
+        ).scalar_one()
+    assert stat != "1 1 1"
