@@ -27,3 +27,11 @@ def test_bench_runner_smoke(tmp_path):
     assert len(hot) == 8 and all(int(v.replace(",", "")) > 0 for v in hot), text
     assert re.search(r"^\| cold GET /api/v1/totals \(after a write\) \| [\d.]+ \|", text, re.M)
     assert re.search(r"^\| GET /api/v1/results\?format=csv \| 1,0\d\d \|", text, re.M), text
+    assert re.search(
+        r"^\| the same, other filters, database files dropped from the page cache first \| [\d.]+ \|",
+        text,
+        re.M,
+    )
+    assert re.search(
+        r"^Cold requests: [12] database file\(s\), \d+ MiB, read into the page cache", text, re.M
+    ), text
