@@ -109,7 +109,11 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout, settings.writes_first_ms / 1000)
     read = version_reader(scope)
-    versions = QueryVersion(read) if sessions is not None else version_source(settings.database_url, read)
+    versions = (
+        QueryVersion(read)
+        if sessions is not None or engine is None
+        else version_source(settings.database_url, read, on_lost=engine.dispose)
+    )
     app.state.versions = versions
     app.add_middleware(
         WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots, announce=versions.wait_for

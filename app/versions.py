@@ -10,7 +10,9 @@ when `peek()` returns None.
   the new version at every bump's commit (migration 9a4f1c2e7b60); `peek()` drains the socket
   without blocking. While the listener is down `peek()` says None (every GET then reads the
   version row through a session, as before) and one background thread reconnects, LISTENing
-  before it reads the version so no bump is missed in between.
+  before it reads the version so no bump is missed in between. A lost listener also means the
+  server went away (a restart): `on_lost` replaces the app's pool, whose connections went with it,
+  so no request meets a dead one (the pool pings none: app/db.py).
 - Anything else (tests' own session scopes): `QueryVersion`, a query per request.
 What is read is the `DataState`: the database epoch (new whenever the database is made anew), the
 data version, the time of the write that set it (Last-Modified) and the content version (the
@@ -134,8 +136,10 @@ class SqliteVersion:
 class PostgresVersion:
     """LISTEN/NOTIFY on a kept connection, drained without blocking; a session query while it is down."""
 
-    def __init__(self, conninfo: str, fallback: Callable[[], DataState]) -> None:
-        self._conninfo, self._fallback = conninfo, fallback
+    def __init__(
+        self, conninfo: str, fallback: Callable[[], DataState], on_lost: Callable[[], object] | None = None
+    ) -> None:
+        self._conninfo, self._fallback, self._on_lost = conninfo, fallback, on_lost
         self._lock = threading.Lock()
         self._conn: Any = None
         self._state = EMPTY
@@ -161,13 +165,16 @@ class PostgresVersion:
         return True
 
     def _drop(self) -> None:
-        """Forget a broken listener (lock held) and reconnect in the background."""
+        """Forget a broken listener (lock held), say so (`on_lost`: the app's pool, whose connections
+        went with it, is replaced) and reconnect in the background."""
         conn, self._conn = self._conn, None
         try:
             if conn is not None:
                 conn.close()
         except Exception:  # already broken: nothing more to release
             pass
+        if conn is not None and self._on_lost is not None:
+            self._on_lost()
         if not self._reconnecting:
             self._reconnecting = True
             threading.Thread(target=self._reconnect, name=LISTENER_NAME, daemon=True).start()
@@ -187,6 +194,8 @@ class PostgresVersion:
                 notified = False
                 while pgconn.notifies() is not None:
                     notified = True
+                if not notified:  # a server going away sends FATAL, then closes: libpq marks the
+                    pgconn.consume_input()  # connection bad only when a read meets the end
                 if notified:  # a bump committed: read the state it left (once for a burst)
                     self._state = state_of(self._conn.execute(STATE_SQL).fetchone())
             except Exception:  # the server went away: fall back until the listener is back
@@ -229,12 +238,15 @@ class PostgresVersion:
                 self._conn = None
 
 
-def version_source(url: str, fallback: Callable[[], DataState]) -> VersionSource:
-    """The cheapest version source for a database URL (`fallback` reads it through a session)."""
+def version_source(
+    url: str, fallback: Callable[[], DataState], on_lost: Callable[[], object] | None = None
+) -> VersionSource:
+    """The cheapest version source for a database URL (`fallback` reads it through a session;
+    `on_lost` is called when PostgreSQL's listener finds the server gone)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return SqliteVersion(parsed.database or "", fallback)
     if parsed.get_backend_name() == "postgresql":
         conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresVersion(conninfo, fallback)
+        return PostgresVersion(conninfo, fallback, on_lost)
     return QueryVersion(fallback)

@@ -94,6 +94,21 @@ def test_sqlite_connections_keep_a_bounded_page_cache(tmp_path, monkeypatch, kib
         get_settings.cache_clear()
 
 
+@pytest.mark.parametrize("path", ["/api/v1/operations", "/api/v1/results?at=2026-01-01T00:00:00Z"])
+def test_a_data_version_that_cannot_be_read_is_a_503_not_a_500(app, monkeypatch, path):
+    """The version is read before any route runs (no route's handlers there): a database that went
+    away, or no connection free in time, answers 503 with Retry-After."""
+
+    def gone() -> None:
+        raise OperationalError("SELECT version", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(app.state.versions, "_read", gone)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get(path)
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "1" and r.headers["content-type"] == "application/problem+json"
+
+
 def test_the_objects_made_at_startup_are_frozen_while_the_app_serves(app):
     """A full collection walks only what requests made, not the app's startup heap (a ~90 ms pause
     for every request in flight, measured at 1M results); the objects are given back at shutdown."""

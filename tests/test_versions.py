@@ -9,10 +9,13 @@ import urllib.request
 from contextlib import ExitStack
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app import db as storage
-from app.db import make_engine
+from app.config import get_settings
+from app.db import get_engine, make_engine
+from app.main import create_app
 from app.versions import (
     LISTENER_NAME,
     DataState,
@@ -139,6 +142,51 @@ def test_sqlite_and_query_sources_have_nothing_to_wait_for(fresh_db):
     assert isinstance(source, SqliteVersion) and source.wait_for(10**9)
     source.close()
     assert QueryVersion(lambda: DataState("e", 0, "")).wait_for(10**9)
+
+
+@pytest.mark.parametrize("fresh_db", ["postgres"], indirect=True)
+def test_a_server_restart_costs_no_request_an_error(fresh_db, monkeypatch):
+    """Every connection of the app is cut, as a restart does: the listener sees it, the pool is
+    replaced, and the next requests (which need the database) all answer 200, though the pool pings
+    no connection before using it."""
+    url = migrated(fresh_db)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
+            assert client.get("/api/v1/operations").status_code == 200
+            assert app_connections(url) >= 2  # the listener and the pooled one
+            engine = make_engine(url)
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            engine.dispose()
+            assert _wait_for(lambda: app_connections(url) == 0)
+            time.sleep(0.2)  # the listener's socket has the server's goodbye
+            statuses = [client.get(f"/api/v1/results?limit={n}").status_code for n in range(1, 6)]
+            assert statuses == [200] * 5
+    finally:
+        get_engine.cache_clear()
+        get_settings.cache_clear()
+
+
+def app_connections(url: str) -> int:
+    """Connections to the test database other than the one asking."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            query = (
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return int(conn.execute(text(query)).scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------- two workers, one database

@@ -51,10 +51,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def current_version(request: Request, session: SessionDep) -> int:
-    """The data version the HTTP layer read for this request (or read now)."""
+async def current_version(request: Request, session: SessionDep) -> int:
+    """The data version the HTTP layer read for this request (or, when it read none, read now in a
+    worker thread); async, so that a versioned GET spends no thread hop (~0.25 ms here) on it."""
     version = getattr(request.state, "data_version", None)
-    return version if isinstance(version, int) else read_data_version(session=session)
+    if isinstance(version, int):
+        return version
+    return await run_in_threadpool(lambda: read_data_version(session=session))
 
 
 VersionDep = Annotated[int, Depends(current_version)]

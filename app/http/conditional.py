@@ -26,17 +26,21 @@ the instant has settled: app/read/asof.py).
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.cache import VersionedLRU
 from app.http.edge.body import nul_location
+from app.http.edge.writes import busy_response
 from app.http.negotiation import IMMUTABLE, cache_control, representation_of, request_header
 from app.http.problems import problem_response
 from app.versions import DataState, VersionSource
@@ -143,6 +147,15 @@ class ConditionalGetMiddleware:
         peeked = self.versions.peek()
         return peeked if peeked is not None else await run_in_threadpool(self.versions.read)
 
+    async def _state_or_busy(self, scope: Scope, receive: Receive, send: Send) -> DataState | None:
+        """The state; or, when the database cannot be read (down, or no connection free in time), a
+        503 with Retry-After sent and None: never a 500 from out here, where no route handles it."""
+        try:
+            return await self.state()
+        except (OperationalError, PoolTimeout):
+            await busy_response("The database cannot be reached; retry shortly.")(scope, receive, send)
+            return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -170,7 +183,10 @@ class ConditionalGetMiddleware:
     async def _immutable(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """An `at=` answer: a state that never changes, cached (and revalidated) by its URL and the headers
         that choose its representation (Host too: a citation holds absolute URLs)."""
-        epoch = (await self.state()).epoch
+        found = await self._state_or_busy(scope, receive, send)
+        if found is None:
+            return
+        epoch = found.epoch
         self.frozen.observe_epoch(epoch)  # a database made anew has another past
         query = scope.get("query_string", b"").decode("latin-1")
         headers = Headers(scope=scope)
@@ -193,7 +209,9 @@ class ConditionalGetMiddleware:
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the content (or data) version: 304, a cached body, or the app (its body cached)."""
-        state = await self.state()
+        state = await self._state_or_busy(scope, receive, send)
+        if state is None:
+            return
         epoch = state.epoch
         every_write = EVERY_WRITE.match(scope["path"]) is not None
         cache = self.live if every_write else self.cache
@@ -212,15 +230,21 @@ class ConditionalGetMiddleware:
             return
         cap = Capture(limit=cache.max_value_bytes)
         await self.app(scope, receive, _capturing(send, cap, etag, extra=_version_headers(state)))
-        after = await self.state()
-        if cap.cacheable and after.epoch == epoch and keyed_version(after, every_write) == version:
-            cache.put(version, key, cap.cached())
+        if not cap.cacheable:
+            return
+        with suppress(OperationalError, PoolTimeout):  # unread: the answer is sent, just not kept
+            after = await self.state()
+            if after.epoch == epoch and keyed_version(after, every_write) == version:
+                cache.put(version, key, cap.cached())
 
     async def _plain(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Any other GET: an ETag from the body hash when the route set none, and 304 on a match."""
         held = _HeldResponse(send, request_header(scope, b"if-none-match"))
         if scope["path"].startswith("/api/v1/"):
-            held.extra = _version_headers(await self.state())
+            state = await self._state_or_busy(scope, receive, send)
+            if state is None:
+                return
+            held.extra = _version_headers(state)
         await self.app(scope, receive, held.hold)
 
 

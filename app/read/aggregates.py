@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, TypeVarTuple
 
 import orjson
-from sqlalchemy import Select, delete, or_, select
+from sqlalchemy import Select, delete, or_, select, true
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
@@ -203,6 +203,29 @@ def _listing(session: Session, key: str | None) -> Listed:
     return [(k, h) for k, h in session.execute(stmt)]
 
 
+def _built_listing(session: Session, key: str | None) -> Listed | None:
+    """`_listing`, or None when the stored totals do not answer (not built, or an `at=` session), in
+    one statement: the state row outer-joined to the rows (a round trip less for a cold GET)."""
+    if session.info.get("as_of") is not None:
+        return None
+    rows = col(TotalsAggregate.operation_key) == key if key is not None else true()
+    stmt = (
+        select(
+            col(AggregateState.totals_built),
+            col(TotalsAggregate.operation_key),
+            col(TotalsAggregate.body_hash),
+        )
+        .select_from(AggregateState)
+        .outerjoin(TotalsAggregate, rows)
+        .where(col(AggregateState.id) == 1)
+        .order_by(col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug))
+    )
+    found = session.execute(stmt).all()
+    if not found or not found[0][0]:
+        return None
+    return [(k, h) for _, k, h in found if k is not None]
+
+
 def _read_bodies(session: Session, key: str | None, listed: Listed) -> list[tuple[str, str, bytes]]:
     """(operation key, hash, body) of the stored totals `listed` (those of one operation key, None:
     all). Only bodies whose hash this process has not kept are fetched. A row without a hash, or
@@ -319,9 +342,9 @@ def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> byt
     """Stored totals (of one operation key, None: all) spliced as the answer the operations `ops`
     make of them (one: OperationTotals, else AllTotals), or None when not built. The same
     operations and bodies (by hash) give the same answer: it is kept, not spliced again."""
-    if not serves_stored(session):
+    listed = _built_listing(session, key)
+    if listed is None:
         return None
-    listed = _listing(session, key)
     names = tuple((op.slug, op.name) for op in ops)
     hit: bytes | None = ASSEMBLED.get(0, (key, names, tuple(listed)))
     if hit is not None:
