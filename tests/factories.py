@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -119,6 +120,18 @@ def retract(session: Session, result_id: str) -> None:
     uow = UnitOfWork(session, "test")
     retract_row(uow, row, reason="test")
     finish(uow)
+    session.flush()
+
+
+def retract_and_time(session: Session) -> None:
+    """Seeded results with what a representation must write exactly: channel-center-2019-heroin
+    retracted; -opium updated at a whole second (2026-01-02T03:04:05Z), -hashish one with 5 µs."""
+    retract(session, "channel-center-2019-heroin")
+    for result_id, micro in (("channel-center-2019-opium", 0), ("channel-center-2019-hashish", 5)):
+        row = session.get(Result, result_id)
+        assert row is not None
+        row.updated_at = datetime(2026, 1, 2, 3, 4, 5, micro, tzinfo=UTC)
+        session.add(row)
     session.flush()
 
 

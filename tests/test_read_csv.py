@@ -2,15 +2,13 @@
 
 import csv
 import io
-from datetime import UTC, datetime
 
 import pytest
 
 from app.http.csv import columns, csv_text, flatten
-from app.models import Result
 from app.schemas.results import ResultPublic
 from app.schemas.totals import MetricTotals
-from tests.factories import all_results, ids, retract, walk
+from tests.factories import all_results, ids, retract_and_time, walk
 
 
 def rows_of(response) -> list[dict]:
@@ -119,13 +117,7 @@ def test_unknown_format_is_422_naming_it(client):
 def test_results_csv_cells_are_the_json_values_flattened(client, session):
     """The streamed fast path writes exactly what flattening each JSON item gives, retracted included,
     and times the database writes as JSON does (whole seconds without a fraction, microseconds)."""
-    retract(session, "channel-center-2019-heroin")
-    for result_id, micro in (("channel-center-2019-opium", 0), ("channel-center-2019-hashish", 5)):
-        row = session.get(Result, result_id)
-        assert row is not None
-        row.updated_at = datetime(2026, 1, 2, 3, 4, 5, micro, tzinfo=UTC)
-        session.add(row)
-    session.flush()
+    retract_and_time(session)
     items = walk(client, "/api/v1/results?limit=500&include_retracted=true&sort=-as_of")
     r = client.get("/api/v1/results?include_retracted=true&sort=-as_of&format=csv")
     expected = list(csv.DictReader(io.StringIO(csv_text(columns(ResultPublic), [flatten(i) for i in items]))))

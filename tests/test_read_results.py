@@ -1,6 +1,6 @@
 """GET /api/v1/results: every filter, stable sorts, keyset cursors that survive inserts between pages."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from urllib.parse import quote
 
 import orjson
@@ -8,7 +8,7 @@ import pytest
 
 from app.models import Result
 from app.read.results import source_ref_map, to_public
-from tests.factories import CRIMES_SENTENCE, add_figure, all_results, ids, retract, walk
+from tests.factories import CRIMES_SENTENCE, add_figure, all_results, ids, retract, retract_and_time, walk
 
 
 def test_default_order_is_id_and_total_counts_all_pages(client):
@@ -22,13 +22,7 @@ def test_default_order_is_id_and_total_counts_all_pages(client):
 def test_page_items_are_what_the_public_model_writes(client, session):
     """Page items are made from rows without a model per row: they are exactly the ResultPublic
     JSON of each result (keys, their order, values, a retraction, whole-second and microsecond times)."""
-    retract(session, "channel-center-2019-heroin")
-    for result_id, micro in (("channel-center-2019-opium", 0), ("channel-center-2019-hashish", 5)):
-        row = session.get(Result, result_id)
-        assert row is not None
-        row.updated_at = datetime(2026, 1, 2, 3, 4, 5, micro, tzinfo=UTC)
-        session.add(row)
-    session.flush()
+    retract_and_time(session)
     items = walk(client, "/api/v1/results?limit=7&include_retracted=true&sort=-value_base")
     rows = [session.get(Result, item["id"]) for item in items]
     sources = source_ref_map(session=session, ids={r.source_id for r in rows if r is not None})
