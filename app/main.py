@@ -111,7 +111,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     read = version_reader(scope)
     versions = (
         QueryVersion(read)
-        if sessions is not None or engine is None
+        if engine is None
         else version_source(settings.database_url, read, on_lost=engine.dispose)
     )
     app.state.versions = versions

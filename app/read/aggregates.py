@@ -169,12 +169,6 @@ def rebuild_totals(*, session: Session) -> int:
     return len(rows)
 
 
-def serves_stored(session: Session) -> bool:
-    """True when the stored totals answer: they are built, and the session reads the current data
-    (an `at=` session reads the past through views of the results: app/read/asof.py)."""
-    return session.info.get("as_of") is None and totals_built(session=session)
-
-
 def totals_built(*, session: Session) -> bool:
     """True when the stored totals cover every result (false after a bulk load until a rebuild)."""
     state = session.get(AggregateState, 1)
@@ -191,21 +185,15 @@ def mark_stale(*, session: Session) -> None:
 
 def _stored_bodies(session: Session, operation: str | None) -> list[bytes] | None:
     """The JSON bodies of one operation's (None: the programme's) stored totals, by metric."""
-    if not serves_stored(session):
-        return None
     key = operation_key(operation)
-    return [body for _, _, body in _read_bodies(session, key, _listing(session, key))]
+    listed = _listing(session, key)
+    return None if listed is None else [body for _, _, body in _read_bodies(session, key, listed)]
 
 
-def _listing(session: Session, key: str | None) -> Listed:
-    """(operation key, body hash) of the stored totals of one operation key (None: all)."""
-    stmt = _ordered(select(col(TotalsAggregate.operation_key), col(TotalsAggregate.body_hash)), key)
-    return [(k, h) for k, h in session.execute(stmt)]
-
-
-def _built_listing(session: Session, key: str | None) -> Listed | None:
-    """`_listing`, or None when the stored totals do not answer (not built, or an `at=` session), in
-    one statement: the state row outer-joined to the rows (a round trip less for a cold GET)."""
+def _listing(session: Session, key: str | None) -> Listed | None:
+    """(operation key, body hash) of the stored totals of one operation key (None: all), by key and
+    metric; None when they do not answer: not built, or an `at=` session (app/read/asof.py reads the
+    past through views of the results). One statement: the state row outer-joined to the rows."""
     if session.info.get("as_of") is not None:
         return None
     rows = col(TotalsAggregate.operation_key) == key if key is not None else true()
@@ -342,7 +330,7 @@ def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> byt
     """Stored totals (of one operation key, None: all) spliced as the answer the operations `ops`
     make of them (one: OperationTotals, else AllTotals), or None when not built. The same
     operations and bodies (by hash) give the same answer: it is kept, not spliced again."""
-    listed = _built_listing(session, key)
+    listed = _listing(session, key)
     if listed is None:
         return None
     names = tuple((op.slug, op.name) for op in ops)
@@ -385,10 +373,11 @@ def all_totals_json(*, session: Session) -> bytes:
 
 def stored_all_totals_text(*, session: Session) -> dict[str, list[bytes]] | None:
     """The JSON bodies of every stored total by operation key; None when not built (or `at=`)."""
-    if not serves_stored(session):
+    listed = _listing(session, None)
+    if listed is None:
         return None
     out: dict[str, list[bytes]] = {}
-    for key, _, body in _read_bodies(session, None, _listing(session, None)):
+    for key, _, body in _read_bodies(session, None, listed):
         out.setdefault(key, []).append(body)
     return out
 
