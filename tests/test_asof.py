@@ -103,7 +103,15 @@ def test_phases_created_later_are_absent(client, session):
 
 
 @pytest.mark.parametrize(
-    "bad", ["yesterday", "2026-13-45T00:00:00Z", "2020-01-01", "2020-01-01T00:00:00", "FUTURE"]
+    "bad",
+    [
+        "yesterday",
+        "2026-13-45T00:00:00Z",
+        "2020-01-01",
+        "2020-01-01T00:00:00",
+        "0001-01-01T00:00:00+00:04",
+        "FUTURE",
+    ],
 )
 def test_a_bad_or_future_at_is_a_422_naming_it(client, bad):
     if bad == "FUTURE":

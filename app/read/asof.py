@@ -38,7 +38,7 @@ def parse_instant(text: str) -> datetime:
         raw = f"{head}.{frac[:6].ljust(6, '0')}{frac_zone[len(frac) :]}"
     try:
         return datetime.fromisoformat(raw).astimezone(UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: 0001-01-01 east of UTC is before year 1
         raise ValueError(f"is not a valid instant: {exc}") from exc
 
 
