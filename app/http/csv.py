@@ -12,7 +12,6 @@ import io
 import types
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, Union, get_args, get_origin
 
 import orjson
@@ -103,25 +102,25 @@ def cells(header: list[str], row: Row) -> Sequence[Any]:
 
 @dataclass
 class Neutralised:
-    """Rows of cells in header order whose text cells were neutralised where they were made (a
-    query that applies FORMULA_STARTS itself, the fast path of a million rows): written as they are."""
+    """Batches of rows of cells in header order whose text cells were neutralised where they were
+    made (a query that applies FORMULA_STARTS itself, the fast path of a million rows): each batch
+    written as it is, one chunk of the response."""
 
-    rows: Iterable[Sequence[Any]]
+    batches: Iterable[Sequence[Sequence[Any]]]
 
 
 def csv_stream(header: list[str], rows: Iterable[Row] | Neutralised) -> Iterator[bytes]:
     """CSV in chunks of BATCH_ROWS rows: the header first, never the whole list in memory.
 
     Rows are JSON-shaped dicts (flattened like `columns`) or tuples of cells in header order (the
-    fast path of long lists), every cell through `cells`; or `Neutralised` rows, as they are; then
+    fast path of long lists), every cell through `cells`; or `Neutralised` batches, as they are; then
     one C-level csv.writer."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     yield _drain(buf)
     if isinstance(rows, Neutralised):
-        source = iter(rows.rows)
-        while chunk := list(islice(source, BATCH_ROWS)):
+        for chunk in rows.batches:
             writer.writerows(chunk)
             yield _drain(buf)
         return

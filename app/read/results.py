@@ -359,19 +359,39 @@ def iter_result_cells(
     """Every matching result as CSV cells in `columns(ResultPublic)` order, in one streamed query.
 
     One query (one consistent snapshot, run when the stream starts) of the cells as the database
-    writes them (`_csv_columns`), no models, no Python per cell: a million rows stream at the
-    speed of the driver and csv.writer, `batch` rows held at a time."""
+    writes them (`_csv_columns`), no models, no Python per cell, `batch` rows at a time. On SQLite the
+    driver's own tuples (a Row per row cost ~15% of a million-row stream; no column here has a
+    result processor to skip: floats, integers and text, dates as the ISO text they are stored as)."""
 
-    def rows() -> Iterator[Sequence[Any]]:
+    def batches() -> Iterator[Sequence[Sequence[Any]]]:
         conn = session.connection()
+        dialect = conn.dialect.name
         stmt = (
             filtered(filters)
-            .with_only_columns(*_csv_columns(conn.dialect.name))
-            .join(Source, col(Source.id) == col(Result.source_id))
+            .with_only_columns(*_csv_columns(dialect))
+            .join(Source, _source_join(dialect))
         )
-        yield from conn.execute(stmt.order_by(*_order(sort)).execution_options(yield_per=batch))
+        stmt = stmt.order_by(*_order(sort))
+        if dialect != "sqlite":  # a server-side cursor (SQLAlchemy reads ahead of it: its Rows)
+            yield from conn.execute(stmt.execution_options(yield_per=batch)).partitions()
+            return
+        result = conn.execute(stmt)  # pysqlite steps the statement as rows are fetched: no read-ahead
+        try:
+            while rows := result.cursor.fetchmany(batch):
+                yield rows
+        finally:
+            result.close()
 
-    return Neutralised(rows())
+    return Neutralised(batches())
+
+
+def _source_join(dialect: str) -> ColumnElement[bool]:
+    """The results' join to their sources. On SQLite `+ 0` on the results' side keeps the planner
+    from reading them source by source through ix_result_source_id and sorting them all: it reads
+    them in the order asked (all of them by id: the primary key's index, no sort; at 1M rows
+    238,000 → 366,000 rows/s of the bare query) and looks each source up by its key."""
+    key = col(Result.source_id)
+    return col(Source.id) == (key + 0 if dialect == "sqlite" else key)
 
 
 def source_ref_map(*, session: Session, ids: set[int]) -> dict[int, SourceRef]:
