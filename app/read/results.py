@@ -366,11 +366,7 @@ def iter_result_cells(
     def batches() -> Iterator[Sequence[Sequence[Any]]]:
         conn = session.connection()
         dialect = conn.dialect.name
-        stmt = (
-            filtered(filters)
-            .with_only_columns(*_csv_columns(dialect))
-            .join(Source, _source_join(dialect))
-        )
+        stmt = filtered(filters).with_only_columns(*_csv_columns(dialect)).join(Source, _source_join(dialect))
         stmt = stmt.order_by(*_order(sort))
         if dialect != "sqlite":  # a server-side cursor (SQLAlchemy reads ahead of it: its Rows)
             yield from conn.execute(stmt.execution_options(yield_per=batch)).partitions()
