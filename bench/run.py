@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,7 @@ class Report:
     engine: str
     size: str
     rows: int
-    hot: list[tuple[str, Load, Load]] = field(default_factory=list)
+    hot: list[tuple[str, Load, Load, float]] = field(default_factory=list)  # opstats, ceiling, ratio
     cold: list[tuple[str, float, float, int, str]] = field(default_factory=list)
     csv: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -296,13 +297,32 @@ def _reset_pg(db: Database) -> None:
 # ---------------------------------------------------------------- scenarios
 
 
+def median_load(loads: list[Load]) -> Load:
+    """The medians of each figure over rounds."""
+    return Load(statistics.median(x.rps for x in loads), statistics.median(x.p50 for x in loads),
+                statistics.median(x.p99 for x in loads), loads[0].tool)  # fmt: skip
+
+
+def paired(rounds: int, api: Callable[[], Load], ref: Callable[[], Load]) -> tuple[Load, Load, float]:
+    """opstats and its reference in alternating rounds: the medians of each, and the median of the
+    rounds' ratios. Each pair ran back to back, so a drift of this shared machine's speed (it has
+    halved a ceiling's req/s within minutes) moves both sides of a ratio, not one."""
+    ours, refs = [], []
+    for _ in range(max(1, rounds)):
+        ours.append(api())
+        refs.append(ref())
+    pairs = zip(ours, refs, strict=True)
+    ratio = statistics.median(a.rps / r.rps if r.rps else float("nan") for a, r in pairs)
+    return median_load(ours), median_load(refs), ratio
+
+
 def hot(report: Report, api: int, ceiling: int, args: argparse.Namespace) -> None:
-    for path in HOT:
-        report.hot.append((f"GET {path}", load(api, path, args), load(ceiling, path, args)))
-    for path in HOT[2:3] + HOT[4:5]:
-        etag = get(api, path)[2]["etag"]
-        h = {"If-None-Match": etag}
-        report.hot.append((f"GET {path} → 304", load(api, path, args, h), load(ceiling, path, args, h)))
+    loads: list[tuple[str, str, dict[str, str]]] = [(f"GET {p}", p, {}) for p in HOT]
+    for p in HOT[2:3] + HOT[4:5]:
+        loads.append((f"GET {p} → 304", p, {"If-None-Match": get(api, p)[2]["etag"]}))
+    for name, path, headers in loads:
+        ours = partial(load, api, path, args, headers)
+        report.hot.append((name, *paired(args.rounds, ours, partial(load, ceiling, path, args, headers))))
 
 
 @dataclass
@@ -405,7 +425,8 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def stream_csv(report: Report, api: int, pid: int) -> None:
+def stream_csv(api: int, pid: int) -> dict[str, float]:
+    """One CSV of every result: rows, rows/s, the server's RSS before and its growth while streaming."""
     get(api, "/api/v1/results?limit=1")
     before = rss_kib(pid)
     peak = [before]
@@ -427,8 +448,25 @@ def stream_csv(report: Report, api: int, pid: int) -> None:
     secs = time.perf_counter() - t
     done.set()
     watcher.join()
-    report.csv.update(rows=lines - 1, api_rps=(lines - 1) / secs, rss_before=before / 1024,
-                      rss_growth=(peak[0] - before) / 1024)  # fmt: skip
+    return {"rows": lines - 1, "api_rps": (lines - 1) / secs, "rss_before": before / 1024,
+            "rss_growth": (peak[0] - before) / 1024}  # fmt: skip
+
+
+def csv_rounds(report: Report, db: Database, api: int, pid: int, rounds: int) -> None:
+    """The CSV and the plain loop in alternating rounds: medians of rows/s, the median of the rounds'
+    ratios, the first round's RSS before and the largest growth."""
+    streams, plains = [], []
+    for _ in range(max(1, rounds)):
+        streams.append(stream_csv(api, pid))
+        plains.append(plain_loop(db))
+    report.csv.update(
+        rows=streams[-1]["rows"],
+        api_rps=statistics.median(x["api_rps"] for x in streams),
+        plain_rps=statistics.median(plains),
+        ratio=statistics.median(x["api_rps"] / p for x, p in zip(streams, plains, strict=True)),
+        rss_before=streams[0]["rss_before"],
+        rss_growth=max(x["rss_growth"] for x in streams),
+    )
 
 
 PLAIN_SQL = (
@@ -488,8 +526,7 @@ def run_one(engine: str, size: str, args: argparse.Namespace, commands: list[str
             hot(report, api_port, ceiling_port, args)
         with datasette(db, args) as ds:
             cold(report, db, api_port, ds, args.samples)
-        stream_csv(report, api_port, api.pid)
-    report.csv["plain_rps"] = plain_loop(db)
+        csv_rounds(report, db, api_port, api.pid, args.rounds)
     return report
 
 
@@ -515,8 +552,7 @@ def datasette(db: Database, args: argparse.Namespace) -> Iterator[int | None]:
 def fmt_hot(report: Report) -> list[str]:
     out = ["| request | opstats req/s | p50 ms | p99 ms | ceiling req/s | p50 ms | p99 ms | ratio |",
            "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-    for name, a, c in report.hot:
-        ratio = a.rps / c.rps if c.rps else float("nan")
+    for name, a, c, ratio in report.hot:
         out.append(f"| {name} | {a.rps:,.0f} | {a.p50:.2f} | {a.p99:.2f} | {c.rps:,.0f} | {c.p50:.2f} | "
                    f"{c.p99:.2f} | {ratio:.2f} |")  # fmt: skip
     return out
@@ -532,7 +568,7 @@ def fmt_report(report: Report) -> list[str]:
     lines += ["", "| CSV of every result | rows | rows/s | plain loop rows/s | ratio | RSS before MiB | "
               "RSS growth MiB |", "|---|---:|---:|---:|---:|---:|---:|",
               f"| GET /api/v1/results?format=csv | {c['rows']:,.0f} | {c['api_rps']:,.0f} | "
-              f"{c['plain_rps']:,.0f} | {c['api_rps'] / c['plain_rps']:.2f} | {c['rss_before']:.0f} | "
+              f"{c['plain_rps']:,.0f} | {c['ratio']:.2f} | {c['rss_before']:.0f} | "
               f"{c['rss_growth']:.0f} |", ""]  # fmt: skip
     return lines + report.notes
 
@@ -546,7 +582,9 @@ def write_results(reports: list[Report], commands: list[str], args: argparse.Nam
         f"worker per server, all on 127.0.0.1. Load: `wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration:g}s --latency`. Ceiling: bench/ceiling.py (bare Starlette on the same uvicorn "
         "answering opstats' exact bytes and ETag per path). Cold: after a data-version bump (the write "
-        "readers see), each request once. Ratio: opstats req/s / ceiling req/s.",
+        f"readers see), each request once. Hot loads and the CSV: {args.rounds} alternating round(s) of "
+        "opstats and its reference (the ceiling; the plain loop), medians of the rounds; ratio: the "
+        "median of the rounds' opstats/reference ratios.",
         "",
         "Commands:",
         "",
@@ -565,13 +603,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--samples", type=int, default=20, help="cold requests per scenario")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of each hot load and the CSV")
     ap.add_argument("--datasette", default="/tmp/ds-venv/bin/datasette", help="Datasette executable")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "opstats-bench"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
-    ap.add_argument("--smoke", action="store_true", help="1k rows, 1 s loads, 3 samples (CI)")
+    ap.add_argument("--smoke", action="store_true", help="1k rows, 1 s loads, 3 samples, 1 round (CI)")
     args = ap.parse_args()
     if args.smoke:
-        args.sizes, args.duration, args.samples = "1k", 1.0, 3
+        args.sizes, args.duration, args.samples, args.rounds = "1k", 1.0, 3, 1
     commands = [" ".join(["python", "bench/run.py", *sys.argv[1:]])]
     reports = [
         run_one(engine, size, args, commands)
