@@ -69,9 +69,10 @@ class Report:
     engine: str
     size: str
     rows: int
-    hot: list[tuple[str, Load, Load, float]] = field(default_factory=list)  # opstats, ceiling, ratio
+    hot: list[tuple[str, Load, Load, list[float]]] = field(default_factory=list)  # opstats, ceiling, ratios
     cold: list[tuple[str, float, float, int, str]] = field(default_factory=list)
     csv: dict[str, float] = field(default_factory=dict)
+    csv_ratios: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -303,17 +304,16 @@ def median_load(loads: list[Load]) -> Load:
                 statistics.median(x.p99 for x in loads), loads[0].tool)  # fmt: skip
 
 
-def paired(rounds: int, api: Callable[[], Load], ref: Callable[[], Load]) -> tuple[Load, Load, float]:
-    """opstats and its reference in alternating rounds: the medians of each, and the median of the
-    rounds' ratios. Each pair ran back to back, so a drift of this shared machine's speed (it has
-    halved a ceiling's req/s within minutes) moves both sides of a ratio, not one."""
+def paired(rounds: int, api: Callable[[], Load], ref: Callable[[], Load]) -> tuple[Load, Load, list[float]]:
+    """opstats and its reference in alternating rounds: the medians of each, and each round's ratio.
+    Each pair ran back to back, so a drift of this shared machine's speed (it has halved a ceiling's
+    req/s within minutes) moves both sides of a ratio, not one."""
     ours, refs = [], []
     for _ in range(max(1, rounds)):
         ours.append(api())
         refs.append(ref())
-    pairs = zip(ours, refs, strict=True)
-    ratio = statistics.median(a.rps / r.rps if r.rps else float("nan") for a, r in pairs)
-    return median_load(ours), median_load(refs), ratio
+    ratios = [a.rps / r.rps if r.rps else float("nan") for a, r in zip(ours, refs, strict=True)]
+    return median_load(ours), median_load(refs), ratios
 
 
 def hot(report: Report, api: int, ceiling: int, args: argparse.Namespace) -> None:
@@ -463,10 +463,10 @@ def csv_rounds(report: Report, db: Database, api: int, pid: int, rounds: int) ->
         rows=streams[-1]["rows"],
         api_rps=statistics.median(x["api_rps"] for x in streams),
         plain_rps=statistics.median(plains),
-        ratio=statistics.median(x["api_rps"] / p for x, p in zip(streams, plains, strict=True)),
         rss_before=streams[0]["rss_before"],
         rss_growth=max(x["rss_growth"] for x in streams),
     )
+    report.csv_ratios = [x["api_rps"] / p for x, p in zip(streams, plains, strict=True)]
 
 
 PLAIN_SQL = (
@@ -549,12 +549,18 @@ def datasette(db: Database, args: argparse.Namespace) -> Iterator[int | None]:
 # ---------------------------------------------------------------- RESULTS.md
 
 
+def ratio_text(ratios: list[float]) -> str:
+    """The median of the rounds' ratios, and each round's when there were several."""
+    median = f"{statistics.median(ratios):.2f}"
+    return median if len(ratios) < 2 else f"{median} ({', '.join(f'{r:.2f}' for r in ratios)})"
+
+
 def fmt_hot(report: Report) -> list[str]:
     out = ["| request | opstats req/s | p50 ms | p99 ms | ceiling req/s | p50 ms | p99 ms | ratio |",
            "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-    for name, a, c, ratio in report.hot:
+    for name, a, c, ratios in report.hot:
         out.append(f"| {name} | {a.rps:,.0f} | {a.p50:.2f} | {a.p99:.2f} | {c.rps:,.0f} | {c.p50:.2f} | "
-                   f"{c.p99:.2f} | {ratio:.2f} |")  # fmt: skip
+                   f"{c.p99:.2f} | {ratio_text(ratios)} |")  # fmt: skip
     return out
 
 
@@ -568,7 +574,7 @@ def fmt_report(report: Report) -> list[str]:
     lines += ["", "| CSV of every result | rows | rows/s | plain loop rows/s | ratio | RSS before MiB | "
               "RSS growth MiB |", "|---|---:|---:|---:|---:|---:|---:|",
               f"| GET /api/v1/results?format=csv | {c['rows']:,.0f} | {c['api_rps']:,.0f} | "
-              f"{c['plain_rps']:,.0f} | {c['ratio']:.2f} | {c['rss_before']:.0f} | "
+              f"{c['plain_rps']:,.0f} | {ratio_text(report.csv_ratios)} | {c['rss_before']:.0f} | "
               f"{c['rss_growth']:.0f} |", ""]  # fmt: skip
     return lines + report.notes
 
@@ -584,7 +590,7 @@ def write_results(reports: list[Report], commands: list[str], args: argparse.Nam
         "answering opstats' exact bytes and ETag per path). Cold: after a data-version bump (the write "
         f"readers see), each request once. Hot loads and the CSV: {args.rounds} alternating round(s) of "
         "opstats and its reference (the ceiling; the plain loop), medians of the rounds; ratio: the "
-        "median of the rounds' opstats/reference ratios.",
+        "median of the rounds' opstats/reference ratios (each round's in brackets).",
         "",
         "Commands:",
         "",
