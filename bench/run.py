@@ -485,14 +485,14 @@ def plain_loop(db: Database) -> float:
         t = time.perf_counter()
         n = 0
         if db.sqlite_path is not None:
-            with sqlite3.connect(db.sqlite_path) as c:
-                for row in c.execute(PLAIN_SQL):
+            with sqlite3.connect(db.sqlite_path) as lite:
+                for row in lite.execute(PLAIN_SQL):
                     writer.writerow(row)
                     n += 1
         else:
             import psycopg
 
-            with psycopg.connect(db.url.replace("+psycopg", "")) as c, c.cursor(name="plain") as cur:
+            with psycopg.connect(db.url.replace("+psycopg", "")) as pg, pg.cursor(name="plain") as cur:
                 cur.itersize = 5000
                 cur.execute(PLAIN_SQL)
                 for row in cur:
