@@ -194,10 +194,10 @@ class PostgresVersion:
                 notified = False
                 while pgconn.notifies() is not None:
                     notified = True
-                if not notified:  # a server going away sends FATAL, then closes: libpq marks the
-                    pgconn.consume_input()  # connection bad only when a read meets the end
                 if notified:  # a bump committed: read the state it left (once for a burst)
                     self._state = state_of(self._conn.execute(STATE_SQL).fetchone())
+                else:  # a server going away sends FATAL, then closes: libpq marks the
+                    pgconn.consume_input()  # connection bad only when a read meets the end
             except Exception:  # the server went away: fall back until the listener is back
                 self._drop()
                 return None

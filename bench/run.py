@@ -330,8 +330,11 @@ class Timed:
     ms: list[float]  # sorted
     stale: int  # answers whose Data-Version was not the bump's: served before the bump was seen
 
-    def note(self) -> str:
-        return f"{self.stale} of {len(self.ms)} answered the version before the bump" if self.stale else ""
+    def row(self, name: str, *notes: str) -> tuple[str, float, float, int, str]:
+        """A row of the cold table: p50, p99, n, and the notes (how many answers were stale, if any)."""
+        stale = f"{self.stale} of {len(self.ms)} answered the version before the bump" if self.stale else ""
+        note = "; ".join(x for x in (*notes, stale) if x)
+        return name, statistics.median(self.ms), percentile(self.ms, 99), len(self.ms), note
 
 
 def timed_after_bump(bump: Callable[[], int], port: int, paths: list[str]) -> Timed:
@@ -391,26 +394,24 @@ def cold(report: Report, db: Database, api: int, ds: int | None, samples: int) -
     with db.bumps() as bump:
         for path in ["/api/v1/operations/channel/totals", "/api/v1/totals"]:
             t = timed_after_bump(bump, api, [path] * samples)
-            report.cold.append((f"cold GET {path} (after a write)", statistics.median(t.ms),
-                                percentile(t.ms, 99), len(t.ms), t.note()))  # fmt: skip
+            report.cold.append(t.row(f"cold GET {path} (after a write)"))
         pages = page_paths(samples * 2)
         t = timed_after_bump(bump, api, [p for p, _ in pages])
-        extra = [t.note()] if t.stale else []
+        versus = ""
         if ds is not None:
             dms = sorted(get(ds, datasette_path(f))[0] for _, f in pages)
-            extra.append(
+            versus = (
                 f"Datasette median {statistics.median(dms):.1f} ms, p99 {percentile(dms, 99):.1f} ms: "
                 f"opstats {statistics.median(dms) / statistics.median(t.ms):.1f}× faster (median)"
             )
         name = "cold filtered sorted page with exact total (operation+metric+year+sort)"
-        report.cold.append((name, statistics.median(t.ms), percentile(t.ms, 99), len(t.ms), "; ".join(extra)))
+        report.cold.append(t.row(name, versus))
         if files:
             page_cache(files, keep=False)
             t = timed_after_bump(bump, api, [p for p, _ in page_paths(samples * 2, seed=8)])
             kept = " (PostgreSQL's shared_buffers kept)" if db.sqlite_path is None else ""
             name = f"the same, other filters, database files dropped from the page cache first{kept}"
-            note = "; ".join(x for x in ("disk reads: no target", t.note()) if x)
-            report.cold.append((name, statistics.median(t.ms), percentile(t.ms, 99), len(t.ms), note))
+            report.cold.append(t.row(name, "disk reads: no target"))
     report.notes.append(
         f"Cold requests: {len(files)} database file(s), {warmed / 2**20:,.0f} MiB, read into the page cache "
         "before them; the last row dropped them from it first." if files else

@@ -31,7 +31,7 @@ from app.domain.cursors import decode_cursor as decode_cursor_of
 from app.domain.cursors import encode_cursor as encode_cursor_of
 from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
-from app.http.csv import FORMULA_STARTS, Neutralised
+from app.http.csv import BATCH_ROWS, FORMULA_STARTS, Neutralised
 from app.models import Metric, Phase, Result, Source
 from app.models.enums import Qualifier, Scope
 from app.read.catalog import operation_slugs, resolve_operation
@@ -354,7 +354,7 @@ def _iso_utc(dialect: str) -> ColumnElement[str]:
 
 
 def iter_result_cells(
-    *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = 2000
+    *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = BATCH_ROWS
 ) -> Neutralised:
     """Every matching result as CSV cells in `columns(ResultPublic)` order, in one streamed query.
 
