@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from app.domain.dates import statement_date
+from app.domain.text.dates import statement_date
 
 STREAM = (
     "On 24 April 2024, in Moscow, consultations took place.\n\n"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.domain.sentences import news_items, split_sentences
+from app.domain.text.sentences import news_items, split_sentences
 from app.extraction.catalog import PhaseInfo, catalog_from_seeds, load_catalog
 from app.extraction.extract import CandidateDraft, confidence, extract_candidates
 from app.extraction.quality import CONFIDENT, FIELDS, evaluate, total

@@ -3,7 +3,7 @@
 import pytest
 
 from app.domain.errors import InvalidInput
-from app.domain.languages import detect_language, normalize_language, primary_language
+from app.domain.text.languages import detect_language, normalize_language, primary_language
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.numbers import (
+from app.domain.text.numbers import (
     find_numbers,
     parse_number,
     qualifier_before,
     qualifier_of,
     uses_decimal_commas,
 )
-from app.domain.units import compatible, to_base
+from app.domain.text.units import compatible, to_base
 from app.models import Qualifier
 
 

@@ -12,9 +12,9 @@ from app.curation.results import create_new_figure, merged_draft
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import CheckedFigure, check_figure
 from app.domain.cursors import decode_id_cursor, encode_id_cursor
-from app.domain.dates import statement_date
 from app.domain.errors import Conflict, FigureRejected, NotFound
 from app.domain.provenance import occurrence_at
+from app.domain.text.dates import statement_date
 from app.models import Candidate, CandidateStatus, Phase, Result, Source
 from app.models.tables import utcnow
 from app.schemas.curation import CandidateAccept, CandidatePublic

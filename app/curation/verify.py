@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.domain.countries import names_country
 from app.domain.errors import FigureRejected
-from app.domain.numbers import NumberMatch, as_decimal, find_numbers, qualifier_of, uses_decimal_commas
 from app.domain.provenance import locate_quote, quote_context
-from app.domain.sentences import paragraphs, split_sentences
-from app.domain.units import compatible, to_base
+from app.domain.text.countries import names_country
+from app.domain.text.numbers import NumberMatch, as_decimal, find_numbers, qualifier_of, uses_decimal_commas
+from app.domain.text.sentences import paragraphs, split_sentences
+from app.domain.text.units import compatible, to_base
 from app.models import Metric, Phase, Qualifier, Scope, Source, Unit
 from app.read.catalog import resolve_operation
 from app.schemas.results import ResultBase

@@ -39,9 +39,9 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from app.domain.countries import ADJECTIVES, COUNTRIES
-from app.domain.numbers import NumberMatch, find_numbers, qualifier_of
-from app.domain.sentences import Span, news_items, paragraphs, split_sentences
+from app.domain.text.countries import ADJECTIVES, COUNTRIES
+from app.domain.text.numbers import NumberMatch, find_numbers, qualifier_of
+from app.domain.text.sentences import Span, news_items, paragraphs, split_sentences
 from app.extraction.catalog import Catalog, MetricInfo, PhaseInfo
 from app.extraction.filters import masked_spans, skip_reason
 

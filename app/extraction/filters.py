@@ -7,8 +7,8 @@ text did not become a candidate.
 
 import re
 
-from app.domain.numbers import NumberMatch
-from app.domain.sentences import FILE_NAME_RE, Span
+from app.domain.text.numbers import NumberMatch
+from app.domain.text.sentences import FILE_NAME_RE, Span
 
 MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"

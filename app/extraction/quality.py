@@ -8,8 +8,8 @@ candidates over candidates emitted (all, and those with confidence ≥ CONFIDENT
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.numbers import as_decimal
 from app.domain.provenance import locate_quote
+from app.domain.text.numbers import as_decimal
 from app.extraction.catalog import Catalog, catalog_from_seeds
 from app.extraction.extract import CandidateDraft, extract_candidates
 from app.seeds.files import ResultFile, read_seeds

@@ -15,7 +15,7 @@ import yaml
 from sqlmodel import Session, col, select
 
 from app.domain.provenance import is_repeated, occurrence_at
-from app.domain.units import factor
+from app.domain.text.units import factor
 from app.models import (
     Metric,
     Operation,

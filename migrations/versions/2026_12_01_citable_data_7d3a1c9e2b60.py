@@ -45,7 +45,7 @@ def _created_at(table: str, source_of: str) -> None:
 def _number_offsets(quote: str, number_text: str, value: float) -> int:
     """Where the result's number stands in its quote (the occurrence worth its value, else the first)."""
     try:
-        from app.domain.numbers import find_numbers
+        from app.domain.text.numbers import find_numbers
 
         for m in find_numbers(quote):
             if m.text == number_text and m.value == Decimal(str(value)):

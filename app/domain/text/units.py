@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import pint
 
-from app.domain.numbers import as_decimal
+from app.domain.text.numbers import as_decimal
 
 # Each currency is its own dimension: converting one into another needs a dated exchange rate,
 # which no source states beside its figure, so USD, RUB and EUR never convert into each other.

@@ -1,0 +1,1 @@
+"""Reading the sources' own words: numbers, units, sentences, dates, countries and languages."""
