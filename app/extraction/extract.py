@@ -37,13 +37,16 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
+from itertools import product
 from typing import Any
 
 from app.domain.text.countries import ADJECTIVES, COUNTRIES
+from app.domain.text.languages import detect_language, normalize_language
 from app.domain.text.numbers import NumberMatch, find_numbers, qualifier_of
-from app.domain.text.sentences import Span, news_items, paragraphs, split_sentences
+from app.domain.text.sentences import Span, news_items, paragraphs
 from app.extraction.catalog import Catalog, MetricInfo, PhaseInfo
 from app.extraction.filters import masked_spans, skip_reason
+from app.extraction.languages import Forms, Language, language_for
 
 # Evidence weights of the confidence score (they sum to 1.0).
 W_BASE = 0.15  # a number that passed every non-figure rule
@@ -55,37 +58,10 @@ W_PHASE = 0.05  # a phase is named in the sentence or the news item
 W_QUALIFIER = 0.05  # "more than", "about": the way reports state results
 
 COUNT = "count"
-# Words that end the noun phrase after a number ("784 drug crimes | were revealed").
-_PHRASE_END_RE = re.compile(
-    r"\b(?:were|was|have|has|had|are|is|been|be|will|would|and|or|which|that|who|while|during)\b",
-    re.IGNORECASE,
-)
 _CLAUSE_END_RE = re.compile(r"[,;:()]|\s[-–—]\s")
 _UNIT_GAP_RE = re.compile(r"[ \t\u00a0]*-?[ \t\u00a0]*")
 MONEY = "money"
 GAP_MARK = "…"  # "A … B" in a keyword: A, then B later in the same clause
-
-# Sentences that report years of work, not one phase.
-_CUMULATIVE_RE = re.compile(
-    r"\b(?:since\s+(?:(?:19|20)\d{2}|(?:its|the)\s+(?:launch|start|inception|beginning|creation)\b)"
-    r"|over\s+(?:the\s+)?(?:past\s+|last\s+)?(?:\w+\s+)?(?:years|decades)\b"
-    r"|(?:for|in)\s+(?:the\s+)?(?:past|last)\s+(?:\w+\s+)?(?:years|decades)\b"
-    r"|(?:throughout|over|during)\s+(?:its|the\s+operation[’']s)\s+(?:history|existence)\b"
-    r"|(?:during|for)\s+the\s+(?:whole|entire)\s+period\b)",
-    re.IGNORECASE,
-)
-# "In total", "to date": cumulative, unless the sentence itself names the phase it totals.
-_TOTAL_RE = re.compile(r"\b(?:in\s+total|all\s+in\s+all|to\s+date)\b", re.IGNORECASE)
-# "During that time, ..." continues the sentence before it.
-_ANAPHORIC_RE = re.compile(
-    r"\b(?:during|over|in|for)\s+(?:that|this|the\s+same)\s+(?:time|period|years)\b", re.IGNORECASE
-)
-# Sentences about the organisation's joint work rather than one operation.
-_ORGANISATION_RE = re.compile(
-    r"\b(?:all|several|the\s+CSTO[’']s)\s+(?:(?:the|its|anti-drug|special)\s+)*operations\b"
-    r"|\bCSTO\s+special\s+services\b|\bjoint\s+(?:activities|work)\s+of\s+the\s+CSTO\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -146,6 +122,7 @@ class _Rules:
     alias_re: re.Pattern[str] | None
     alias_slug: dict[str, str]
     phase_res: tuple[tuple[re.Pattern[str], PhaseInfo], ...]
+    lang: Language
 
 
 def _words_re(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -156,16 +133,25 @@ def _words_re(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)", re.IGNORECASE)
 
 
-def _phrase_re(phrase: str) -> re.Pattern[str]:
-    """A phrase as whole words, spaces flexible, plural s optional ("firearm(s)")."""
-    body = r"\s+".join(re.escape(w) for w in phrase.split())
-    return re.compile(rf"(?<!\w){body}s?(?!\w)", re.IGNORECASE)
+def _phrase_re(phrase: str, forms: Forms | None) -> re.Pattern[str]:
+    """A phrase as whole words, spaces flexible: the catalogue's with a plural s optional
+    ("firearm(s)"), a language's with each word in any of its forms (`forms`)."""
+    if forms is None:
+        body = r"\s+".join(re.escape(w) for w in phrase.split()) + "s?"
+    else:
+        body = r"\s+".join("(?:" + "|".join(re.escape(f) for f in forms(w)) + ")" for w in phrase.split())
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
-def _keyword(keyword: str) -> _Keyword:
+def _keyword(keyword: str, forms: Forms | None = None) -> _Keyword:
     """Compile a metric keyword, "A … B" into A and B."""
     head, _, tail = (p.strip() for p in keyword.partition(GAP_MARK))
-    return _Keyword(keyword, _phrase_re(head), _phrase_re(tail) if tail else None)
+    return _Keyword(keyword, _phrase_re(head, forms), _phrase_re(tail, forms) if tail else None)
+
+
+def _inflected(phrase: str, forms: Forms) -> list[str]:
+    """Every form of a phrase, word by word ("доллар США" → долларов США, доллара США, ...)."""
+    return [" ".join(p) for p in product(*(forms(w) for w in phrase.split()))]
 
 
 def _sign_or_code(word: str) -> bool:
@@ -188,25 +174,47 @@ def _phase_re(name: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=32)
-def _compile(key: tuple[Any, ...]) -> _Rules:
-    """Compile the catalogue's patterns (cached by the catalogue's contents)."""
+def _compile(key: tuple[Any, ...], tag: str) -> _Rules:
+    """Compile the catalogue's patterns and its language's words (cached by contents and language;
+    the language's word-form analyser is built here, once per compile)."""
     units, dims, metrics, aliases, phases = key
-    unit_of_word = {w.casefold(): sym for sym, words in units for w in words}
+    lang = language_for(tag)
+    forms = lang.forms()
+    unit_words = [(sym, w) for sym, words in units for w in words]
+    unit_words += [(sym, f) for sym, words in lang.unit_words.items() for w in words for f in _inflected(w, forms)]
+    unit_of_word = {w.casefold(): sym for sym, w in unit_words}
     money = {s for s, d in dims if d == MONEY}
+    alias_words = [(f, s) for a, s in aliases for f in _inflected(a, forms)]
     return _Rules(
-        unit_re=_words_re(w for _, words in units for w in words),
-        unit_before_re=_before_re(w for s, words in units if s in money for w in words if _sign_or_code(w)),
+        unit_re=_words_re(w for _, w in unit_words),
+        unit_before_re=_before_re(w for s, w in unit_words if s in money and _sign_or_code(w)),
         unit_of_word=unit_of_word,
         count_unit=next((s for s, d in dims if d == COUNT), COUNT),
-        keyword_res=tuple((_keyword(k), m) for m in metrics for k in m.keywords),
-        alias_re=_words_re(a for a, _ in aliases),
-        alias_slug={a.casefold(): s for a, s in aliases},
-        phase_res=tuple((_phase_re(p.name), p) for p in phases if re.search(r"\w", p.name)),
+        keyword_res=_keyword_patterns(metrics, lang, forms),
+        alias_re=_words_re(a for a, _ in alias_words),
+        alias_slug={a.casefold(): s for a, s in alias_words},
+        phase_res=_phase_patterns(phases, lang),
+        lang=lang,
     )
 
 
-def _rules(catalog: Catalog) -> _Rules:
-    """The compiled rules of a catalogue."""
+def _keyword_patterns(
+    metrics: Sequence[MetricInfo], lang: Language, forms: Forms
+) -> tuple[tuple[_Keyword, MetricInfo], ...]:
+    """The catalogue's keywords of every metric, then the language's own for the same metrics."""
+    out = [(_keyword(k), m) for m in metrics for k in m.keywords]
+    out += [(_keyword(k, forms), m) for m in metrics for k in lang.metric_keywords.get(m.slug, ())]
+    return tuple(out)
+
+
+def _phase_patterns(phases: Sequence[PhaseInfo], lang: Language) -> tuple[tuple[re.Pattern[str], PhaseInfo], ...]:
+    """Each phase's catalogue name and the language's names for it."""
+    names = [(p.name, p) for p in phases] + [(n, p) for p in phases for n in lang.phase_names.get(p.slug, ())]
+    return tuple((_phase_re(n), p) for n, p in names if re.search(r"\w", n))
+
+
+def _rules(catalog: Catalog, tag: str) -> _Rules:
+    """The compiled rules of a catalogue in one language."""
     key = (
         tuple(sorted(catalog.units.items())),
         tuple(sorted(catalog.unit_dimensions.items())),
@@ -214,7 +222,7 @@ def _rules(catalog: Catalog) -> _Rules:
         tuple(sorted(catalog.aliases.items())),
         tuple(sorted(catalog.phases.values(), key=lambda p: p.slug)),
     )
-    return _compile(key)
+    return _compile(key, tag)
 
 
 # ---------------------------------------------------------------- extraction
@@ -231,12 +239,15 @@ class _Text:
     numbers: list[NumberMatch]
     operations: list[Mention]
     phases: list[Mention]
+    lang: Language
 
 
-def extract_candidates(*, text: str, catalog: Catalog) -> list[CandidateDraft]:
-    """Every figure of `text` as a candidate, ordered by where its number stands."""
-    rules = _rules(catalog)
-    sentences = split_sentences(text)
+def extract_candidates(*, text: str, catalog: Catalog, language: str | None = None) -> list[CandidateDraft]:
+    """Every figure of `text` as a candidate, ordered by where its number stands; `language` is a
+    BCP 47 tag picking the language's rules (detected from the text's script when None)."""
+    tag = normalize_language(language) if language else detect_language(text)
+    rules = _rules(catalog, tag)
+    sentences = rules.lang.split_sentences(text)
     doc = _Text(
         text=text,
         sentences=sentences,
@@ -245,6 +256,7 @@ def extract_candidates(*, text: str, catalog: Catalog) -> list[CandidateDraft]:
         numbers=find_numbers(text),
         operations=_operation_mentions(text, rules, sentences),
         phases=[],
+        lang=rules.lang,
     )
     doc = replace(doc, phases=_phase_mentions(doc, rules))
     masked = _masked_numbers(text, doc.numbers)
@@ -260,10 +272,18 @@ def extract_candidates(*, text: str, catalog: Catalog) -> list[CandidateDraft]:
         if sentence is None:
             continue
         draft = _draft(doc, match, unit, unit_end, sentence, rules, catalog)
-        if draft.metric is None and not match.text[:1].isdigit():
+        if draft.metric is None and not match.text[:1].isdigit() and not _counted(text, match, unit, rules):
             continue  # "the two countries", "five regions": words without a metric are prose
         out.append(draft)
     return out
+
+
+def _counted(text: str, match: NumberMatch, unit: str, rules: _Rules) -> bool:
+    """A number in words before a unit or a counted noun ("two kilograms", "Five cases of fraud")."""
+    if unit != rules.count_unit:
+        return True
+    nouns = rules.lang.counted_nouns
+    return nouns is not None and nouns.match(text, match.end) is not None
 
 
 def _draft(
@@ -388,7 +408,7 @@ def _guess_metric(
     before the number."""
     text = doc.text
     clause_end = _clause_end(doc, unit_end, sentence.end)
-    phrase = _PHRASE_END_RE.search(text, unit_end, clause_end)
+    phrase = rules.lang.phrase_end.search(text, unit_end, clause_end)
     phrase_end = phrase.start() if phrase else clause_end
     hits = _keyword_hits(text, unit_end, clause_end, fit, rules)
     clause_start = _clause_start(doc, match.start, sentence.start)
@@ -504,10 +524,13 @@ def _phase_mentions(doc: _Text, rules: _Rules) -> list[Mention]:
     found: dict[tuple[int, int], list[PhaseInfo]] = {}
     for rx, phase in rules.phase_res:
         for m in rx.finditer(doc.text):
-            if m.group(0)[:1].isupper():
-                found.setdefault((m.start(), m.end()), []).append(phase)
+            same = found.setdefault((m.start(), m.end()), [])
+            if m.group(0)[:1].isupper() and phase not in same:
+                same.append(phase)
     out = []
     for (start, end), phases in sorted(found.items()):
+        if not phases:
+            continue
         chosen = phases[0] if len(phases) == 1 else _phase_by_year(doc, start, phases)
         if chosen is not None:
             out.append(Mention(start, end, chosen.slug))
@@ -555,7 +578,7 @@ def _scope(
 ) -> tuple[str, str | None, str | None]:
     """Scope of the sentence's figures, and the operation and phase that scope allows."""
     words = doc.text[sentence.start : sentence.end]
-    if _ORGANISATION_RE.search(words) and not op_in_sentence:
+    if doc.lang.organisation.search(words) and not op_in_sentence:
         return "programme", None, None
     if _is_cumulative(doc, sentence):
         return ("cumulative" if operation else "programme"), operation, None
@@ -567,11 +590,11 @@ def _scope(
 def _is_cumulative(doc: _Text, sentence: Span) -> bool:
     """A sentence about years of work, or "during that time" right after one in the same item."""
     words = doc.text[sentence.start : sentence.end]
-    if _CUMULATIVE_RE.search(words):
+    if doc.lang.cumulative.search(words):
         return True
-    if _TOTAL_RE.search(words):
+    if doc.lang.total.search(words):
         return not _between(doc.phases, sentence.start, sentence.end)
-    if not _ANAPHORIC_RE.search(words):
+    if not doc.lang.anaphoric.search(words):
         return False
     item = _containing(doc.items, sentence.start) or Span(0, len(doc.text))
     i = bisect_left(doc.sentences, sentence.start, key=lambda s: s.start)
@@ -579,7 +602,7 @@ def _is_cumulative(doc: _Text, sentence: Span) -> bool:
     return bool(
         previous
         and previous.start >= item.start
-        and _CUMULATIVE_RE.search(doc.text[previous.start : previous.end])
+        and doc.lang.cumulative.search(doc.text[previous.start : previous.end])
     )
 
 

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from text_to_num import text2num
 
+from app.domain.text import numbers_ru
+from app.domain.text.languages import CYRILLIC_LANGUAGE, detect_language
 from app.models.enums import Qualifier
 
 MILLION = Decimal(10) ** 6
@@ -32,6 +34,8 @@ SCALES = {
 _GAP = r"[ \u00a0\u202f]"  # a space, a no-break space or a narrow no-break space
 _SCALE = (
     rf"(?:{_GAP}*(?P<scale>hundred|thousand|million|billion|mln|bln|mn|bn|thous\.?)(?![\w])"
+    rf"|{_GAP}*(?P<ru_scale>{numbers_ru.DIGIT_SCALE})(?![\w])"
+    rf"(?:{_GAP}+(?P<rest>\d{{1,3}})(?![\d.,]|{_GAP}\d))?"
     r"|(?P<k>[kK])(?![\w]))"
 )
 _DIGITS = (
@@ -103,6 +107,7 @@ QUALIFIER_WORDS: list[tuple[str, Qualifier]] = sorted(
         ("below", Qualifier.less_than),
         ("as many as", Qualifier.exact),
         ("as much as", Qualifier.exact),
+        *numbers_ru.QUALIFIER_WORDS,
     ],
     key=lambda p: len(p[0]),
     reverse=True,
@@ -127,8 +132,10 @@ class NumberMatch:
 
 
 def uses_decimal_commas(text: str) -> bool:
-    """True when the text groups thousands with spaces, writes decimals with a comma and never
-    groups thousands with commas ("1,234,567", "1,234.5")."""
+    """True for a Russian text, or when the text groups thousands with spaces, writes decimals with
+    a comma and never groups thousands with commas ("1,234,567", "1,234.5")."""
+    if detect_language(text) == CYRILLIC_LANGUAGE:
+        return True  # Russian writes "1 300" and "5,7", never "1,300"
     return bool(
         _SPACE_GROUPED_RE.search(text)
         and _DECIMAL_COMMA_RE.search(text)
@@ -158,7 +165,11 @@ def _digits_value(num: str, decimal_comma: bool) -> Decimal:
 
 
 def _scaled(m: re.Match[str], decimal_comma: bool) -> Decimal:
+    """The digits times their scale word ("1,5 млн"), plus digits after a Russian one ("2 тысячи 500")."""
     base = _digits_value(m.group("num"), decimal_comma)
+    if m.group("ru_scale"):
+        scale = numbers_ru.scale_value(m.group("ru_scale")) or Decimal(1)
+        return base * scale + Decimal(m.group("rest") or 0)
     scale = m.group("scale") or m.group("k")
     return base * SCALES[scale.lower()] if scale else base
 
@@ -198,8 +209,40 @@ def find_numbers(text: str, *, decimal_comma: bool | None = None) -> list[Number
     dc = uses_decimal_commas(text) if decimal_comma is None else decimal_comma
     digits = [NumberMatch(m.start(), m.end(), m.group(0), _scaled(m, dc)) for m in NUMBER_RE.finditer(text)]
     taken = [(n.start, n.end) for n in digits]
-    words = [w for w in _word_numbers(text) if not any(a < w.end and w.start < b for a, b in taken)]
+    spelled = _word_numbers(text) + [
+        NumberMatch(a, b, text[a:b], v) for a, b, v in numbers_ru.word_numbers(text)
+    ]
+    words = [w for w in spelled if not any(a < w.end and w.start < b for a, b in taken)]
+    if decimal_comma is None and not dc:
+        digits = _parts_within_total(text, digits)
     return sorted(digits + words, key=lambda n: n.start)
+
+
+# "12,4 tons, including 8,215 tons": a part cannot exceed its total, so "8,215" is a decimal comma.
+_PARTS_CUE_RE = re.compile(r"[\s,(]+(?:including|of\s+which|among\s+them|в\s+том\s+числе|из\s+них)\b", re.I)
+_AMBIGUOUS_RE = re.compile(r"\d{1,3},\d{3}")
+
+
+def _parts_within_total(text: str, digits: list[NumberMatch]) -> list[NumberMatch]:
+    """Read "d,ddd" after a decimal-comma total and "including" as decimals when, read as
+    thousands, the part would exceed the total and, read as decimals, it does not."""
+    out, total = [], None
+    for n in digits:
+        plain = n.text.replace(",", ".")
+        if total is not None and _AMBIGUOUS_RE.fullmatch(n.text) and n.value > total >= Decimal(plain):
+            n = NumberMatch(n.start, n.end, n.text, Decimal(plain))
+        elif re.fullmatch(r"\d+,\d{1,2}", n.text) and _PARTS_CUE_RE.match(_after_unit(text, n.end)):
+            total = n.value
+        elif "." in text[n.end : n.end + 2] or "\n" in text[n.end : n.end + 2]:
+            total = None
+        out.append(n)
+    return out
+
+
+def _after_unit(text: str, end: int) -> str:
+    """The text after a number and the unit word that follows it ("12,4 tons| , including")."""
+    m = re.match(r"[ \t\u00a0]*[^\W\d_]*\.?", text[end : end + 40])
+    return text[end + (m.end() if m else 0) : end + 60]
 
 
 def qualifier_before(text: str, start: int) -> Qualifier:
@@ -215,7 +258,8 @@ def qualifier_before(text: str, start: int) -> Qualifier:
 # punctuation; never "or more than ...", "or more precisely", "and more importantly".
 _QUALIFIER_AFTER_RE = re.compile(
     r"(?:[ \t\u00a0]+[^\W\d_]+\.?){0,3}[ \t\u00a0]+"
-    r"(?P<q>or\s+more|and\s+more|or\s+over|or\s+less|or\s+fewer)(?![\w])"
+    r"(?P<q>or\s+more|and\s+more|or\s+over|or\s+less|or\s+fewer"
+    r"|и\s+более|или\s+более|и\s+больше|и\s+свыше|и\s+менее|или\s+менее)(?![\w])(?!\s*[\d$€₽])"
     r"(?!\s+(?:than|precisely|exactly|accurately|specifically|importantly|often|likely)\b)",
     re.IGNORECASE,
 )
@@ -225,6 +269,7 @@ _QUALIFIER_AFTER = {
     "or over": Qualifier.at_least,
     "or less": Qualifier.up_to,
     "or fewer": Qualifier.up_to,
+    **numbers_ru.QUALIFIER_AFTER,
 }
 
 

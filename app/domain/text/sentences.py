@@ -45,7 +45,7 @@ def paragraphs(text: str) -> list[Span]:
     """Each non-blank line, stripped: the scraped pages put one paragraph per line."""
     out = []
     for m in re.finditer(r"[^\n]+", text):
-        span = _strip(text, m.start(), m.end())
+        span = strip_span(text, m.start(), m.end())
         if span is not None:
             out.append(span)
     return out
@@ -64,12 +64,12 @@ def news_items(text: str) -> list[Span]:
 def split_sentences(text: str) -> list[Span]:
     """Every sentence of `text`, trimmed of spaces, file names and unbalanced quote marks."""
     out: list[Span] = []
-    for block in _blocks(text):
+    for block in blocks(text):
         out.extend(_sentences_in(text, block))
     return out
 
 
-def _blocks(text: str) -> list[Span]:
+def blocks(text: str) -> list[Span]:
     """Lines, cut again around glued file names, which belong to no sentence."""
     out = []
     for line in re.finditer(r"[^\n]+", text):
@@ -91,7 +91,7 @@ def _sentences_in(text: str, block: Span) -> list[Span]:
         if _whole_quotation(text, m.end(), block.end):
             cuts.append(m.end())
     cuts = [*sorted(set(cuts)), block.end]
-    spans = (_strip(text, a, b) for a, b in itertools.pairwise(cuts))
+    spans = (strip_span(text, a, b) for a, b in itertools.pairwise(cuts))
     return [s for s in spans if s is not None]
 
 
@@ -114,7 +114,7 @@ def _whole_quotation(text: str, start: int, end: int) -> bool:
     return close > start and text[close - 1] in ".!?"
 
 
-def _strip(text: str, start: int, end: int) -> Span | None:
+def strip_span(text: str, start: int, end: int) -> Span | None:
     """The span without surrounding spaces and unbalanced quote marks; None when nothing is left."""
     while True:
         while start < end and text[start].isspace():
