@@ -13,9 +13,10 @@ from app.domain.text.sentences import FILE_NAME_RE, Span
 MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
     "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+    "|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_RANGE = r"\s*(?:-|–|—|to|and)\s*"
+_RANGE = r"\s*(?:-|–|—|to|and|по|и)\s*"  # Russian: "с 22 по 26 сентября"
 # Spans of the text whose digits are never figures, with the reason.
 _MASKS: list[tuple[str, re.Pattern[str]]] = [
     ("file name", FILE_NAME_RE),
@@ -29,18 +30,22 @@ _MASKS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _ORDINAL_RE = re.compile(r"(?:st|nd|rd|th)\b", re.IGNORECASE)
 _DURATION_RE = re.compile(
-    r"\s*-?\s*(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))\b", re.IGNORECASE
+    r"\s*-?\s*(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies)"
+    r"|лет|года?|году|месяц(?:а|ев)?|недел[ьиюя]|дн(?:я|ей)|день|сут(?:ки|ок)|час(?:а|ов)?|минут)(?!\w)",
+    re.IGNORECASE,
 )
-_SHARE_RE = re.compile(r"\s*(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
+_SHARE_RE = re.compile(r"\s*(?:%|percent\b|per\s+cent\b|процент)", re.IGNORECASE)
 # Measures no metric counts: areas and lengths (e.g. "233,000 hectares", "625 km section of the border").
 _MEASURE_RE = re.compile(
-    r"\s*(?:hectares?|ha|km|kilomet(?:re|er)s?|met(?:re|er)s?|miles?|sq\.?\s*km|square)\b", re.IGNORECASE
+    r"\s*(?:hectares?|ha|km|kilomet(?:re|er)s?|met(?:re|er)s?|miles?|sq\.?\s*km|square"
+    r"|гектар\w*|га|км|километр\w*|метр\w*|кв\.)(?!\w)",
+    re.IGNORECASE,
 )
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}")
 # Numbers that name a legal provision or a document: "Article 228", "Part 2", "Resolution No. 5".
 _REFERENCE_RE = re.compile(
     r"\b(?:articles?|art\.|part|paragraph|para\.|clause|item|no\.|nos\.|number|resolution|decision|"
-    r"decree|protocol)\s*$|[§#№]\s*$",
+    r"decree|protocol|стат(?:ья|ьи|ье|ьей)|ст\.|част(?:ь|и)|ч\.|пункт\w*|п\.)\s*$|[§#№]\s*$",
     re.IGNORECASE,
 )
 

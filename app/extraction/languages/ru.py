@@ -29,7 +29,7 @@ def _forms() -> Forms:
     morph = pymorphy3.MorphAnalyzer()
 
     def forms(w: str) -> tuple[str, ...]:
-        if len(w) <= 3 or not _CYRILLIC_WORD_RE.fullmatch(w):
+        if len(w) <= 2 or w.isupper() or not _CYRILLIC_WORD_RE.fullmatch(w):
             return (w,)  # "т", "кг", "г.", "ОДКБ": abbreviations are written one way
         found = {w.lower(), *(f.word for p in morph.parse(w)[:2] for f in p.lexeme)}
         found |= {f.replace("ё", "е") for f in found}  # "наемник" as often as "наёмник"
@@ -50,7 +50,8 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "drug_groups_neutralised": ("преступная группа", "преступная группировка", "наркогруппировка",
                                 "группировка"),
     "drug_laboratories_eliminated": ("нарколаборатория", "лаборатория"),
-    "drugs_seized": ("наркотик", "наркотическое средство", "психотропное вещество", "наркотических"),
+    "drugs_seized": ("наркотик", "наркотическое средство", "психотропное вещество", "наркотических",
+                     "наркосредство"),
     "explosives_seized": ("взрывчатое вещество", "взрывчатка"),
     "fines_imposed": ("штраф",),
     "fines_imposed_eur": ("штраф",),
