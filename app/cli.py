@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from app import db as storage
 from app.config import get_settings
 from app.db import get_engine
+from app.domain.errors import InvalidInput
 from app.seeds.files import SeedError
 
 cli = typer.Typer(
@@ -102,6 +103,9 @@ def extract(
         typer.Argument(exists=True, dir_okay=False, readable=True, metavar="FILE", help="A UTF-8 text file."),
     ],
     fmt: Annotated[str, typer.Option("--format", help="Output: table or json.")] = "table",
+    language: Annotated[
+        str | None, typer.Option("--language", help="BCP 47 tag of the text (ru, en); default: detected.")
+    ] = None,
 ) -> None:
     """Print the candidate figures of a text file, offline (the catalogue comes from seeds/)."""
     import json
@@ -120,7 +124,10 @@ def extract(
         catalog = catalog_from_seeds(root=get_settings().seeds_dir)
     except SeedError as exc:
         _fail_seed(exc)
-    cands = extract_candidates(text=text, catalog=catalog)
+    try:
+        cands = extract_candidates(text=text, catalog=catalog, language=language)
+    except InvalidInput as exc:
+        raise typer.BadParameter(str(exc), param_hint="--language") from exc
     if fmt == "json":
         print(json.dumps([c.to_dict() for c in cands], ensure_ascii=False, indent=2))
         return

@@ -11,7 +11,7 @@ from app.domain.provenance import locate_quote, quote_context
 from app.domain.text.countries import names_country
 from app.domain.text.numbers import NumberMatch, as_decimal, find_numbers, qualifier_of, uses_decimal_commas
 from app.domain.text.sentences import paragraphs, split_sentences
-from app.domain.text.units import compatible, to_base
+from app.domain.text.units import compatible, russian_unit_follows, to_base
 from app.models import Metric, Phase, Qualifier, Scope, Source, Unit
 from app.read.catalog import resolve_operation
 from app.schemas.results import ResultBase
@@ -53,6 +53,8 @@ def _unit_follows(quote: str, match: NumberMatch, unit: Unit) -> bool:
     if not unit.words:
         return True
     after = quote[match.end :].lstrip().lower()
+    if russian_unit_follows(after, unit.symbol):
+        return True
     if any(after.startswith(w.lower()) and not after[len(w) : len(w) + 1].isalpha() for w in unit.words):
         return True
     before = quote[: match.start].rstrip().lower()

@@ -1,5 +1,6 @@
 """Unit conversion with pint: values are converted beside the stated unit, never instead of it."""
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 
@@ -45,3 +46,35 @@ def compatible(from_pint: str, to_pint: str) -> bool:
     except (pint.errors.DimensionalityError, pint.errors.UndefinedUnitError):
         return False
     return True
+
+
+# Russian unit words by unit symbol, so a Russian quote states its unit in any case form:
+# stems take any ending ("тонн" → тонна, тонны, тонн), abbreviations stand as written ("т", "кг").
+RU_UNIT_STEMS: dict[str, tuple[str, ...]] = {
+    "t": ("тонн",),
+    "kg": ("килограмм",),
+    "g": ("грамм",),
+    "USD": ("доллар",),
+    "RUB": ("рубл",),
+    "EUR": ("евро",),
+}
+RU_UNIT_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "t": ("т", "т."),
+    "kg": ("кг", "кг."),
+    "g": ("г", "г."),
+    "USD": ("долл.", "$"),
+    "RUB": ("руб.", "руб", "₽"),
+}
+
+
+def russian_unit_follows(after: str, symbol: str) -> bool:
+    """True when `after` (the text right after a number) opens with a Russian word for `symbol`."""
+    after = after.lower()
+    word = re.match(r"[а-яё]+\.?|[$₽]", after)
+    if word is None:
+        return False
+    w = word.group(0)
+    stems = RU_UNIT_STEMS.get(symbol, ())
+    return any(w.startswith(s) for s in stems) or w in RU_UNIT_ABBREVIATIONS.get(symbol, ()) or (
+        w.endswith(".") and w[:-1] in RU_UNIT_ABBREVIATIONS.get(symbol, ())
+    )
