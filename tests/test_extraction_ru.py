@@ -188,3 +188,29 @@ def test_verification_accepts_the_russian_candidates_and_refuses_a_wrong_number(
         draft = _draft(sentence, metric="heroin_seized", value=2.4, unit="t", qualifier="exact")
         check_figure(session=session, draft=draft, source=release_ru)
     assert err.value.field == "qualifier"
+
+
+# ---------------------------------------------------------------- the English gaps of issue 20
+
+
+def test_english_decimal_commas_resolved_by_the_lists_own_total():
+    text = "More than 12,4 tons of drugs were seized, including 8,215 tons of opium and 2,930 tons of hashish."
+    assert [n.value for n in find_numbers(text)] == [Decimal("12.4"), Decimal("8.215"), Decimal("2.930")]
+    # Without a smaller total before them, "8,215" and "2,930" stay thousands.
+    alone = "Officers seized 8,215 kg of opium and 2,930 kg of hashish. Then 12,4 tons more."
+    assert [n.value for n in find_numbers(alone)][:2] == [Decimal(8215), Decimal(2930)]
+
+
+def test_english_metric_tons_and_number_words_before_counted_nouns():
+    text = (
+        "Over 7 metric tons of drugs were seized in the “Channel-Center” phase. Five cases of fraud were "
+        "opened, and Thirty-one criminal groups were neutralised; the two countries agreed."
+    )
+    got = [(c.number_text, c.value, c.unit) for c in extract_candidates(text=text, catalog=CATALOG)]
+    assert got == [("7", 7, "t"), ("Five", 5, "count"), ("Thirty-one", 31, "count")]
+
+
+def test_pints_metric_ton_is_a_tonne():
+    from app.domain.text.units import to_base
+
+    assert to_base(Decimal("8.215"), "metric_ton", "kilogram") == Decimal(8215)

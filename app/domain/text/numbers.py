@@ -218,31 +218,32 @@ def find_numbers(text: str, *, decimal_comma: bool | None = None) -> list[Number
     return sorted(digits + words, key=lambda n: n.start)
 
 
-# "12,4 tons, including 8,215 tons": a part cannot exceed its total, so "8,215" is a decimal comma.
-_PARTS_CUE_RE = re.compile(r"[\s,(]+(?:including|of\s+which|among\s+them|в\s+том\s+числе|из\s+них)\b", re.I)
+# "12,4 tons of drugs, including 8,215 tons": a part cannot exceed its total, so "8,215" is a
+# decimal comma. The cue follows the total's noun phrase (up to six words) in the same sentence.
+_PARTS_CUE_RE = re.compile(
+    r"(?:[ \t\u00a0]+[^\W\d_]+){0,6}[\s,(]+(?:including|of\s+which|among\s+them|в\s+том\s+числе|из\s+них)\b",
+    re.IGNORECASE,
+)
 _AMBIGUOUS_RE = re.compile(r"\d{1,3},\d{3}")
+_TOTAL_RE = re.compile(r"\d+,\d{1,2}")
+_SENTENCE_END_RE = re.compile(r"[.!?](?:\s|$)")
 
 
 def _parts_within_total(text: str, digits: list[NumberMatch]) -> list[NumberMatch]:
     """Read "d,ddd" after a decimal-comma total and "including" as decimals when, read as
     thousands, the part would exceed the total and, read as decimals, it does not."""
-    out, total = [], None
+    out: list[NumberMatch] = []
+    total: NumberMatch | None = None
     for n in digits:
-        plain = n.text.replace(",", ".")
-        if total is not None and _AMBIGUOUS_RE.fullmatch(n.text) and n.value > total >= Decimal(plain):
-            n = NumberMatch(n.start, n.end, n.text, Decimal(plain))
-        elif re.fullmatch(r"\d+,\d{1,2}", n.text) and _PARTS_CUE_RE.match(_after_unit(text, n.end)):
-            total = n.value
-        elif "." in text[n.end : n.end + 2] or "\n" in text[n.end : n.end + 2]:
+        if total is not None and _SENTENCE_END_RE.search(text, total.end, n.start):
             total = None
+        plain = Decimal(n.text.replace(",", ".")) if _AMBIGUOUS_RE.fullmatch(n.text) else None
+        if total is not None and plain is not None and n.value > total.value >= plain:
+            n = NumberMatch(n.start, n.end, n.text, plain)
+        elif _TOTAL_RE.fullmatch(n.text) and _PARTS_CUE_RE.match(text, n.end):
+            total = n
         out.append(n)
     return out
-
-
-def _after_unit(text: str, end: int) -> str:
-    """The text after a number and the unit word that follows it ("12,4 tons| , including")."""
-    m = re.match(r"[ \t\u00a0]*[^\W\d_]*\.?", text[end : end + 40])
-    return text[end + (m.end() if m else 0) : end + 60]
 
 
 def qualifier_before(text: str, start: int) -> Qualifier:
