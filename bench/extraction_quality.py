@@ -1,7 +1,8 @@
 """Extraction quality: `.venv/bin/python bench/extraction_quality.py`.
 
-On the development corpus (tests/extraction_corpus.yaml) and the held-out texts
-(tests/extraction_heldout.yaml): per phrasing, figures read with the right value, with the right
+Per language (English: tests/extraction_corpus.yaml and the held-out texts
+tests/extraction_heldout.yaml; Russian: tests/extraction_corpus_ru.yaml), a summary line, then per
+phrasing: figures read with the right value, with the right
 value and qualifier, the other guesses, and precision. On the five seed documents: a per-document
 table (curated figures, candidates, matched, recall, precision) and how often the guesses of
 matched figures agree with the curated ones. Writes it all to bench/RESULTS-extraction.md with the
@@ -104,8 +105,31 @@ def corpus_section(title: str, what: str, scores: list[PhrasingScore]) -> list[s
     ]
 
 
-def report(scores: list[DocScore], corpus: list[PhrasingScore], held_out: list[PhrasingScore]) -> str:
+CORPORA = (
+    ("en", "development corpus", "tests/extraction_corpus.yaml"),
+    ("en", "held-out texts", "tests/extraction_heldout.yaml"),
+    ("ru", "development corpus", "tests/extraction_corpus_ru.yaml"),
+)
+
+
+def language_table(results: list[tuple[str, str, list[PhrasingScore]]]) -> list[str]:
+    """One line per language and corpus: figures, value + qualifier, precision."""
+    lines = [
+        "| language | corpus | figures | value + qualifier | candidates | precision |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for (lang, name, _), (_, _, scores) in zip(CORPORA, results, strict=True):
+        t = corpus_total(scores)
+        lines.append(
+            f"| {lang} | {name} | {t.figures} | {t.value_qualifier} ({pct(t.vq_share)}) "
+            f"| {t.candidates} | {pct(t.precision)} |"
+        )
+    return lines
+
+
+def report(scores: list[DocScore], corpora: list[tuple[str, str, list[PhrasingScore]]]) -> str:
     """The whole report in Markdown."""
+    corpus, held_out, russian = (c[2] for c in corpora)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join(
         [
@@ -118,6 +142,10 @@ def report(scores: list[DocScore], corpus: list[PhrasingScore], held_out: list[P
             "phase's operation). Precision = candidates standing at a listed figure / all candidates",
             "(each text lists every figure a curator would record).",
             "",
+            "## Per language",
+            "",
+            *language_table(corpora),
+            "",
             *corpus_section(
                 "Development corpus (tests/extraction_corpus.yaml)",
                 "Texts written for the project, modelled on the phrasings of issue 12; the rules were "
@@ -128,6 +156,12 @@ def report(scores: list[DocScore], corpus: list[PhrasingScore], held_out: list[P
                 "Held-out texts (tests/extraction_heldout.yaml)",
                 "Written after the rules were frozen and scored before any change; see the file's header.",
                 held_out,
+            ),
+            *corpus_section(
+                "Russian development corpus (tests/extraction_corpus_ru.yaml)",
+                "Russian texts written for the project (issue 20), in the phrasing of CSTO and ministry "
+                "releases; the Russian rules were developed against them.",
+                russian,
             ),
             "# The seed documents",
             "",
@@ -153,11 +187,8 @@ def report(scores: list[DocScore], corpus: list[PhrasingScore], held_out: list[P
 def main() -> None:
     """Evaluate, print, and write bench/RESULTS-extraction.md."""
     catalog = catalog_from_seeds(root=ROOT / "seeds")
-    text = report(
-        evaluate(ROOT / "seeds"),
-        evaluate_corpus(ROOT / "tests" / "extraction_corpus.yaml", catalog),
-        evaluate_corpus(ROOT / "tests" / "extraction_heldout.yaml", catalog),
-    )
+    corpora = [(lang, name, evaluate_corpus(ROOT / path, catalog)) for lang, name, path in CORPORA]
+    text = report(evaluate(ROOT / "seeds"), corpora)
     print(text)
     (ROOT / "bench" / "RESULTS-extraction.md").write_text(text, encoding="utf-8")
 

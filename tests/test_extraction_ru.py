@@ -104,7 +104,15 @@ def test_the_russian_corpus_is_large_enough_and_covers_every_form():
     assert len(figures) >= 80
     phrasings = {f.phrasing for f in figures}
     assert all(sum(f.phrasing == p for f in figures) >= 5 for p in phrasings)
-    assert {f.qualifier for f in figures} >= {"exact", "more_than", "at_least", "about", "almost", "up_to", "less_than"}
+    assert {f.qualifier for f in figures} >= {
+        "exact",
+        "more_than",
+        "at_least",
+        "about",
+        "almost",
+        "up_to",
+        "less_than",
+    }
     assert {f.unit for f in figures} >= {"count", "g", "kg", "t", "USD", "RUB", "EUR"}
     assert {f.scope for f in figures} == {"phase", "cumulative", "programme"}
 
@@ -127,7 +135,12 @@ def test_the_language_picks_the_rules_and_is_detected_otherwise():
     (detected,) = extract_candidates(text=text, catalog=CATALOG)
     (tagged,) = extract_candidates(text=text, catalog=CATALOG, language="ru-RU")
     assert detected == tagged
-    assert (tagged.value, tagged.unit, tagged.qualifier, tagged.metric) == (2.4, "t", "more_than", "heroin_seized")
+    assert (tagged.value, tagged.unit, tagged.qualifier, tagged.metric) == (
+        2.4,
+        "t",
+        "more_than",
+        "heroin_seized",
+    )
     assert tagged.phase == "channel-center-2019"
     assert language_for("ru-RU").tag == "ru" and language_for("fr").tag == "en"
     with pytest.raises(InvalidInput) as err:
@@ -194,7 +207,9 @@ def test_verification_accepts_the_russian_candidates_and_refuses_a_wrong_number(
 
 
 def test_english_decimal_commas_resolved_by_the_lists_own_total():
-    text = "More than 12,4 tons of drugs were seized, including 8,215 tons of opium and 2,930 tons of hashish."
+    text = (
+        "More than 12,4 tons of drugs were seized, including 8,215 tons of opium and 2,930 tons of hashish."
+    )
     assert [n.value for n in find_numbers(text)] == [Decimal("12.4"), Decimal("8.215"), Decimal("2.930")]
     # Without a smaller total before them, "8,215" and "2,930" stay thousands.
     alone = "Officers seized 8,215 kg of opium and 2,930 kg of hashish. Then 12,4 tons more."

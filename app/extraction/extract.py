@@ -181,7 +181,9 @@ def _compile(key: tuple[Any, ...], tag: str) -> _Rules:
     lang = language_for(tag)
     forms = lang.forms()
     unit_words = [(sym, w) for sym, words in units for w in words]
-    unit_words += [(sym, f) for sym, words in lang.unit_words.items() for w in words for f in _inflected(w, forms)]
+    unit_words += [
+        (sym, f) for sym, words in lang.unit_words.items() for w in words for f in _inflected(w, forms)
+    ]
     unit_of_word = {w.casefold(): sym for sym, w in unit_words}
     money = {s for s, d in dims if d == MONEY}
     alias_words = [(f, s) for a, s in aliases for f in _inflected(a, forms)]
@@ -207,7 +209,9 @@ def _keyword_patterns(
     return tuple(out)
 
 
-def _phase_patterns(phases: Sequence[PhaseInfo], lang: Language) -> tuple[tuple[re.Pattern[str], PhaseInfo], ...]:
+def _phase_patterns(
+    phases: Sequence[PhaseInfo], lang: Language
+) -> tuple[tuple[re.Pattern[str], PhaseInfo], ...]:
     """Each phase's catalogue name and the language's names for it."""
     names = [(p.name, p) for p in phases] + [(n, p) for p in phases for n in lang.phase_names.get(p.slug, ())]
     return tuple((_phase_re(n), p) for n, p in names if re.search(r"\w", n))

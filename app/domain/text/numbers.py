@@ -168,8 +168,8 @@ def _scaled(m: re.Match[str], decimal_comma: bool) -> Decimal:
     """The digits times their scale word ("1,5 млн"), plus digits after a Russian one ("2 тысячи 500")."""
     base = _digits_value(m.group("num"), decimal_comma)
     if m.group("ru_scale"):
-        scale = numbers_ru.scale_value(m.group("ru_scale")) or Decimal(1)
-        return base * scale + Decimal(m.group("rest") or 0)
+        ru_scale = numbers_ru.scale_value(m.group("ru_scale")) or Decimal(1)
+        return base * ru_scale + Decimal(m.group("rest") or 0)
     scale = m.group("scale") or m.group("k")
     return base * SCALES[scale.lower()] if scale else base
 

@@ -173,5 +173,5 @@ def _read_from(text: str, tokens: list[re.Match[str]], i: int) -> tuple[int, Dec
 
 
 def _is_pronoun(text: str, word: str, end: int) -> bool:
-    """"одного из", "одна из": the word "один" used as a pronoun."""
+    """ "одного из", "одна из": the word "один" used as a pronoun."""
     return word.lower().startswith("одн") and bool(_PRONOUN_AFTER_RE.match(text, end))

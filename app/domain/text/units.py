@@ -75,6 +75,8 @@ def russian_unit_follows(after: str, symbol: str) -> bool:
         return False
     w = word.group(0)
     stems = RU_UNIT_STEMS.get(symbol, ())
-    return any(w.startswith(s) for s in stems) or w in RU_UNIT_ABBREVIATIONS.get(symbol, ()) or (
-        w.endswith(".") and w[:-1] in RU_UNIT_ABBREVIATIONS.get(symbol, ())
+    return (
+        any(w.startswith(s) for s in stems)
+        or w in RU_UNIT_ABBREVIATIONS.get(symbol, ())
+        or (w.endswith(".") and w[:-1] in RU_UNIT_ABBREVIATIONS.get(symbol, ()))
     )
