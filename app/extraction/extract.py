@@ -1,5 +1,9 @@
 """Extraction: the figures of a text as candidates for a curator, found by explainable rules.
 
+The rules are language-neutral; the words they look for (sentence ends, word forms, unit, metric
+and phase words, scope cues) come from the text's language module (app/extraction/languages), and
+the catalogue's own words are always read too. The examples below are English; ru.py holds Russian.
+
 For every number in the text (numbers.find_numbers) that is a figure (extraction_filters says
 why the others are not: dates, times, phones, file names, ordinals, durations, percentages, areas,
 years, list marks, counts inside names), a candidate records:
