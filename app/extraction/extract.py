@@ -38,19 +38,17 @@ years, list marks, counts inside names), a candidate records:
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
-from itertools import product
 from typing import Any
 
-from app.domain.text.countries import ADJECTIVES, COUNTRIES
 from app.domain.text.languages import detect_language, normalize_language
 from app.domain.text.numbers import NumberMatch, find_numbers, qualifier_of
 from app.domain.text.sentences import Span, news_items, paragraphs
 from app.extraction.catalog import Catalog, MetricInfo, PhaseInfo
 from app.extraction.filters import masked_spans, skip_reason
-from app.extraction.languages import Forms, Language, language_for
+from app.extraction.languages import Language
+from app.extraction.rules import COUNT, MONEY, Rules, compiled_rules
 
 # Evidence weights of the confidence score (they sum to 1.0).
 W_BASE = 0.15  # a number that passed every non-figure rule
@@ -61,11 +59,8 @@ W_OPERATION_CONTEXT = 0.10  # ... or an earlier sentence of the same news item d
 W_PHASE = 0.05  # a phase is named in the sentence or the news item
 W_QUALIFIER = 0.05  # "more than", "about": the way reports state results
 
-COUNT = "count"
 _CLAUSE_END_RE = re.compile(r"[,;:()]|\s[-–—]\s")
 _UNIT_GAP_RE = re.compile(r"[ \t\u00a0]*-?[ \t\u00a0]*")
-MONEY = "money"
-GAP_MARK = "…"  # "A … B" in a keyword: A, then B later in the same clause
 
 
 @dataclass(frozen=True)
@@ -102,137 +97,6 @@ class Mention:
     key: str
 
 
-# ---------------------------------------------------------------- compiled rules
-
-
-@dataclass(frozen=True)
-class _Keyword:
-    """A metric keyword compiled: its phrase and, for "A … B", the phrase B that must follow A."""
-
-    text: str
-    head: re.Pattern[str]
-    tail: re.Pattern[str] | None
-
-
-@dataclass(frozen=True)
-class _Rules:
-    """The catalogue compiled into patterns once per catalogue."""
-
-    unit_re: re.Pattern[str] | None
-    unit_before_re: re.Pattern[str] | None
-    unit_of_word: dict[str, str]
-    count_unit: str
-    keyword_res: tuple[tuple[_Keyword, MetricInfo], ...]
-    alias_re: re.Pattern[str] | None
-    alias_slug: dict[str, str]
-    phase_res: tuple[tuple[re.Pattern[str], PhaseInfo], ...]
-    lang: Language
-
-
-def _words_re(words: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive pattern for whole words or phrases, longest first."""
-    ordered = sorted(set(words), key=len, reverse=True)
-    if not ordered:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)", re.IGNORECASE)
-
-
-def _phrase_re(phrase: str, forms: Forms | None) -> re.Pattern[str]:
-    """A phrase as whole words, spaces flexible: the catalogue's with a plural s optional
-    ("firearm(s)"), a language's with each word in any of its forms (`forms`)."""
-    if forms is None:
-        body = r"\s+".join(re.escape(w) for w in phrase.split()) + "s?"
-    else:
-        body = r"\s+".join("(?:" + "|".join(re.escape(f) for f in forms(w)) + ")" for w in phrase.split())
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
-
-
-def _keyword(keyword: str, forms: Forms | None = None) -> _Keyword:
-    """Compile a metric keyword, "A … B" into A and B."""
-    head, _, tail = (p.strip() for p in keyword.partition(GAP_MARK))
-    return _Keyword(keyword, _phrase_re(head, forms), _phrase_re(tail, forms) if tail else None)
-
-
-def _inflected(phrase: str, forms: Forms) -> list[str]:
-    """Every form of a phrase, word by word ("доллар США" → долларов США, доллара США, ...)."""
-    return [" ".join(p) for p in product(*(forms(w) for w in phrase.split()))]
-
-
-def _sign_or_code(word: str) -> bool:
-    """A currency sign or code ("$", "€", "USD", "US$"): the unit words written before a number."""
-    return word.isupper() or not any(c.isalpha() for c in word)
-
-
-def _before_re(words: Iterable[str]) -> re.Pattern[str] | None:
-    """Currency signs and codes written right before a number ("$1.5 bln", "USD 5 million")."""
-    ordered = sorted(set(words), key=len, reverse=True)
-    if not ordered:
-        return None
-    return re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(w) for w in ordered) + r")[ \t\u00a0]*\Z")
-
-
-def _phase_re(name: str) -> re.Pattern[str]:
-    """A phase name with hyphens, dashes, quotes and spaces between its words optional."""
-    tokens = re.findall(r"\w+", name)
-    return re.compile(r"(?<!\w)" + r"\W{0,5}".join(re.escape(t) for t in tokens) + r"(?!\w)", re.IGNORECASE)
-
-
-@lru_cache(maxsize=32)
-def _compile(key: tuple[Any, ...], tag: str) -> _Rules:
-    """Compile the catalogue's patterns and its language's words (cached by contents and language;
-    the language's word-form analyser is built here, once per compile)."""
-    units, dims, metrics, aliases, phases = key
-    lang = language_for(tag)
-    forms = lang.forms()
-    unit_words = [(sym, w) for sym, words in units for w in words]
-    unit_words += [
-        (sym, f) for sym, words in lang.unit_words.items() for w in words for f in _inflected(w, forms)
-    ]
-    unit_of_word = {w.casefold(): sym for sym, w in unit_words}
-    money = {s for s, d in dims if d == MONEY}
-    alias_words = [(f, s) for a, s in aliases for f in _inflected(a, forms)]
-    return _Rules(
-        unit_re=_words_re(w for _, w in unit_words),
-        unit_before_re=_before_re(w for s, w in unit_words if s in money and _sign_or_code(w)),
-        unit_of_word=unit_of_word,
-        count_unit=next((s for s, d in dims if d == COUNT), COUNT),
-        keyword_res=_keyword_patterns(metrics, lang, forms),
-        alias_re=_words_re(a for a, _ in alias_words),
-        alias_slug={a.casefold(): s for a, s in alias_words},
-        phase_res=_phase_patterns(phases, lang),
-        lang=lang,
-    )
-
-
-def _keyword_patterns(
-    metrics: Sequence[MetricInfo], lang: Language, forms: Forms
-) -> tuple[tuple[_Keyword, MetricInfo], ...]:
-    """The catalogue's keywords of every metric, then the language's own for the same metrics."""
-    out = [(_keyword(k), m) for m in metrics for k in m.keywords]
-    out += [(_keyword(k, forms), m) for m in metrics for k in lang.metric_keywords.get(m.slug, ())]
-    return tuple(out)
-
-
-def _phase_patterns(
-    phases: Sequence[PhaseInfo], lang: Language
-) -> tuple[tuple[re.Pattern[str], PhaseInfo], ...]:
-    """Each phase's catalogue name and the language's names for it."""
-    names = [(p.name, p) for p in phases] + [(n, p) for p in phases for n in lang.phase_names.get(p.slug, ())]
-    return tuple((_phase_re(n), p) for n, p in names if re.search(r"\w", n))
-
-
-def _rules(catalog: Catalog, tag: str) -> _Rules:
-    """The compiled rules of a catalogue in one language."""
-    key = (
-        tuple(sorted(catalog.units.items())),
-        tuple(sorted(catalog.unit_dimensions.items())),
-        tuple(sorted(catalog.metrics.values(), key=lambda m: m.slug)),
-        tuple(sorted(catalog.aliases.items())),
-        tuple(sorted(catalog.phases.values(), key=lambda p: p.slug)),
-    )
-    return _compile(key, tag)
-
-
 # ---------------------------------------------------------------- extraction
 
 
@@ -254,7 +118,7 @@ def extract_candidates(*, text: str, catalog: Catalog, language: str | None = No
     """Every figure of `text` as a candidate, ordered by where its number stands; `language` is a
     BCP 47 tag picking the language's rules (detected from the text's script when None)."""
     tag = normalize_language(language) if language else detect_language(text)
-    rules = _rules(catalog, tag)
+    rules = compiled_rules(catalog, tag)
     sentences = rules.lang.split_sentences(text)
     doc = _Text(
         text=text,
@@ -286,7 +150,7 @@ def extract_candidates(*, text: str, catalog: Catalog, language: str | None = No
     return out
 
 
-def _counted(text: str, match: NumberMatch, unit: str, rules: _Rules) -> bool:
+def _counted(text: str, match: NumberMatch, unit: str, rules: Rules) -> bool:
     """A number in words before a unit or a counted noun ("two kilograms", "Five cases of fraud")."""
     if unit != rules.count_unit:
         return True
@@ -295,7 +159,7 @@ def _counted(text: str, match: NumberMatch, unit: str, rules: _Rules) -> bool:
 
 
 def _draft(
-    doc: _Text, match: NumberMatch, unit: str, unit_end: int, sentence: Span, rules: _Rules, catalog: Catalog
+    doc: _Text, match: NumberMatch, unit: str, unit_end: int, sentence: Span, rules: Rules, catalog: Catalog
 ) -> CandidateDraft:
     """Assemble one candidate from the guesses around its number."""
     dimension = catalog.unit_dimensions.get(unit, COUNT)
@@ -366,7 +230,7 @@ def _between(items: Sequence[Any], lo: int, hi: int) -> Sequence[Any]:
     ]
 
 
-def _unit_after(text: str, match: NumberMatch, rules: _Rules) -> tuple[str, int]:
+def _unit_after(text: str, match: NumberMatch, rules: Rules) -> tuple[str, int]:
     """The unit written right after the number ("8.9 tons" → t) or a currency right before it
     ("$1.5 bln" → USD), and where the number's unit ends; else a count."""
     if rules.unit_before_re is not None:
@@ -406,7 +270,7 @@ def _fits(metric: MetricInfo, fit: Fit) -> bool:
 
 
 def _guess_metric(
-    doc: _Text, match: NumberMatch, unit_end: int, sentence: Span, fit: Fit, rules: _Rules
+    doc: _Text, match: NumberMatch, unit_end: int, sentence: Span, fit: Fit, rules: Rules
 ) -> tuple[str | None, bool]:
     """The metric a keyword names near the number, and whether it is in the number's own phrase.
 
@@ -432,7 +296,7 @@ def _guess_metric(
     return None, False
 
 
-def _keyword_hits(text: str, start: int, end: int, fit: Fit | None, rules: _Rules) -> list[_Hit]:
+def _keyword_hits(text: str, start: int, end: int, fit: Fit | None, rules: Rules) -> list[_Hit]:
     """Metric keywords within text[start:end] of metrics that fit (all metrics when `fit` is None)."""
     out = []
     for kw, metric in rules.keyword_res:
@@ -446,9 +310,7 @@ def _keyword_hits(text: str, start: int, end: int, fit: Fit | None, rules: _Rule
     return out
 
 
-def _around(
-    text: str, before: tuple[int, int], after: tuple[int, int], fit: Fit, rules: _Rules
-) -> list[_Hit]:
+def _around(text: str, before: tuple[int, int], after: tuple[int, int], fit: Fit, rules: Rules) -> list[_Hit]:
     """Keywords "A … B" with A before the number and B in its phrase ("exposed nine drug groups"
     for "exposed … drug groups"); ranked like B alone, and beating it by their length."""
     out = []
@@ -462,7 +324,7 @@ def _around(
     return out
 
 
-def _no_metric_reason(doc: _Text, unit_end: int, sentence: Span, fit: Fit, rules: _Rules) -> str:
+def _no_metric_reason(doc: _Text, unit_end: int, sentence: Span, fit: Fit, rules: Rules) -> str:
     """Why no metric was guessed: a keyword of another dimension or currency, or none at all."""
     dimension, unit = fit
     clause_end = _clause_end(doc, unit_end, sentence.end)
@@ -500,7 +362,7 @@ def _clause_start(doc: _Text, pos: int, sentence_start: int) -> int:
 # ---------------------------------------------------------------- operation and phase
 
 
-def _operation_mentions(text: str, rules: _Rules, sentences: Sequence[Span]) -> list[Mention]:
+def _operation_mentions(text: str, rules: Rules, sentences: Sequence[Span]) -> list[Mention]:
     """Where the text names an operation: aliases written as names, not as ordinary words."""
     if rules.alias_re is None:
         return []
@@ -527,7 +389,7 @@ def _written_as_name(text: str, m: re.Match[str], sentences: Sequence[Span]) -> 
     return sentence is None or sentence.start != m.start()
 
 
-def _phase_mentions(doc: _Text, rules: _Rules) -> list[Mention]:
+def _phase_mentions(doc: _Text, rules: Rules) -> list[Mention]:
     """Where the text names a phase; a name shared by phases of several years needs its year nearby."""
     found: dict[tuple[int, int], list[PhaseInfo]] = {}
     for rx, phase in rules.phase_res:
@@ -616,37 +478,18 @@ def _is_cumulative(doc: _Text, sentence: Span) -> bool:
 
 # ---------------------------------------------------------------- country
 
-_ACTOR = (
-    r"(?:agenc(?:y|ies)|ministry|affairs|officers|authorities|services?|police|guards?|customs|forces|units)"
-)
-_STATE = "|".join(re.escape(c) for c in sorted(COUNTRIES, key=len, reverse=True))
-_ACTOR_OF_STATE_RE = re.compile(
-    rf"\b{_ACTOR}\s+of\s+(?:the\s+)?(?:(?:Islamic\s+)?Republic\s+of\s+)?(?P<state>{_STATE})\b", re.IGNORECASE
-)
-_STATE_ADJ_RE = re.compile(
-    r"\b(?P<adj>" + "|".join(ADJECTIVES) + r")\s+(?:law\s+enforcement|police|border|customs|security|"
-    r"authorities|drug\s+control|special\s+services)"
-)
-
 
 def _guess_country(doc: _Text, sentence: Span) -> str | None:
     """The state acting in the sentence, or in the sentence before it within the same paragraph."""
-    found = _acting_state(doc.text[sentence.start : sentence.end])
+    acting = doc.lang.acting_state
+    if acting is None:
+        return None
+    found = acting(doc.text[sentence.start : sentence.end])
     if found:
         return found
     paragraph = _containing(doc.paragraphs, sentence.start)
     i = bisect_left(doc.sentences, sentence.start, key=lambda s: s.start)
     previous = doc.sentences[i - 1] if i > 0 else None
     if paragraph and previous and previous.start >= paragraph.start:
-        return _acting_state(doc.text[previous.start : previous.end])
+        return acting(doc.text[previous.start : previous.end])
     return None
-
-
-def _acting_state(sentence: str) -> str | None:
-    """A state named as the actor: "<agencies|ministry|officers> of (the Republic of) <State>"."""
-    m = _ACTOR_OF_STATE_RE.search(sentence)
-    if m:
-        name = m.group("state")
-        return next(v for k, v in COUNTRIES.items() if k.casefold() == name.casefold())
-    a = _STATE_ADJ_RE.search(sentence)
-    return ADJECTIVES[a.group("adj")] if a else None

@@ -34,6 +34,7 @@ class Language:
     metric_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # slug → keywords
     phase_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # phase slug → names
     counted_nouns: re.Pattern[str] | None = None  # a number in words before one is a figure
+    acting_state: Callable[[str], str | None] | None = None  # the state acting in a sentence
 
 
 def _registry() -> dict[str, Language]:

@@ -2,6 +2,7 @@
 
 import re
 
+from app.domain.text.countries import ADJECTIVES, COUNTRIES
 from app.domain.text.sentences import split_sentences
 from app.extraction.languages import Forms, Language
 
@@ -11,8 +12,32 @@ def _forms() -> Forms:
     return lambda word: (word,)
 
 
+_ACTOR = (
+    r"(?:agenc(?:y|ies)|ministry|affairs|officers|authorities|services?|police|guards?|customs|forces|units)"
+)
+_STATE = "|".join(re.escape(c) for c in sorted(COUNTRIES, key=len, reverse=True))
+_ACTOR_OF_STATE_RE = re.compile(
+    rf"\b{_ACTOR}\s+of\s+(?:the\s+)?(?:(?:Islamic\s+)?Republic\s+of\s+)?(?P<state>{_STATE})\b", re.IGNORECASE
+)
+_STATE_ADJ_RE = re.compile(
+    r"\b(?P<adj>" + "|".join(ADJECTIVES) + r")\s+(?:law\s+enforcement|police|border|customs|security|"
+    r"authorities|drug\s+control|special\s+services)"
+)
+
+
+def acting_state(sentence: str) -> str | None:
+    """A state named as the actor: "<agencies|ministry|officers> of (the Republic of) <State>"."""
+    m = _ACTOR_OF_STATE_RE.search(sentence)
+    if m:
+        name = m.group("state")
+        return next(v for k, v in COUNTRIES.items() if k.casefold() == name.casefold())
+    a = _STATE_ADJ_RE.search(sentence)
+    return ADJECTIVES[a.group("adj")] if a else None
+
+
 LANGUAGE = Language(
     tag="en",
+    acting_state=acting_state,
     split_sentences=split_sentences,
     forms=_forms,
     phrase_end=re.compile(
