@@ -229,3 +229,49 @@ def test_pints_metric_ton_is_a_tonne():
     from app.domain.text.units import to_base
 
     assert to_base(Decimal("8.215"), "metric_ton", "kilogram") == Decimal(8215)
+
+
+def test_the_cli_extracts_a_russian_file_and_refuses_a_bad_language_tag(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    f = tmp_path / "release.txt"
+    f.write_text("В ходе операции «Нелегал» задержано около 300 нелегальных мигрантов.", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["extract", str(f), "--format", "json", "--language", "ru"])
+    assert result.exit_code == 0, result.output
+    (c,) = json.loads(result.output)
+    assert (c["value"], c["qualifier"], c["metric"], c["operation"]) == (
+        300,
+        "about",
+        "illegal_migrants_detained",
+        "illegal",
+    )
+    bad = CliRunner().invoke(cli, ["extract", str(f), "--language", "русский"])
+    assert bad.exit_code == 2 and "language" in bad.output
+
+
+def test_a_curator_accepts_every_candidate_of_a_russian_release_over_http(client, session):
+    from tests.factories import SOURCE, bearer
+
+    cur = bearer(session)
+    text = (
+        "В ходе операции «Канал-Центр» изъято более 2,4 тонны героина, почти три тонны гашиша и "
+        "свыше 140 единиц огнестрельного оружия.\n\nЗадержано около 300 нелегальных мигрантов."
+    )
+    body = {**SOURCE, "text": text, "title": "Канал-Центр (тест)"}
+    sid = client.post("/api/v1/sources", json=body, headers=cur).json()["id"]
+    cands = client.post(f"/api/v1/sources/{sid}/candidates", headers=cur).json()["items"]
+    assert [(c["value"], c["unit"], c["qualifier"]) for c in cands] == [
+        (2.4, "t", "more_than"),
+        (3, "t", "almost"),
+        (140, "count", "more_than"),
+        (300, "count", "about"),
+    ]
+    for c in cands:
+        fix = {} if c["phase"] else {"operation": "channel", "scope": "cumulative"}
+        r = client.post(f"/api/v1/candidates/{c['id']}/accept", json=fix, headers=cur)
+        assert r.status_code == 201, r.text
+        assert r.json()["quote"] == c["quote"]
