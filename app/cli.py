@@ -292,6 +292,58 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
 
 
 @cli.command()
+def ingest(
+    where: Annotated[
+        str, typer.Argument(metavar="PATH|URL", help="A saved page (.html), a text file, or a URL.")
+    ],
+    language: Annotated[
+        str | None, typer.Option("--language", help="BCP 47 tag; default: the page's.")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Default: the page's title.")] = None,
+    publisher: Annotated[str | None, typer.Option("--publisher", help="Default: the page's site.")] = None,
+    published_on: Annotated[
+        str | None, typer.Option("--published-on", help="YYYY-MM-DD; default: the page's.")
+    ] = None,
+) -> None:
+    """Add a source from a saved web page, a text file or a URL, as POST /api/v1/sources does."""
+    from pydantic import ValidationError
+    from sqlmodel import Session
+
+    from app.curation.pages import fetch_limits
+    from app.curation.sources import add_source, resolve_document
+    from app.domain.errors import DomainError
+    from app.schemas.sources import SourceCreate
+
+    given = {"language": language, "title": title, "publisher": publisher, "published_on": published_on}
+    try:
+        data = SourceCreate.model_validate({**_document_of(where), **{k: v for k, v in given.items() if v}})
+        document = resolve_document(data, fetch_limits(get_settings()))
+        with Session(_existing_engine()) as session:
+            src, created = add_source(session=session, document=document, actor="cli")
+    except (DomainError, ValidationError) as exc:
+        err.print(f"opstats ingest: {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    state = "added" if created else "already stored"
+    err.print(
+        f"opstats ingest: source {src.id} {state}: {src.title!r} ({src.language}, {len(src.text)} characters)"
+    )
+    print(src.id)
+
+
+def _document_of(where: str) -> dict[str, str]:
+    """The body a path or URL stands for: a URL to fetch, a page's html or a file's text."""
+    if where.startswith(("http://", "https://")):
+        return {"url": where}
+    path = Path(where)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"opstats ingest: cannot read {where}: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    return {"html": raw} if path.suffix.lower() in (".html", ".htm", ".xhtml") else {"text": raw}
+
+
+@cli.command()
 def export(
     out: Annotated[Path | None, typer.Option("--out", help="Target folder (default: seeds_dir).")] = None,
 ) -> None:

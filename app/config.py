@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = False
     log_format: str = "json"
     shutdown_timeout: int = 20
+    fetch_max_bytes: int = 5 * 1024 * 1024  # a page fetched for `{"url": ...}`
+    fetch_timeout: float = 10.0
+    fetch_allow_private: bool = False  # loopback, private and link-local addresses (tests' local pages)
     otel_telemetry: bool = False  # FastAPI's native OpenTelemetry hooks (a provider check per request)
 
 

@@ -92,6 +92,7 @@ def test_api_additions_export_as_seeds(client, session, tmp_path):
         "publisher": "CSTO",
         "published_on": date(2025, 6, 5),
         "url": "https://example.org/r",
+        "language": "en",
     }
     entries = yaml.safe_load((out / "results" / f"{Path(name).stem}.yaml").read_text())
     assert entries["source"] == name

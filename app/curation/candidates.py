@@ -61,12 +61,12 @@ def source_or_404(session: Session, source_id: int) -> Source:
 
 def _drafts(session: Session, source: Source) -> list[dict[str, Any]]:
     """Run extraction (another module) on a stored text; one dict of column values per figure."""
-    from app.domain.text.languages import detect_language
     from app.extraction.catalog import load_catalog
     from app.extraction.extract import extract_candidates
 
-    language = detect_language(source.text)  # lead: use source.language
-    drafts = extract_candidates(text=source.text, catalog=load_catalog(session=session), language=language)
+    drafts = extract_candidates(
+        text=source.text, catalog=load_catalog(session=session), language=source.language
+    )
     return [{f: _plain(getattr(d, f)) for f in DRAFT_FIELDS} for d in drafts]
 
 

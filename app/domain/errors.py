@@ -72,3 +72,15 @@ class Unavailable(DomainError):
     """The database cannot answer now (not reachable, not migrated, locked too long)."""
 
     code = "not-ready"
+
+
+class RemoteFailed(DomainError):
+    """A page's server answered with an error, refused the connection or sent what cannot be read."""
+
+    code = "remote-failed"
+
+
+class RemoteTimeout(DomainError):
+    """A page's server did not answer within the fetch time limit."""
+
+    code = "remote-timeout"

@@ -22,6 +22,8 @@ from app.domain.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
+    RemoteFailed,
+    RemoteTimeout,
     Unavailable,
 )
 
@@ -45,7 +47,9 @@ TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Bad gateway",
     503: "Service unavailable",
+    504: "Gateway timeout",
 }
 
 
@@ -59,6 +63,8 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (PreconditionFailed, 412),
     (PreconditionRequired, 428),
     (Unavailable, 503),
+    (RemoteFailed, 502),
+    (RemoteTimeout, 504),
 )
 
 

@@ -38,6 +38,9 @@ class Source(SQLModel, table=True):
     file_name: str | None = Field(default=None, max_length=255, unique=True)
     content_hash: str = Field(max_length=64, unique=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(default="en", max_length=35, sa_column_kwargs={"server_default": "en"})
+    retrieved_at: datetime | None = None
+    raw_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 

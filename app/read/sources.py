@@ -22,11 +22,14 @@ SUMMARY_COLUMNS: tuple[Any, ...] = (
     Source.file_name,
     Source.content_hash,
     func.length(Source.text),
+    Source.language,
+    Source.retrieved_at,
+    Source.raw_hash,
 )
 
 
 def _summary(row: Any) -> SourceSummary:
-    sid, title, publisher, published_on, basis, url, file_name, digest, length = row
+    sid, title, publisher, published_on, basis, url, file_name, digest, length, language, retrieved, raw = row
     return SourceSummary(
         id=sid,
         title=title,
@@ -37,6 +40,9 @@ def _summary(row: Any) -> SourceSummary:
         file_name=file_name,
         content_hash=digest,
         length=length or 0,
+        language=language,
+        retrieved_at=retrieved,
+        raw_hash=raw,
     )
 
 
@@ -109,6 +115,9 @@ def source_detail(*, session: Session, source: Source) -> SourceDetail:
         source.file_name,
         source.content_hash,
         len(source.text),
+        source.language,
+        source.retrieved_at,
+        source.raw_hash,
     )
     return SourceDetail(
         **_summary(row).model_dump(),

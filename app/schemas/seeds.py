@@ -1,5 +1,7 @@
 """The curated seeds/ files' schemas: every entry validated before it is loaded."""
 
+from datetime import datetime
+
 from pydantic import Field
 
 from app.schemas.catalog import PhaseBase
@@ -27,6 +29,9 @@ class SourceSeed(Strict):
     published_on: IsoDate | None = None
     date_basis: str | None = None
     url: str | None = None
+    language: str | None = Field(default=None, max_length=35, description="BCP 47; detected when absent")
+    retrieved_at: datetime | None = Field(default=None, description="When a web page was fetched")
+    raw_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of its bytes")
 
 
 class UnitSeed(Strict):

@@ -1,6 +1,6 @@
 """Source document schemas: input, summary and full text with its results."""
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import Field
 from sqlmodel import SQLModel
@@ -9,19 +9,30 @@ from app.models.enums import Qualifier, Scope
 from app.schemas.common import IsoDate, Strict
 
 
-class SourceBase(Strict):
-    """What describes a document."""
+class SourceCreate(Strict):
+    """A new document through the API: its `text`, a saved page's `html`, or a `url` to fetch."""
 
-    title: str = Field(min_length=1, max_length=500)
-    publisher: str = Field(min_length=1, max_length=200)
-    published_on: IsoDate
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
-
-
-class SourceCreate(SourceBase):
-    """A new document through the API."""
-
-    text: str = Field(min_length=1, max_length=2_000_000)
+    text: str | None = Field(default=None, min_length=1, max_length=2_000_000)
+    html: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5_000_000,
+        description="A saved page: its article becomes `text`",
+    )
+    url: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=r"^https?://\S+$",
+        description="Where the document is published; given alone, the page is fetched from it",
+    )
+    title: str | None = Field(default=None, min_length=1, max_length=500, description="Else the page's title")
+    publisher: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Else the page's site"
+    )
+    published_on: IsoDate | None = Field(default=None, description="Else the page's date")
+    language: str | None = Field(
+        default=None, max_length=35, examples=["ru"], description="BCP 47; else the page's, else detected"
+    )
 
 
 class SourceSummary(SQLModel):
@@ -36,6 +47,9 @@ class SourceSummary(SQLModel):
     file_name: str | None
     content_hash: str
     length: int
+    language: str = Field(examples=["ru"], description="BCP 47 tag of the text's language")
+    retrieved_at: datetime | None = Field(default=None, description="When the page was fetched from `url`")
+    raw_hash: str | None = Field(default=None, description="SHA-256 of the page's bytes, fetched or sent")
 
 
 class SourcePublic(SourceSummary):

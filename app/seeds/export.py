@@ -157,6 +157,9 @@ class _Exporter:
                     "published_on": s.published_on,
                     "date_basis": s.date_basis,
                     "url": s.url,
+                    "language": s.language,
+                    "retrieved_at": s.retrieved_at,
+                    "raw_hash": s.raw_hash,
                 }
             )
             for s in by_name

@@ -14,6 +14,7 @@ from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import check_figure
 from app.domain.errors import FigureRejected
 from app.domain.provenance import locate_quote
+from app.domain.text.languages import detect_language, normalize_language
 from app.models import (
     Metric,
     Operation,
@@ -126,6 +127,9 @@ class _Loader:
                 "date_basis": meta.date_basis,
                 "url": meta.url,
                 "file_name": meta.file,
+                "language": normalize_language(meta.language) if meta.language else detect_language(sf.text),
+                "retrieved_at": meta.retrieved_at,
+                "raw_hash": meta.raw_hash,
             }
             if row is None:
                 row = Source.model_validate({"text": sf.text, "content_hash": sf.content_hash, **values})

@@ -7,8 +7,10 @@ from pydantic import Field
 
 from app.api.deps import CuratorDep, SessionDep, VersionDep
 from app.api.v1.params import AsOfParams, Format, FormatQuery
+from app.config import get_settings
 from app.curation.candidates import candidate_public, extract_for_source
-from app.curation.sources import add_source
+from app.curation.pages import fetch_limits
+from app.curation.sources import add_source, resolve_document
 from app.http.edge.writes import WriteRoute
 from app.http.idempotency import idempotent_post
 from app.http.negotiation import (
@@ -20,7 +22,6 @@ from app.http.negotiation import (
 )
 from app.http.openapi import read_responses
 from app.http.pagination import next_link
-from app.models import Source
 from app.read.sources import count_sources, find_source, iter_sources, list_sources, source_detail
 from app.schemas.common import MAX_ID, Page
 from app.schemas.curation import CandidatePublic
@@ -35,21 +36,6 @@ class SourceQuery(AsOfParams):
     limit: int = Field(default=50, ge=1, le=500, description="Page size")
     cursor: str | None = Field(default=None, max_length=200, description="`next_cursor` of the previous page")
     format: Format = None
-
-
-def summary(src: Source) -> SourceSummary:
-    """A source without its text."""
-    return SourceSummary(
-        id=src.id or 0,
-        title=src.title,
-        publisher=src.publisher,
-        published_on=src.published_on,
-        date_basis=src.date_basis,
-        url=src.url,
-        file_name=src.file_name,
-        content_hash=src.content_hash,
-        length=len(src.text),
-    )
 
 
 @router.get(
@@ -104,8 +90,10 @@ def get_source(
     responses={200: {"description": "The same text is already stored: that source", "model": SourceDetail}},
 )
 def post_source(session: SessionDep, response: Response, key: CuratorDep, data: SourceCreate) -> SourceDetail:
-    """201 with the new source; the same text again is recognised (content hash): 200 with the stored one."""
-    src, created = add_source(session=session, data=data, actor=key.name)
+    """201 with the new source; the same text again is recognised (content hash): 200 with the stored one.
+    Send `text`, a saved page as `html`, or only a `url` to have the page fetched (guarded)."""
+    document = resolve_document(data, fetch_limits(get_settings()))
+    src, created = add_source(session=session, document=document, actor=key.name)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/sources/{src.id}"
     return source_detail(session=session, source=src)
