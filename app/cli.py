@@ -214,7 +214,7 @@ def _existing_engine() -> Engine:
         err.print(f"opstats: no database at {path}; run `opstats serve` (or `opstats db upgrade`) first,")
         err.print("  or set DATABASE_URL to the server's database")
         raise typer.Exit(1)
-    engine = get_engine()
+    engine = get_engine(url)
     if storage.current_revision(engine) is None:
         err.print("opstats: the database was never migrated; run `opstats serve` or `opstats db upgrade`")
         raise typer.Exit(1)
@@ -320,14 +320,13 @@ def ingest(
         document = resolve_document(data, fetch_limits(get_settings()))
         with Session(_existing_engine()) as session:
             src, created = add_source(session=session, document=document, actor="cli")
+            said = f"source {src.id} {'added' if created else 'already stored'}: {src.title!r}"
+            sid, size = src.id, f"{src.language}, {len(src.text)} characters"
     except (DomainError, ValidationError) as exc:
         err.print(f"opstats ingest: {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    state = "added" if created else "already stored"
-    err.print(
-        f"opstats ingest: source {src.id} {state}: {src.title!r} ({src.language}, {len(src.text)} characters)"
-    )
-    print(src.id)
+    err.print(f"opstats ingest: {said} ({size})", highlight=False)
+    print(sid)
 
 
 def _document_of(where: str) -> dict[str, str]:

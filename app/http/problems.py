@@ -197,6 +197,9 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     errors = _validation_errors(exc)
     parameter = next((e["name"] for e in errors if e["in"] == "query"), None)
     extra = {"parameter": parameter} if parameter is not None else {}
+    field = next((e["name"] for e in errors if e["in"] == "body" and e["name"]), None)
+    if field is not None:  # the refused member, as every other 422 of a body names it
+        extra["field"] = field
     return problem_response(
         422,
         _validation_detail(errors, parameter),
