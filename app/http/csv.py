@@ -1,9 +1,9 @@
 """CSV of the JSON shapes: same field names, nested objects flattened, lists joined.
 
 Rules (also in the README): a nested object's fields become `parent_child` columns (a result's
-`source` gives `source_id`, `source_title`, `source_published_on`); a list of plain values is joined
-with "; "; a list of objects is written as its JSON text; null is the empty cell; true/false as is.
-A text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` (OWASP's
+`source` gives `source_id`, `source_title`, `source_published_on`, `source_language`); a list of
+plain values is joined with "; "; a list of objects is written as its JSON text; null is the empty
+cell; true/false as is. A text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` (OWASP's
 defence against CSV formula injection); numbers are written as they are.
 """
 

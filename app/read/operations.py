@@ -21,11 +21,11 @@ def source_refs(*, session: Session, ids: list[int]) -> list[SourceRef]:
     if not ids:
         return []
     rows = session.exec(
-        select(col(Source.id), col(Source.title), col(Source.published_on))
+        select(col(Source.id), col(Source.title), col(Source.published_on), col(Source.language))
         .where(col(Source.id).in_(ids))
         .order_by(col(Source.id))
     ).all()
-    return [SourceRef(id=i or 0, title=t, published_on=p) for i, t, p in rows]
+    return [SourceRef(id=i or 0, title=t, published_on=p, language=lang) for i, t, p, lang in rows]
 
 
 def operation_public(*, session: Session, op: Operation) -> OperationPublic:

@@ -220,6 +220,7 @@ CSV_COLUMNS: tuple[Any, ...] = (
     Source.id,
     Source.title,
     Source.published_on,
+    Source.language,
     Result.quote,
     Result.quote_start,
     Result.quote_end,
@@ -232,19 +233,20 @@ CSV_COLUMNS: tuple[Any, ...] = (
     Result.retracted,
     Result.retracted_reason,
     Result.updated_at,
-)  # the order of columns(ResultPublic): id ... source_id, source_title, source_published_on ... updated_at
+)  # the order of columns(ResultPublic): id ... source_id ... source_language ... updated_at
 
 FIELDS = list(ResultPublic.model_fields)  # id ... as_of, source, quote ... retracted_reason, updated_at
-SOURCE_AT = FIELDS.index("source")  # CSV_COLUMNS has the source's three columns in its place
+SOURCE_AT = FIELDS.index("source")  # CSV_COLUMNS has the source's four columns in its place
 ITEM_HEAD, ITEM_TAIL = FIELDS[:SOURCE_AT], FIELDS[SOURCE_AT + 1 : -1]
-TAIL_AT = SOURCE_AT + 3
+TAIL_AT = SOURCE_AT + 4
+SOURCE_FIELDS = list(SourceRef.model_fields)  # id, title, published_on, language
 
 
 def page_item(row: Sequence[Any]) -> dict[str, Any]:
     """A CSV_COLUMNS row as ResultPublic's JSON: what `to_public(...).model_dump(mode="json")` gives
     (same keys in the same order, `updated_at` as pydantic writes UTC), without a model per row."""
     item = dict(zip(ITEM_HEAD, row[:SOURCE_AT], strict=True))
-    item["source"] = {"id": row[SOURCE_AT], "title": row[SOURCE_AT + 1], "published_on": row[SOURCE_AT + 2]}
+    item["source"] = dict(zip(SOURCE_FIELDS, row[SOURCE_AT:TAIL_AT], strict=True))
     item.update(zip(ITEM_TAIL, row[TAIL_AT:-1], strict=True))
     item["updated_at"] = utc_text(row[-1])
     return item
@@ -395,9 +397,11 @@ def source_ref_map(*, session: Session, ids: set[int]) -> dict[int, SourceRef]:
     if not ids:
         return {}
     rows = session.exec(
-        select(col(Source.id), col(Source.title), col(Source.published_on)).where(col(Source.id).in_(ids))
+        select(col(Source.id), col(Source.title), col(Source.published_on), col(Source.language)).where(
+            col(Source.id).in_(ids)
+        )
     ).all()
-    return {i or 0: SourceRef(id=i or 0, title=t, published_on=p) for i, t, p in rows}
+    return {i or 0: SourceRef(id=i or 0, title=t, published_on=p, language=lang) for i, t, p, lang in rows}
 
 
 def resolve_operation_param(*, session: Session, operation: str | None) -> str | None:

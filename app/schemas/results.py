@@ -95,6 +95,9 @@ class SourceRef(SQLModel):
     id: int
     title: str
     published_on: date | None
+    language: str = Field(
+        examples=["ru"], description="BCP 47 tag of the source's (and the quote's) language"
+    )
 
 
 class ResultPublic(SQLModel):

@@ -485,7 +485,7 @@
     return el("div", { class: "quote", "data-quote-for": r.id },
       el("p", { class: "q-figure" }, el("strong", {}, phrase(r.qualifier, amountStated(r.value, r.unit), r.metric)), ` — ${where}`,
         r.unit !== r.base_unit ? el("span", { class: "small" }, ` (= ${num(r.value_base)} ${r.base_unit === "count" ? "" : r.base_unit})`) : null),
-      el("blockquote", { cite: src }, el("p", {}, "“", ...q, "”")),
+      el("blockquote", { cite: src, lang: r.source.language || "en" }, el("p", {}, "“", ...q, "”")),
       el("p", { class: "q-source" }, "Source: ", el("cite", {}, r.source.title),
         r.source.published_on ? `, published ${fmtDate(r.source.published_on)}` : "",
         `; statement of ${fmtDate(r.as_of)}; characters ${r.quote_start}–${r.quote_end} of its text.`),

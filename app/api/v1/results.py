@@ -89,7 +89,7 @@ class ResultQuery(AsOfParams):
     response_model=Page[ResultPublic],
     responses=read_responses(
         csv_example="id,operation,phase,metric,value,unit,number_text,value_base,base_unit,qualifier,scope,"
-        "country,period_start,period_end,as_of,source_id,source_title,source_published_on,quote,...\r\n"
+        "country,period_start,period_end,as_of,source_id,source_title,source_published_on,source_language,quote,...\r\n"
         "channel-center-2019-opium,channel,channel-center-2019,opium_seized,8.9,t,8.9,8900.0,kg,more_than,"
         "phase,,2019-02-26,2019-03-01,2019-03-01,3,...\r\n"
     ),
