@@ -3,8 +3,8 @@
 Rules (also in the README): a nested object's fields become `parent_child` columns (a result's
 `source` gives `source_id`, `source_title`, `source_published_on`, `source_language`); a list of
 plain values is joined with "; "; a list of objects is written as its JSON text; null is the empty
-cell; true/false as is. A text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'` (OWASP's
-defence against CSV formula injection); numbers are written as they are.
+cell; true/false as is. A text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets
+a leading `'` (OWASP's defence against CSV formula injection); numbers are written as they are.
 """
 
 import csv
