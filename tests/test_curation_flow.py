@@ -261,3 +261,16 @@ def test_accept_refuses_a_qualifier_or_country_the_quote_does_not_give(client, s
         headers=cur,
     )
     assert r.status_code == 422 and r.json()["field"] == "country", r.text
+
+
+def test_accept_with_a_null_qualifier_value_or_unit_keeps_the_candidates_guess(client, session):
+    cur = bearer(session)
+    source_id = add_source(client, cur)
+    client.post("/api/v1/phases", json=PHASE, headers=cur)
+    cands = client.post(f"/api/v1/sources/{source_id}/candidates", headers=cur).json()["items"]
+    hashish = find(cands, "640 kg of hashish")
+    nulls = {"qualifier": None, "value": None, "unit": None}
+    r = client.post(f"/api/v1/candidates/{hashish['id']}/accept", json=nulls, headers=cur)
+    assert r.status_code == 201, r.text
+    kept = ("qualifier", "value", "unit")
+    assert [r.json()[k] for k in kept] == [hashish[k] for k in kept]

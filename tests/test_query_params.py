@@ -1,8 +1,12 @@
 """Strict query parameters: an unknown one, or a bad value, is a 422 problem whose `parameter` names it."""
 
+import base64
+import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.main import create_app
 
@@ -174,3 +178,59 @@ def test_a_short_list_as_csv_holds_every_item(client, url):
     csv = client.get(f"{url}?format=csv&limit=1")
     assert csv.status_code == 200
     assert len(csv.text.strip().splitlines()) == client.get(url).json()["total"] + 1
+
+
+CURSOR_LISTS = [
+    "/api/v1/results",
+    "/api/v1/sources",
+    "/api/v1/candidates",
+    "/api/v1/changes",
+    *(u for u, _ in SHORT_LISTS),
+]
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+# JSON that is not a cursor of ours: no "v", a list, a string, a number, nested junk (each was a 500).
+JUNK_CURSORS = [
+    b64(b'{"k": "results", "s": "id"}'),
+    b64(b"[1, 2, 3]"),
+    b64(b'"results"'),
+    b64(b"42"),
+    b64(b"null"),
+    b64(b'{"k": {"k": []}, "s": [null], "v": {"v": 1}}'),
+    b64(b'{"k": "changes", "s": "id", "v": "1"}'),
+]
+
+
+@pytest.mark.parametrize("url", CURSOR_LISTS)
+@pytest.mark.parametrize("cursor", JUNK_CURSORS)
+def test_a_cursor_of_json_junk_is_a_422_naming_cursor(client, url, cursor):
+    r = client.get(with_query(url, f"cursor={cursor}"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["parameter"] == "cursor"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["k", "s", "v", "x"]), inner),
+    max_leaves=8,
+)
+KINDS = ["results", "sources", "candidates", "changes", "metrics", "operations", "phases"]
+# Near misses too: our own shape with junk values (a huge integer, a string id, a nested list).
+OUR_SHAPE = st.fixed_dictionaries(
+    {"k": st.sampled_from(KINDS), "s": st.sampled_from(["id", "key"]), "v": st.lists(JSON, max_size=3)}
+)
+CURSORS = st.text(max_size=40) | (JSON | OUR_SHAPE).map(lambda d: b64(json.dumps(d).encode()))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(url=st.sampled_from(CURSOR_LISTS), cursor=CURSORS)
+def test_any_cursor_on_any_list_is_a_page_or_a_4xx_naming_cursor(client, url, cursor):
+    r = client.get(url, params={"cursor": cursor})
+    assert r.status_code < 500, r.text
+    if r.status_code != 200:
+        assert r.status_code in (400, 422) and r.json()["parameter"] == "cursor", r.text

@@ -140,6 +140,10 @@ def _state(c: Candidate) -> dict[str, Any]:
     return {"status": c.status, "result_id": c.result_id, "reason": c.reason}
 
 
+# A figure must have these: a null correction of one keeps the candidate's guess.
+GUESS_KEPT_ON_NULL = frozenset({"value", "unit", "qualifier"})
+
+
 def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
     """The figure a curator accepts: the candidate's guesses, overridden by the corrections given."""
     fields: dict[str, Any] = {
@@ -152,7 +156,8 @@ def draft_for(c: Candidate, corrections: CandidateAccept) -> ResultBase:
         "country": c.country,
         "quote": c.quote,
     }
-    fields.update(corrections.model_dump(exclude_unset=True, exclude={"not_duplicate"}))
+    given = corrections.model_dump(exclude_unset=True, exclude={"not_duplicate"})
+    fields.update({k: v for k, v in given.items() if v is not None or k not in GUESS_KEPT_ON_NULL})
     if fields.get("metric") is None:
         raise FigureRejected("metric", "is unknown for this candidate: say which one")
     if fields.get("scope") is None and c.scope and "phase" not in corrections.model_fields_set:

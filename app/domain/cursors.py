@@ -30,10 +30,12 @@ def decode_cursor(cursor: str, kind: str, sort: str, count: int) -> list[Any]:
     """The sort values a cursor carries (`count` of them), or the foreign-cursor error."""
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        values = data["v"] if isinstance(data, dict) else None
     except (binascii.Error, ValueError, TypeError) as exc:
         raise foreign_cursor() from exc
-    if data.get("k") != kind or data.get("s") != sort or not isinstance(values, list) or len(values) != count:
+    if not isinstance(data, dict) or data.get("k") != kind or data.get("s") != sort:
+        raise foreign_cursor()  # a list, string, number or another list's cursor is not ours
+    values = data.get("v")
+    if not isinstance(values, list) or len(values) != count:
         raise foreign_cursor()
     return values
 

@@ -48,13 +48,3 @@ class CandidateAccept(FigureCorrection):
         default=None, description="Accept it as another report of this result (an equal figure stored)"
     )
     not_duplicate: bool = not_duplicate_field()
-
-
-class KeyPublic(SQLModel):
-    """An API key as listed: never the key nor its hash."""
-
-    name: str
-    scope: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None

@@ -372,12 +372,13 @@
       const how = data.scope === "phase" ? ` from ${p.phases} phase${p.phases === 1 ? "" : "s"}` : " (running total)";
       const g = svgEl("g", {
         class: `pt fig ${p.lower_bound && !p.upper_bound ? "lower" : ""}`, tabindex: 0, role: "button",
-        "aria-haspopup": "dialog", "data-value-base": p.value_base, "aria-label": `${p.period}: ${words}${how}`,
+        "aria-haspopup": "dialog", "data-value-base": p.value_base,
       });
       g.setAttribute(p.result_ids.length === 1 ? "data-result-id" : "data-result-ids", p.result_ids.join(" "));
-      g.append(svgEl("rect", { x, y, width: bw, height: h, rx: 3 }),
-        svgEl("text", { x: x + bw / 2, y: y - 8, "text-anchor": "middle", class: "val" }, words),
-        svgEl("text", { x: x + bw / 2, y: H - bottom + 20, "text-anchor": "middle", class: "period" }, p.period));
+      // The name (the <title>) begins with the visible text, year then amount, in the same order.
+      g.append(svgEl("title", {}, `${p.period} ${words}${how}`), svgEl("rect", { x, y, width: bw, height: h, rx: 3 }),
+        svgEl("text", { x: x + bw / 2, y: H - bottom + 20, "text-anchor": "middle", class: "period" }, `${p.period}\u00a0`),
+        svgEl("text", { x: x + bw / 2, y: y - 8, "text-anchor": "middle", class: "val" }, words));
       svg.append(g);
     });
     const note = pts.length < 2
