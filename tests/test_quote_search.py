@@ -38,7 +38,7 @@ QUOTES = [
     "%_\\",
     "Ж",
 ]
-ALPHABET = "aAbBxXйЙоОпПиИёЁжЖ%_\\\" .-1"
+ALPHABET = 'aAbBxXйЙоОпПиИёЁжЖ%_\\" .-1'
 RETRACTED = "qidx-3"
 
 
@@ -159,7 +159,9 @@ def test_the_index_follows_corrections_and_deletions(session, backend):
     session.flush()
     assert "qidx-4" not in indexed(session, "новая")
     if backend == "sqlite":  # the external-content index agrees with its table, row for row
-        session.connection().exec_driver_sql(f"INSERT INTO {QUOTE_INDEX}({QUOTE_INDEX}) VALUES ('integrity-check')")
+        session.connection().exec_driver_sql(
+            f"INSERT INTO {QUOTE_INDEX}({QUOTE_INDEX}) VALUES ('integrity-check')"
+        )
 
 
 def test_q_with_at_reads_the_past(client, session):
@@ -186,9 +188,11 @@ def test_the_migration_indexes_existing_rows(session, backend):
     if backend == "sqlite":
         n = session.connection().exec_driver_sql(f"SELECT count(*) FROM {QUOTE_INDEX}_docsize").scalar()
     else:
-        n = session.connection().execute(
-            text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_result_quote_trgm'")
-        ).scalar()
+        n = (
+            session.connection()
+            .execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_result_quote_trgm'"))
+            .scalar()
+        )
         assert n == 1
         n = session.exec(select(func.count()).select_from(Result)).one()
     assert n == session.exec(select(func.count()).select_from(Result)).one()

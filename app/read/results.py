@@ -199,8 +199,10 @@ def quote_match(session: Session, q: str) -> ColumnElement[bool]:
         return col(Result.quote).ilike(like_pattern(q), escape="\\")
     if len(q) < TRIGRAM:
         return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
-    hits = select(literal_column("rowid")).select_from(table(QUOTE_INDEX)).where(
-        literal_column(QUOTE_INDEX).op("MATCH")(fts_phrase(q))
+    hits = (
+        select(literal_column("rowid"))
+        .select_from(table(QUOTE_INDEX))
+        .where(literal_column(QUOTE_INDEX).op("MATCH")(fts_phrase(q)))
     )
     return literal_column(f"{Result.__tablename__}.rowid").in_(hits)
 
@@ -402,7 +404,11 @@ def iter_result_cells(
     def batches() -> Iterator[Sequence[Sequence[Any]]]:
         conn = session.connection()
         dialect = conn.dialect.name
-        stmt = filtered(filters, session).with_only_columns(*_csv_columns(dialect)).join(Source, _source_join(dialect))
+        stmt = (
+            filtered(filters, session)
+            .with_only_columns(*_csv_columns(dialect))
+            .join(Source, _source_join(dialect))
+        )
         stmt = stmt.order_by(*_order(sort))
         if dialect != "sqlite":  # a server-side cursor (SQLAlchemy reads ahead of it: its Rows)
             yield from conn.execute(stmt.execution_options(yield_per=batch)).partitions()
