@@ -73,7 +73,8 @@ def oracle(quotes: dict[str, str], q: str) -> set[str]:
 
 def recased(text_: str, flips: list[bool]) -> str:
     """`text_` with the letters chosen by `flips` in the other case."""
-    return "".join(c.swapcase() if flip else c for c, flip in zip(text_, flips + [False] * len(text_)))
+    flips = (flips + [False] * len(text_))[: len(text_)]
+    return "".join(c.swapcase() if flip else c for c, flip in zip(text_, flips, strict=True))
 
 
 def queries(quotes: list[str]) -> st.SearchStrategy[str]:

@@ -199,7 +199,7 @@ def quote_match(session: Session, q: str) -> ColumnElement[bool]:
         return col(Result.quote).ilike(like_pattern(q), escape="\\")
     if len(q) < TRIGRAM:
         return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
-    hits = (
+    hits: SelectOfScalar[Any] = (
         select(literal_column("rowid"))
         .select_from(table(QUOTE_INDEX))
         .where(literal_column(QUOTE_INDEX).op("MATCH")(fts_phrase(q)))
