@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
-from app.db import make_engine
+from app.db import make_engine, modelled
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -24,6 +24,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=True,
         compare_type=True,
+        include_object=modelled,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -50,6 +51,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

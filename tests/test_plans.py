@@ -7,6 +7,7 @@ really runs, so an index or a statement change that sends a page back to a long 
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import event, text
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import make_engine
+from app.models import Result
 from app.read.results import ResultFilter, count_results, iter_result_cells, list_results, parse_sort
 from app.seeds.prepare import prepare_database
 
@@ -131,3 +133,61 @@ def test_statistics_are_refreshed_not_frozen(sqlite_engine):
             text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_result_as_of_id'")
         ).scalar_one()
     assert stat != "1 1 1"
+
+
+@pytest.mark.parametrize("sort", ["id", "-value_base", "as_of"])
+@pytest.mark.parametrize("filters", [ResultFilter(q="Officers SEIZED"), replace(ONE_YEAR, q="more than")])
+def test_a_quote_search_reads_the_trigram_index(sqlite_engine, filters, sort):
+    """q= (three characters or more), alone or beside other filters: the quote's FTS5 trigram index
+    gives the matching rows for the page and its count; no scan of every quote."""
+    plan = page_plan(with_statistics(sqlite_engine, STAT1_AT_1M), filters, sort)
+    assert sum("SCAN result_quote_fts VIRTUAL TABLE INDEX" in step for step in plan) == 2, plan
+    assert not any(step.startswith("SCAN result") and "fts" not in step for step in plan), plan
+
+
+def pg_filler(session: Session, rows: int) -> None:
+    """`rows` more results (copies of a seeded one with their own quotes), then ANALYZE: the planner
+    prices a search of a table that is not tiny."""
+    columns = [c.name for c in Result.__table__.columns]  # type: ignore[attr-defined]
+    made = {"id": "'filler-' || g", "quote": "'filler quote number ' || g || ' of officers'"}
+    values = ", ".join(made.get(c, c) for c in columns)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO result ({', '.join(columns)}) SELECT {values} "
+        f"FROM (SELECT * FROM result ORDER BY id LIMIT 1) AS r, generate_series(1, {rows}) AS g"
+    )
+    session.connection().exec_driver_sql("ANALYZE result")
+
+
+@pytest.mark.parametrize("fresh_db", ["postgres"], indirect=True)
+@pytest.mark.parametrize(
+    ("filters", "sort"),
+    [
+        (ResultFilter(q="ОПИЙ"), "-value_base"),
+        (ResultFilter(q="Number 123 OF"), "id"),
+        (ResultFilter(q="r 7 o"), "as_of"),
+    ],
+)
+def test_postgres_serves_a_quote_search_from_its_trigram_index(fresh_db, filters, sort):
+    """The page and the count of a selective q= read ix_result_quote_trgm (GIN, gin_trgm_ops), not
+    every quote: on 20,000 results, analyzed, as the planner sees a real table."""
+    prepare_database(fresh_db.url)
+    engine = make_engine(fresh_db.url)
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    try:
+        with Session(engine) as session:
+            pg_filler(session, 20_000)
+            event.listen(engine, "before_cursor_execute", seen)
+            list_results(session=session, filters=filters, sort=parse_sort(sort), limit=50, cursor=None)
+            count_results(session=session, filters=filters)
+            event.remove(engine, "before_cursor_execute", seen)
+            plans = [
+                "\n".join(str(r[0]) for r in session.connection().exec_driver_sql(f"EXPLAIN {st}", params))
+                for st, params in statements
+            ]
+    finally:
+        engine.dispose()
+    assert len(plans) == 2 and all("ix_result_quote_trgm" in plan for plan in plans), plans

@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     or_,
+    table,
     tuple_,
     type_coerce,
 )
@@ -40,6 +41,8 @@ from app.schemas.results import ResultPublic, SourceRef
 SORTABLE = ("id", "as_of", "value_base", "value", "metric", "operation", "phase")
 DEFAULT_SORT = "id"
 MAX_SORT_VALUE = 200
+QUOTE_INDEX = "result_quote_fts"  # SQLite's FTS5 trigram index of result.quote (its migration: qidx)
+TRIGRAM = 3  # characters in a trigram: a shorter query has none to look up
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,42 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def filtered(f: ResultFilter) -> SelectOfScalar[Result]:
+def case_variants(text: str) -> list[str]:
+    """Every spelling of a short text that differs from it only in letter case (any script)."""
+    spellings = [""]
+    for char in text:
+        cases = dict.fromkeys(c for c in (char, char.lower(), char.upper()) if len(c) == 1)
+        spellings = [head + c for head in spellings for c in cases]
+    return spellings
+
+
+def fts_phrase(text: str) -> str:
+    """An FTS5 query matching `text` as one phrase: with the trigram tokenizer, every substring."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def quote_match(session: Session, q: str) -> ColumnElement[bool]:
+    """Results whose quote holds `q`, case aside (any script), from the quote index when it serves.
+
+    PostgreSQL: `ILIKE`, served by the `gin_trgm_ops` index `ix_result_quote_trgm` (it lowers by
+    the database's ctype, which folds every script). SQLite: the FTS5 trigram table
+    `result_quote_fts` (its tokenizer folds case for every script; one phrase of the query's
+    trigrams is exactly "contains"); a query of fewer than three characters has no trigram, so it is
+    tested as every case spelling of itself (`instr`, exact). The views an `at=` read runs on
+    are the past, not what the index holds: they are scanned as before."""
+    if session.connection().dialect.name != "sqlite" or "as_of" in session.info:
+        return col(Result.quote).ilike(like_pattern(q), escape="\\")
+    if len(q) < TRIGRAM:
+        return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
+    hits: SelectOfScalar[Any] = (
+        select(literal_column("rowid"))
+        .select_from(table(QUOTE_INDEX))
+        .where(literal_column(QUOTE_INDEX).op("MATCH")(fts_phrase(q)))
+    )
+    return literal_column(f"{Result.__tablename__}.rowid").in_(hits)
+
+
+def filtered(f: ResultFilter, session: Session) -> SelectOfScalar[Result]:
     """Results matching the filters (retracted ones only when asked for)."""
     stmt = select(Result)
     if not f.include_retracted:
@@ -192,13 +230,13 @@ def filtered(f: ResultFilter) -> SelectOfScalar[Result]:
     if f.date_to is not None:
         stmt = stmt.where(col(Result.as_of) <= f.date_to)
     if f.q:
-        stmt = stmt.where(col(Result.quote).ilike(like_pattern(f.q), escape="\\"))
+        stmt = stmt.where(quote_match(session, f.q))
     return stmt
 
 
 def count_results(*, session: Session, filters: ResultFilter) -> int:
     """How many results match the filters (all pages)."""
-    return int(session.exec(select(func.count()).select_from(filtered(filters).subquery())).one())
+    return int(session.exec(select(func.count()).select_from(filtered(filters, session).subquery())).one())
 
 
 CSV_COLUMNS: tuple[Any, ...] = (
@@ -278,7 +316,7 @@ def _page_rows(
     round trip instead of three (ids, rows, sources); the rows read as tuples through the session's
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
     key = _row_key(session)
-    ids = filtered(filters).with_only_columns(key.label("key")).select_from(Result)
+    ids = filtered(filters, session).with_only_columns(key.label("key")).select_from(Result)
     if after is not None:
         ids = ids.where(_after(keys, after))
     page = ids.order_by(*_order(keys)).limit(limit).subquery("page")
@@ -368,7 +406,11 @@ def iter_result_cells(
     def batches() -> Iterator[Sequence[Sequence[Any]]]:
         conn = session.connection()
         dialect = conn.dialect.name
-        stmt = filtered(filters).with_only_columns(*_csv_columns(dialect)).join(Source, _source_join(dialect))
+        stmt = (
+            filtered(filters, session)
+            .with_only_columns(*_csv_columns(dialect))
+            .join(Source, _source_join(dialect))
+        )
         stmt = stmt.order_by(*_order(sort))
         if dialect != "sqlite":  # a server-side cursor (SQLAlchemy reads ahead of it: its Rows)
             yield from conn.execute(stmt.execution_options(yield_per=batch)).partitions()
