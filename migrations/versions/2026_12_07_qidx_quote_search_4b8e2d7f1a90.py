@@ -7,7 +7,7 @@ scan's `lower()` never did on SQLite. PostgreSQL: `pg_trgm` and a GIN `gin_trgm_
 `result.quote`, which serves the `quote ILIKE '%…%'` the API already runs (same meaning).
 
 Revision ID: 4b8e2d7f1a90
-Revises: f3c1d8a6b245
+Revises: a4b8c2d6e913
 Create Date: 2026-12-07 05:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '4b8e2d7f1a90'
-down_revision: str | None = 'f3c1d8a6b245'
+down_revision: str | None = 'a4b8c2d6e913'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
