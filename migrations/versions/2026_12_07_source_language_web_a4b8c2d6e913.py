@@ -37,7 +37,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('source', schema=None) as batch_op:
-        batch_op.drop_column('raw_hash')
-        batch_op.drop_column('retrieved_at')
-        batch_op.drop_column('language')
+    # ALTER TABLE ... DROP COLUMN on both engines (SQLite >= 3.35): a batch copy of `source` would
+    # drop the table results point at, which SQLite's foreign keys refuse.
+    for column in ('raw_hash', 'retrieved_at', 'language'):
+        op.execute(f'ALTER TABLE source DROP COLUMN {column}')
