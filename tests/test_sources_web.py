@@ -3,6 +3,7 @@
 import hashlib
 import http.server
 import ipaddress
+import socket
 import socketserver
 import threading
 import time
@@ -292,9 +293,14 @@ def test_which_addresses_are_public(addr, public):
     assert _public(ipaddress.ip_address(addr)) is public
 
 
-def test_an_unknown_host_is_a_502():
-    with pytest.raises(RemoteFailed):
+def test_an_unknown_host_is_a_502(monkeypatch):
+    def unresolvable(*_: object, **__: object) -> None:  # no lookup leaves the machine in tests
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr("app.curation.pages.socket.getaddrinfo", unresolvable)
+    with pytest.raises(RemoteFailed) as caught:
         fetch_page("http://no-such-host.invalid/", GUARDED)
+    assert caught.value.code == "host-not-found"
 
 
 def test_a_slow_page_is_a_504(site):
