@@ -4,6 +4,7 @@ PostgreSQL is taken from OPSTATS_TEST_PG_URL (default: the local server, databas
 cluster). Locally a missing server skips those tests with a reason; with CI=true it fails.
 """
 
+import socket
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,18 @@ from tests.factories import FreshDatabase
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(autouse=True)
+def no_lookup_leaves_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every host a page fetch resolves is 127.0.0.1 in tests: no DNS query or fetch goes out, and
+    with FETCH_ALLOW_PRIVATE unset every generated URL is refused as not public."""
+    real = socket.getaddrinfo
+
+    def loopback(_host: str, port: object, *args: object, **kwargs: object) -> object:
+        return real("127.0.0.1", port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("app.curation.pages.socket.getaddrinfo", loopback)
 
 
 @pytest.fixture

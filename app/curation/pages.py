@@ -26,6 +26,8 @@ from app.domain.text.languages import detect_language, normalize_language
 
 TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml")
 MAX_REDIRECTS = 5
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST = re.compile(rf"^{LABEL}(?:\.{LABEL})*\.?$|^[0-9A-Fa-f:.]+$")
 HTML_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z0-9-]{2,35})", re.IGNORECASE)
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -114,8 +116,8 @@ def _checked_address(url: httpx.URL, limits: FetchLimits) -> Address:
     """The one address this URL is fetched from, refused unless public (or private is allowed)."""
     if url.scheme not in ("http", "https"):
         raise _refuse("url-scheme", f"Only http and https pages are fetched, not '{url.scheme}:'.")
-    if not url.host:
-        raise _refuse("url-host", "The URL names no host.")
+    if not HOST.match(url.host):
+        raise _refuse("url-invalid", f"'{url.host}' is not a host name or address.")
     addrs = _addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
     allowed = [a for a in addrs if limits.allow_private or _public(a)]
     if not allowed:

@@ -37,6 +37,14 @@ def read_responses(*, csv_example: str | None = None, not_found: str | None = No
     return out
 
 
+def fetch_responses() -> dict[int | str, Any]:
+    """The problems of a write that fetches a page: what the remote server did."""
+    return {
+        502: _problem("The page's server answered an error, or could not be reached or resolved"),
+        504: _problem("The page's server did not answer within FETCH_TIMEOUT"),
+    }
+
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 

@@ -20,7 +20,7 @@ from app.http.negotiation import (
     representation,
     respond,
 )
-from app.http.openapi import read_responses
+from app.http.openapi import fetch_responses, read_responses
 from app.http.pagination import next_link
 from app.read.sources import count_sources, find_source, iter_sources, list_sources, source_detail
 from app.schemas.common import MAX_ID, Page
@@ -87,7 +87,10 @@ def get_source(
     "",
     status_code=201,
     summary="Add a source document (curator)",
-    responses={200: {"description": "The same text is already stored: that source", "model": SourceDetail}},
+    responses={
+        200: {"description": "The same text is already stored: that source", "model": SourceDetail},
+        **fetch_responses(),
+    },
 )
 def post_source(session: SessionDep, response: Response, key: CuratorDep, data: SourceCreate) -> SourceDetail:
     """201 with the new source; the same text again is recognised (content hash): 200 with the stored one.
