@@ -313,13 +313,14 @@ def ingest(
     from app.curation.sources import add_source, resolve_document
     from app.domain.errors import DomainError
     from app.schemas.sources import SourceCreate
+    from app.writes import WriteContext
 
     given = {"language": language, "title": title, "publisher": publisher, "published_on": published_on}
     try:
         data = SourceCreate.model_validate({**_document_of(where), **{k: v for k, v in given.items() if v}})
         document = resolve_document(data, fetch_limits(get_settings()))
         with Session(_existing_engine()) as session:
-            src, created = add_source(session=session, document=document, actor="cli")
+            src, created = add_source(write=WriteContext(session, "cli"), document=document)
             said = f"source {src.id} {'added' if created else 'already stored'}: {src.title!r}"
             sid, size = src.id, f"{src.language}, {len(src.text)} characters"
     except (DomainError, ValidationError) as exc:

@@ -1,4 +1,4 @@
-"""Engine, sessions, write transactions and migrations: the storage every capability shares.
+"""Engine, sessions and migrations: the storage every capability shares (writes: app/writes.py).
 
 SQLite gets WAL and foreign keys so it behaves like the production engine; Alembic is driven from
 code so `opstats db ...`, `serve` and the tests migrate the same way.
@@ -25,10 +25,6 @@ SessionScope = Callable[[], AbstractContextManager[Session]]
 def is_sqlite(url: str) -> bool:
     """True for the embedded engine."""
     return url.startswith("sqlite")
-
-
-OWNED = "opstats.owned_write"  # session.info flag: an outer write transaction commits, not the inner one
-BUMPED = "opstats.bumped_version"  # session.info: the data version the transaction's write set
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -110,39 +106,6 @@ def engine_sessions(engine: Engine | None = None) -> SessionScope:
 def describe(url: str) -> str:
     """A URL safe to print (password hidden)."""
     return make_url(url).render_as_string(hide_password=True)
-
-
-# ---------------------------------------------------------------- write transactions
-
-
-def lock_for_write(session: Session) -> None:
-    """On SQLite take the write lock first (BEGIN IMMEDIATE): writers queue instead of failing 'locked'."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        return
-    raw: Any = conn.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-@contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
-    """One transaction holding the write lock: committed once at the end, rolled back on any error.
-
-    Inside a transaction the HTTP layer owns (session.info[OWNED]: the request's write, its
-    idempotency record and its answer commit together) it is that transaction: the owner commits
-    it, or rolls back the whole request on any error (no savepoint: two fewer round trips)."""
-    if session.info.get(OWNED):
-        lock_for_write(session)
-        yield session
-        return
-    try:
-        lock_for_write(session)
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 # ---------------------------------------------------------------- migrations

@@ -19,10 +19,12 @@ from sqlmodel import Session, select
 
 from app.curation.keys import create_key
 from app.curation.results import create_result, retract_row
-from app.curation.unit_of_work import UnitOfWork, finish_stamped
+from app.curation.unit_of_work import UnitOfWork
+from app.curation.unit_of_work import finish as finish_write
 from app.curation.verify import check_figure
 from app.models import KeyScope, Result, Source
 from app.schemas.results import ResultBase
+from app.writes import WriteContext
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("OPSTATS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -99,14 +101,14 @@ CRIMES_SENTENCE = "784 drug crimes were revealed, about 4 thousand criminal case
 def finish(uow: UnitOfWork) -> None:
     """What unit_of_work does before its commit: the hooks, one version bump, the stamped revisions."""
     uow.run_hooks()
-    finish_stamped(uow)
+    finish_write(uow)
 
 
 def add_figure(session: Session, result_id: str, *, file: str = CHANNEL_CENTER, **fields: Any) -> Result:
     """A figure added through the write path (check_figure + create_result), in the test's transaction."""
     source = session.exec(select(Source).where(Source.file_name == file)).one()
     checked = check_figure(session=session, draft=ResultBase(**fields), source=source)
-    uow = UnitOfWork(session, "test")
+    uow = UnitOfWork(WriteContext(session, "test"))
     row = create_result(uow, checked, result_id=result_id)
     finish(uow)
     session.flush()  # not commit: on SQLite (pysqlite) releasing the test's savepoint would persist it
@@ -117,7 +119,7 @@ def retract(session: Session, result_id: str) -> None:
     """Retract a result through the write path."""
     row = session.get(Result, result_id)
     assert row is not None
-    uow = UnitOfWork(session, "test")
+    uow = UnitOfWork(WriteContext(session, "test"))
     retract_row(uow, row, reason="test")
     finish(uow)
     session.flush()

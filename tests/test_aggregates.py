@@ -25,6 +25,7 @@ from app.read.checks import warned
 from app.read.totals import operation_totals, programme_totals
 from app.seeds.load import seed_database
 from app.seeds.prepare import ensure_aggregates
+from app.writes import WriteContext
 from tests.factories import BUMP_SQL
 
 PHASES = {"channel": ["channel-center-2019", "channel-2023-stage-1"], "mercenary": [None]}
@@ -129,7 +130,7 @@ def linkable(dup: Result, target: Result) -> bool:
 
 def apply(session: Session, made: list[str], step: tuple) -> None:
     """One write of the sequence, through the write functions and their before-commit hooks."""
-    uow = UnitOfWork(session, "property")
+    uow = UnitOfWork(WriteContext(session, "property"))
     kind = step[0]
     if kind == "create":
         made.append(create_result(uow, figure(*step[1:]), result_id=f"prop-{len(made)}").id)

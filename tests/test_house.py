@@ -17,6 +17,7 @@ from app.curation.verify import check_figure
 from app.domain.provenance import locate_quote, occurrence_at, quote_positions
 from app.models import Result, Source
 from app.schemas.results import ResultBase
+from app.writes import WriteContext
 from tests.factories import DIRECT, SOURCE, add_source, bearer
 
 APP = Path(__file__).resolve().parents[1] / "app"
@@ -159,8 +160,9 @@ def test_a_patch_keeps_a_result_on_its_own_overlapping_copy(client, session):
         operation="channel", scope="cumulative", metric="firearms_seized", value=41, unit="count", quote=quote
     )
     checked = check_figure(session=session, draft=draft, source=source, occurrence=2)
-    row = create_result(UnitOfWork(session, "test"), checked, result_id="overlap-2")
-    bump_data_version(session=session)
+    uow = UnitOfWork(WriteContext(session, "test"))
+    row = create_result(uow, checked, result_id="overlap-2")
+    bump_data_version(session=session, at=uow.instant)
     session.flush()
     second = text.index(quote, text.index(quote) + 1)
     assert row.quote_start == second

@@ -14,9 +14,10 @@ from sqlmodel import Session
 
 from app import db as storage
 from app.config import get_settings
-from app.db import OWNED, make_engine
+from app.db import make_engine
 from app.http.edge.writes import WriteSlots
 from app.main import create_app
+from app.writes import WriteContext
 from bench import crash, writers
 from tests.factories import SOURCE, bearer, require_pg
 
@@ -123,19 +124,20 @@ def test_the_objects_made_at_startup_are_frozen_while_the_app_serves(app):
 def test_a_commit_that_finds_the_database_busy_is_a_503_and_writes_nothing(client, session, monkeypatch):
     """The write route commits in its own hop; a busy database there is a 503 with Retry-After."""
     headers = {**bearer(session), "Idempotency-Key": "busy-at-commit"}
-    real = Session.commit
+    real = WriteContext.commit
 
-    def busy(self: Session) -> None:
-        if self.info.get(OWNED):
+    def busy(self: WriteContext, answer: object = None) -> int | None:
+        if self.edge_commits:
+            self.rollback()
             raise OperationalError("COMMIT", {}, Exception("database is locked"))
-        real(self)
+        return real(self, answer)
 
-    monkeypatch.setattr(Session, "commit", busy)
+    monkeypatch.setattr(WriteContext, "commit", busy)
     before = client.get("/api/v1/sources").json()["total"]
     answer = client.post("/api/v1/sources", json=SOURCE, headers=headers)
     assert answer.status_code == 503 and answer.headers["retry-after"]
     assert answer.headers["content-type"].startswith("application/problem+json")
-    monkeypatch.setattr(Session, "commit", real)
+    monkeypatch.setattr(WriteContext, "commit", real)
     assert client.get("/api/v1/sources").json()["total"] == before
     again = client.post("/api/v1/sources", json=SOURCE, headers=headers)  # the key was not kept
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers

@@ -159,10 +159,11 @@ def test_seed_is_transactional_and_idempotent(fresh_db, seeds_copy):
 def test_changed_source_text_is_refused(session, seeds_copy):
     from app.curation.unit_of_work import UnitOfWork
     from app.seeds.load import apply_seeds
+    from app.writes import WriteContext
 
     (seeds_copy / "sources" / f"{DOC002}.txt").write_text("tampered")
     with pytest.raises(SeedError) as info:
-        apply_seeds(uow=UnitOfWork(session, "seed"), root=seeds_copy)
+        apply_seeds(uow=UnitOfWork(WriteContext(session, "seed")), root=seeds_copy)
     assert "stored evidence is never rewritten" in "\n".join(info.value.problems)
 
 

@@ -176,8 +176,9 @@ def test_a_phase_figure_needs_a_phase(session, release):
 def test_at_least_and_less_than_are_stored_and_filtered(client, session, release):
     from app.curation.results import create_result
     from app.curation.unit_of_work import UnitOfWork, bump_data_version
+    from app.writes import WriteContext
 
-    uow = UnitOfWork(session, "test")
+    uow = UnitOfWork(WriteContext(session, "test"))
     hashish = check(
         session, release, **phase_figure(metric="hashish_seized", value=2.6, unit="t"), qualifier="at_least"
     )
@@ -187,7 +188,7 @@ def test_at_least_and_less_than_are_stored_and_filtered(client, session, release
         session, release, **fields, metric="cocaine_seized", value=30, unit="kg", qualifier="less_than"
     )
     create_result(uow, cocaine, result_id="test-cocaine-less-than")
-    bump_data_version(session=session)
+    bump_data_version(session=session, at=uow.instant)
     session.flush()
     for qualifier, result_id in (
         ("at_least", "test-hashish-at-least"),

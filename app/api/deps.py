@@ -12,13 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from app.curation.keys import find_active_key
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
-from app.http.edge.writes import REQUEST_SCOPED, hold_write_lock, take_write_slot, write_session
+from app.http.edge.writes import request_write, take_write_slot
 from app.models import ApiKey, KeyScope, Operation
 from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version
+from app.writes import WriteContext
 
-KEYS_SEEN = "keys"
 RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 
 
@@ -40,9 +40,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     A write request uses the session of the transaction the write middleware owns: one connection,
     and no thread hop to hand it over; a read opens and closes its own in a worker thread."""
-    owned = write_session(request)
-    if owned is not None:
-        yield owned
+    write = request_write(request)
+    if write is not None:
+        yield write.session
         return
     async with contextmanager_in_threadpool(read_session(request)) as session:
         yield session
@@ -94,27 +94,19 @@ def get_operation(
 OperationDep = Annotated[Operation, Depends(get_operation)]
 
 
-def keys_seen(session: Session) -> dict[str, ApiKey | None] | None:
-    """The keys this write request has looked up already (None outside a write request)."""
-    scoped = session.info.get(REQUEST_SCOPED)
-    return None if scoped is None else scoped.setdefault(KEYS_SEEN, {})
+def active_key(write: WriteContext, token: str) -> ApiKey | None:
+    """The active key `token` is, looked up once per write (which checks it twice: for its
+    Idempotency-Key record and for its scope); the lookup is the write's first statement, so the
+    context takes the write lock first."""
+    if token not in write.keys:
+        write.lock()
+        write.keys[token] = find_active_key(session=write.session, key=token)
+    return write.keys[token]
 
 
-def active_key(session: Session, token: str) -> ApiKey | None:
-    """The active key `token` is, looked up once per write request (which checks it twice: for its
-    Idempotency-Key record and for its scope)."""
-    known = keys_seen(session)
-    if known is None:
-        return find_active_key(session=session, key=token)
-    hold_write_lock(session)  # a write's first statement: take the lock first
-    if token not in known:
-        known[token] = find_active_key(session=session, key=token)
-    return known[token]
-
-
-def key_owner(session: Session, token: str) -> str | None:
+def key_owner(write: WriteContext, token: str) -> str | None:
     """The name of the active key `token` is, or None (what idempotency records are keyed by)."""
-    key = active_key(session, token)
+    key = active_key(write, token)
     return key.name if key else None
 
 
@@ -123,14 +115,23 @@ def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
 
     async def dependency(request: Request, credentials: Credentials, session: SessionDep) -> ApiKey:
         token = bearer_token(credentials)
-        seen = keys_seen(session) or {}
-        if token not in seen:
-            await take_write_slot(request)  # a write's first statement: its slot first
-        key = seen[token] if token in seen else await run_in_threadpool(active_key, session, token)
+        write = request_write(request)
+        if write is None:  # outside the write middleware (no write to lock for): a plain lookup
+            key = await run_in_threadpool(lambda: find_active_key(session=session, key=token))
+        else:
+            if token not in write.keys:
+                await take_write_slot(request)  # a write's first statement: its slot first
+            key = (
+                write.keys[token]
+                if token in write.keys
+                else await run_in_threadpool(active_key, write, token)
+            )
         if key is None:
             raise unauthorized("The API key is unknown or revoked.")
         if RANK.get(key.scope, 0) < RANK[scope.value]:
             raise forbidden(required=scope.value, name=key.name, has=key.scope)
+        if write is not None:
+            write.actor = key.name
         return key
 
     return dependency
@@ -138,3 +139,24 @@ def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
 
 CuratorDep = Annotated[ApiKey, Depends(require_scope(KeyScope.curator))]
 AdminDep = Annotated[ApiKey, Depends(require_scope(KeyScope.admin))]
+
+
+def _write_of(request: Request) -> WriteContext:
+    write = request_write(request)
+    if write is None:  # every write route runs behind the write middleware (app/main.py)
+        raise RuntimeError("a write route ran outside the write middleware")
+    return write
+
+
+async def curator_write(request: Request, _key: CuratorDep) -> WriteContext:
+    """The write context of a curator's request, its actor the key's name."""
+    return _write_of(request)
+
+
+async def admin_write(request: Request, _key: AdminDep) -> WriteContext:
+    """The write context of an admin's request, its actor the key's name."""
+    return _write_of(request)
+
+
+CuratorWriteDep = Annotated[WriteContext, Depends(curator_write)]
+AdminWriteDep = Annotated[WriteContext, Depends(admin_write)]

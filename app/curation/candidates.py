@@ -16,9 +16,9 @@ from app.domain.errors import Conflict, FigureRejected, NotFound
 from app.domain.provenance import occurrence_at
 from app.domain.text.dates import statement_date
 from app.models import Candidate, CandidateStatus, Phase, Result, Source
-from app.models.tables import utcnow
 from app.schemas.curation import CandidateAccept, CandidatePublic
 from app.schemas.results import ResultBase
+from app.writes import WriteContext
 
 DRAFT_FIELDS = (
     "value",
@@ -80,12 +80,13 @@ def pending_of(*, session: Session, source_id: int) -> list[Candidate]:
     return list(session.exec(stmt))
 
 
-def extract_for_source(*, session: Session, source_id: int, actor: str) -> list[Candidate]:
+def extract_for_source(*, write: WriteContext, source_id: int) -> list[Candidate]:
     """Store the figures found in a source as pending candidates; a re-run adds no duplicates."""
+    session = write.session
     source = source_or_404(session, source_id)
     drafts = _drafts(session, source)
     try:
-        with unit_of_work(session, actor) as uow:
+        with unit_of_work(write) as uow:
             taken = set(session.exec(select(Candidate.number_start).where(Candidate.source_id == source_id)))
             new = []
             for d in drafts:
@@ -179,11 +180,10 @@ def with_phase_period(session: Session, checked: CheckedFigure) -> CheckedFigure
     return replace(checked, period_start=phase.start_date, period_end=phase.end_date)
 
 
-def accept_candidate(
-    *, session: Session, candidate_id: int, corrections: CandidateAccept, actor: str
-) -> Result:
+def accept_candidate(*, write: WriteContext, candidate_id: int, corrections: CandidateAccept) -> Result:
     """Turn a pending candidate into a result through the seed loader's validation; audited."""
-    with unit_of_work(session, actor) as uow:
+    session = write.session
+    with unit_of_work(write) as uow:
         c = _pending(uow, candidate_id)
         before = _state(c)
         source = source_or_404(session, c.source_id)
@@ -203,9 +203,9 @@ def accept_candidate(
         return result
 
 
-def reject_candidate(*, session: Session, candidate_id: int, reason: str, actor: str) -> Candidate:
+def reject_candidate(*, write: WriteContext, candidate_id: int, reason: str) -> Candidate:
     """Mark a pending candidate rejected, with the curator's reason; audited."""
-    with unit_of_work(session, actor) as uow:
+    with unit_of_work(write) as uow:
         c = _pending(uow, candidate_id)
         before = _state(c)
         _decide(uow, c, status=CandidateStatus.rejected, reason=reason)
@@ -223,5 +223,5 @@ def _decide(
 ) -> None:
     """Record the decision on the candidate row."""
     c.status, c.result_id, c.reason = status.value, result_id, reason
-    c.decided_by, c.decided_at = uow.actor, utcnow()
+    c.decided_by, c.decided_at = uow.actor, uow.instant
     uow.add(c)

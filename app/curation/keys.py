@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from app.curation.unit_of_work import unit_of_work
 from app.domain.errors import Conflict, NotFound
 from app.models import ApiKey, KeyScope
-from app.models.tables import utcnow
+from app.writes import WriteContext
 
 KEY_PREFIX = "ops_"
 SHOWN_PREFIX = 12  # characters of a key kept in clear to recognise it in `keys list`
@@ -29,7 +29,7 @@ def create_key(*, session: Session, name: str, scope: KeyScope, actor: str = "cl
     """Store a new key's hash and return the row with the clear key (the only time it exists)."""
     key = generate_key()
     try:
-        with unit_of_work(session, actor, versioned=False) as uow:
+        with unit_of_work(WriteContext(session, actor), versioned=False) as uow:
             row = uow.add(
                 ApiKey(name=name, scope=scope.value, key_hash=hash_key(key), prefix=key[:SHOWN_PREFIX])
             )
@@ -49,12 +49,12 @@ def list_keys(*, session: Session) -> list[ApiKey]:
 
 def revoke_key(*, session: Session, name: str, actor: str = "cli") -> ApiKey:
     """Revoke a key by name: it stops working at once; the row stays for the record."""
-    with unit_of_work(session, actor, versioned=False) as uow:
+    with unit_of_work(WriteContext(session, actor), versioned=False) as uow:
         row = session.exec(select(ApiKey).where(ApiKey.name == name)).first()
         if row is None:
             raise NotFound(f"no key named {name!r}")
         if row.revoked_at is None:
-            row.revoked_at = utcnow()
+            row.revoked_at = uow.instant
             uow.add(row)
             uow.record("revoke", "apikey", name)
     session.refresh(row)

@@ -4,13 +4,13 @@ import re
 import unicodedata
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from app.curation.unit_of_work import unit_of_work
 from app.domain.errors import Conflict, InvalidInput
 from app.models import Phase
 from app.read.catalog import resolve_operation
 from app.schemas.catalog import PhaseCreate
+from app.writes import WriteContext
 
 
 def derive_slug(name: str, start_date: str | None) -> str:
@@ -35,13 +35,14 @@ def _conflict(slug: str) -> Conflict:
     return Conflict(f"A phase {slug!r} already exists.", code="phase-exists", slug=slug)
 
 
-def add_phase(*, session: Session, data: PhaseCreate, actor: str) -> Phase:
+def add_phase(*, write: WriteContext, data: PhaseCreate) -> Phase:
     """Store a new phase of a known operation; 409 when its slug is taken."""
+    session = write.session
     slug = _slug(data)
     if data.start_date and data.end_date and data.start_date > data.end_date:
         raise InvalidInput("end_date is before start_date.", field="end_date")
     try:
-        with unit_of_work(session, actor) as uow:
+        with unit_of_work(write) as uow:
             op = resolve_operation(session=session, key=data.operation)
             if op is None:
                 raise InvalidInput(f"Unknown operation {data.operation!r}.", field="operation")

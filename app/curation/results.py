@@ -21,10 +21,10 @@ from app.domain.errors import (
 from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
 from app.models import OperationSource, PhaseSource, Result, Source
-from app.models.tables import utcnow
 from app.read.aggregates import maintain_totals
 from app.read.history import read_epoch
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
+from app.writes import WriteContext
 
 AUDITED = (
     "operation_slug",
@@ -145,7 +145,7 @@ def update_result_checked(
             return False
         check_duplicate_link(session=uow.session, result=result)
     result.revision += 1
-    result.updated_at = utcnow()
+    result.updated_at = uow.instant
     uow.add(result)
     _link_source(uow, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
@@ -229,9 +229,10 @@ def link_phase_source(uow: UnitOfWork, result: Result) -> None:
         uow.add(PhaseSource(phase_slug=result.phase_slug, source_id=result.source_id))
 
 
-def add_result(*, session: Session, data: ResultCreate, actor: str) -> Result:
+def add_result(*, write: WriteContext, data: ResultCreate) -> Result:
     """A new result straight from a curator, verified like a seed entry."""
-    with unit_of_work(session, actor) as uow:
+    session = write.session
+    with unit_of_work(write) as uow:
         source = session.get(Source, data.source_id)
         if source is None:
             raise InvalidInput(f"No source {data.source_id}.", code="source-not-found", field="source_id")
@@ -240,14 +241,15 @@ def add_result(*, session: Session, data: ResultCreate, actor: str) -> Result:
 
 
 def patch_result(
-    *, session: Session, result_id: str, changes: ResultUpdate, if_match: str | None, actor: str
+    *, write: WriteContext, result_id: str, changes: ResultUpdate, if_match: str | None
 ) -> Result:
     """Correct a result when the client saw its current state (If-Match); re-verified, audited."""
+    session = write.session
     if not if_match:
         raise PreconditionRequired(
             "A PATCH needs If-Match with the result's current ETag.", parameter="if-match"
         )
-    with unit_of_work(session, actor) as uow:
+    with unit_of_work(write) as uow:
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)
@@ -285,7 +287,7 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     before = snapshot(row)
     row.retracted, row.retracted_reason = True, reason
     row.revision += 1
-    row.updated_at = utcnow()
+    row.updated_at = uow.instant
     uow.add(row)
     uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
     track(uow, row)
@@ -293,9 +295,9 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     return row
 
 
-def retract(*, session: Session, result_id: str, reason: str, actor: str) -> Result:
+def retract(*, write: WriteContext, result_id: str, reason: str) -> Result:
     """Hide a result from lists and totals; it stays readable and is never deleted."""
-    with unit_of_work(session, actor) as uow:
+    with unit_of_work(write) as uow:
         row = uow.locked(Result, result_id)
         if row is None:
             raise result_not_found(result_id)

@@ -17,8 +17,8 @@ def open_revision(session: Session, result_id: str) -> ResultRevision | None:
 
 
 def write_revision(uow: UnitOfWork, result: Result) -> None:
-    """Close the standing revision and open the result's current state, both at the write's commit time."""
-    stamp = uow.commit_time()
+    """Close the standing revision and open the result's current state, both at the write's instant."""
+    stamp = uow.instant
     current = open_revision(uow.session, result.id)
     if current is not None and current.revision == result.revision:
         return
@@ -30,5 +30,5 @@ def write_revision(uow: UnitOfWork, result: Result) -> None:
 
 
 def track(uow: UnitOfWork, result: Result) -> None:
-    """Record the result's state as it is when the write commits (once per result and write)."""
-    uow.at_commit_time(lambda u: write_revision(u, result))
+    """Record the result's state as it is when the write ends (once per result and write)."""
+    uow.at_end(lambda u: write_revision(u, result))

@@ -18,6 +18,7 @@ from app.domain.text.languages import detect_language, normalize_language
 from app.models import Source
 from app.schemas.sources import SourceCreate
 from app.seeds.files import content_hash
+from app.writes import WriteContext
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,13 @@ def find_source(*, session: Session, digest: str) -> Source | None:
     return session.exec(select(Source).where(Source.content_hash == digest)).first()
 
 
-def _with_provenance(session: Session, source: Source, document: Document, actor: str) -> Source:
+def _with_provenance(write: WriteContext, source: Source, document: Document) -> Source:
     """The stored source, given the page address it lacked (the text, the evidence, stays as it is)."""
     if source.url is not None or document.url is None:
         return source
+    session = write.session
     before = {"url": None, "retrieved_at": None, "raw_hash": source.raw_hash}
-    with unit_of_work(session, actor) as uow:
+    with unit_of_work(write) as uow:
         source.url, source.retrieved_at = document.url, document.retrieved_at
         source.raw_hash = source.raw_hash or document.raw_hash
         session.add(source)
@@ -118,14 +120,15 @@ def _with_provenance(session: Session, source: Source, document: Document, actor
     return source
 
 
-def add_source(*, session: Session, document: Document, actor: str) -> tuple[Source, bool]:
+def add_source(*, write: WriteContext, document: Document) -> tuple[Source, bool]:
     """Store a new document, or return the stored one with the same text; True when it is new."""
+    session = write.session
     digest = content_hash(document.text)
     existing = find_source(session=session, digest=digest)
     if existing is not None:
-        return _with_provenance(session, existing, document, actor), False
+        return _with_provenance(write, existing, document), False
     try:
-        with unit_of_work(session, actor) as uow:
+        with unit_of_work(write) as uow:
             source = uow.add(
                 Source(
                     title=document.title,

@@ -1,4 +1,9 @@
-"""One audited unit of work per write: its rows, their audit entries and one data-version bump, or nothing."""
+"""One audited unit of work per write: its rows, their audit entries and one data-version bump, or nothing.
+
+A unit of work runs inside a `WriteContext` (app/writes.py), which the caller passes: the context
+holds the write lock and the one instant every row, revision and audit entry is stamped with; the
+unit of work commits it when it ends, unless the HTTP edge commits it with the request's answer.
+"""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -6,21 +11,20 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, update
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel
 
-from app.db import BUMPED, write_transaction
 from app.domain.scopes import changes_content
-from app.models import AuditLog, DataVersion, OperationSource, Phase, PhaseSource, Source
-from app.models.tables import utcnow
+from app.models import AuditLog, DataVersion
+from app.writes import WriteContext
 
 M = TypeVar("M", bound=SQLModel)
-STAMPED = (Source, Phase, PhaseSource, OperationSource)
+STAMPS = ("created_at", "updated_at")  # set on every new row to the write's instant
 
 
-def bump_data_version(*, session: Session, content: bool = True, at: datetime | None = None) -> int:
-    """Mark that the data changed (and the content too, unless `content` is False) at `at` (default
-    now); runs inside the write's transaction and holds the version row's lock until the commit, so
-    writes are stamped (commit_time) in the order they commit."""
+def bump_data_version(*, session: Session, at: datetime, content: bool = True) -> int:
+    """Mark that the data changed (and the content too, unless `content` is False) at `at`, the
+    write's instant; runs inside the write's transaction, which holds the version row's lock."""
     table = version_table()
     new = table.c.version + 1
     bumped = session.execute(
@@ -29,19 +33,11 @@ def bump_data_version(*, session: Session, content: bool = True, at: datetime | 
         .values(
             version=new,
             content_version=new if content else table.c.content_version,
-            updated_at=at or utcnow(),
+            updated_at=at,
         )
         .returning(table.c.version)
     )
-    version = int(bumped.scalar_one())
-    session.info[BUMPED] = version  # announced to readers after the commit (app/http/edge/writes.py)
-    return version
-
-
-def stamp_data_version(*, session: Session, at: datetime) -> None:
-    """The time of the write that set the version (Last-Modified): its commit time."""
-    table = version_table()
-    session.execute(update(table).where(table.c.id == 1).values(updated_at=at))
+    return int(bumped.scalar_one())
 
 
 def version_table() -> Table:
@@ -54,25 +50,21 @@ def version_table() -> Table:
 class UnitOfWork:
     """What one write does: rows added or locked, and the audit entries that say why."""
 
-    def __init__(self, session: Session, actor: str) -> None:
-        self.session, self.actor = session, actor
+    def __init__(self, write: WriteContext) -> None:
+        self.write, self.session, self.actor = write, write.session, write.actor
         self.entries: list[AuditLog] = []
         self.hooks: list[Callable[[UnitOfWork], None]] = []
         self.stamped: list[Callable[[UnitOfWork], None]] = []
         self.added: list[SQLModel] = []
-        # SQLite: the write lock is held since BEGIN IMMEDIATE, so this instant is in commit order
-        # already and rows are inserted stamped; PostgreSQL: stamped once the version lock is held
-        self._stamp: datetime | None = utcnow() if session.get_bind().dialect.name == "sqlite" else None
 
-    def at_commit_time(self, hook: Callable[["UnitOfWork"], None]) -> None:
-        """Run `hook` last, once the write holds the version lock and commit_time() is its commit's."""
+    @property
+    def instant(self) -> datetime:
+        """The one instant this write is stamped with (rows, revisions, audit entries, Last-Modified)."""
+        return self.write.instant
+
+    def at_end(self, hook: Callable[["UnitOfWork"], None]) -> None:
+        """Run `hook` last, after the version bump, when every row of the write is known."""
         self.stamped.append(hook)
-
-    def commit_time(self) -> datetime:
-        """The one instant this write is stamped with (revisions, audit entries, Last-Modified)."""
-        if self._stamp is None:
-            self._stamp = utcnow()
-        return self._stamp
 
     def before_commit(self, hook: Callable[["UnitOfWork"], None]) -> None:
         """Run `hook` inside this write's transaction, after its rows and before the commit."""
@@ -91,9 +83,12 @@ class UnitOfWork:
         return self.session.get(model, key, with_for_update=True, populate_existing=True)
 
     def add(self, row: M) -> M:
-        """Stage a row and flush it, so its id and constraints are known now."""
-        if self._stamp is not None and isinstance(row, STAMPED):
-            row.created_at = self._stamp
+        """Stage a row stamped with the write's instant and flush it, so its id and constraints are
+        known now."""
+        if not sa_inspect(row).has_identity:  # a new row: made at the write's instant
+            for stamp in STAMPS:
+                if hasattr(row, stamp):
+                    setattr(row, stamp, self.instant)
         self.session.add(row)
         self.session.flush()
         self.added.append(row)
@@ -109,7 +104,7 @@ class UnitOfWork:
         after: dict[str, Any] | None = None,
         reason: str | None = None,
     ) -> AuditLog:
-        """One audit entry of this write: who, what, before, after and why (inserted once stamped)."""
+        """One audit entry of this write: who, what, before, after and why (inserted at its end)."""
         entry = AuditLog(
             actor=self.actor,
             action=action,
@@ -118,40 +113,42 @@ class UnitOfWork:
             before=before,
             after=after,
             reason=reason,
+            at=self.instant,
         )
         self.entries.append(entry)
         return entry
 
 
 @contextmanager
-def unit_of_work(session: Session, actor: str, *, versioned: bool = True) -> Iterator[UnitOfWork]:
-    """Run one write: committed with one version bump when it recorded anything, else rolled back whole.
+def unit_of_work(write: WriteContext, *, versioned: bool = True) -> Iterator[UnitOfWork]:
+    """Run one write: one version bump when it recorded anything; committed when it ends (or by the
+    HTTP edge with the answer), rolled back whole on any error.
 
     `versioned=False` is for audited writes that change no published data (API keys)."""
-    with write_transaction(session):
-        uow = UnitOfWork(session, actor)
+    write.lock()
+    try:
+        uow = UnitOfWork(write)
         yield uow
         uow.run_hooks()
-        finish_stamped(uow, versioned=versioned)
+        finish(uow, versioned=versioned)
+    except BaseException:
+        if not write.edge_commits:
+            write.rollback()
+        raise
+    if not write.edge_commits:
+        write.commit()
 
 
-def finish_stamped(uow: UnitOfWork, *, versioned: bool = True) -> None:
-    """Bump the version (taking its lock), then stamp the write: its revisions, audit entries and
-    Last-Modified all carry the one commit time, in commit order."""
-    session = uow.session
-    early = uow._stamp  # known before the bump (SQLite): the bump stamps Last-Modified too
+def finish(uow: UnitOfWork, *, versioned: bool = True) -> None:
+    """Bump the version, then run the last hooks and insert the audit entries: all of the write
+    carries its one instant."""
+    session, write = uow.session, uow.write
     content = changes_content((e.action, e.entity) for e in uow.entries)
-    bump = bool(uow.entries) and versioned
-    version = bump_data_version(session=session, content=content, at=early) if bump else None
-    stamp = uow.commit_time()
+    if uow.entries and versioned:
+        write.version = bump_data_version(session=session, content=content, at=uow.instant)
     for hook in uow.stamped:
         hook(uow)
-    for row in uow.added:  # what `at=` filters by creation time appears when the write commits
-        if isinstance(row, STAMPED) and row.created_at != stamp:
-            row.created_at = stamp
     for entry in uow.entries:
-        entry.at, entry.version = stamp, version
+        entry.version = write.version
     session.add_all(uow.entries)
-    if version is not None and early is None:
-        stamp_data_version(session=session, at=stamp)
     session.flush()

@@ -34,10 +34,11 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
-from app.http.edge.writes import WriteRoute, before_commit, hold_write_lock, take_write_slot, write_session
+from app.http.edge.writes import WriteRoute, request_write, take_write_slot
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
+from app.writes import WriteContext
 
 HEADER = "idempotency-key"
 MAX_KEY = 200
@@ -57,12 +58,13 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     ).hexdigest()
 
 
-def actor_of(request: Request, session: Session) -> str | None:
+def actor_of(request: Request, write: WriteContext) -> str | None:
     """The name of the active key a request carries, or None (the route will answer 401).
 
     The key check is the app's (`app.state.key_owner`, wired by main.py): HTTP knows no keys."""
     token = token_of(request.headers.get("authorization"))
-    return request.app.state.key_owner(session, token) if token else None
+    owner: str | None = request.app.state.key_owner(write, token) if token else None
+    return owner
 
 
 SWEEP_SECONDS = 60.0
@@ -99,7 +101,7 @@ def held_record(session: Session, actor: str, key: str) -> IdempotencyRecord | N
 
 
 def claim(
-    *, session: Session, actor: str, key: str, method: str, path: str, digest: str
+    *, session: Session, actor: str, key: str, method: str, path: str, digest: str, at: datetime
 ) -> IdempotencyRecord | None:
     """Make this request the owner of the key (None), or return the record that already holds it.
 
@@ -113,7 +115,7 @@ def claim(
         if existing is not None:
             return existing
         row = {"actor": actor, "key": key, "method": method, "path": path[:500], "request_hash": digest}
-        stmt = insert(IdempotencyRecord).values(**row, created_at=utcnow()).on_conflict_do_nothing()
+        stmt = insert(IdempotencyRecord).values(**row, created_at=at).on_conflict_do_nothing()
         if session.execute(stmt.returning(col(IdempotencyRecord.key))).first() is not None:
             return None  # inserted (a conflict returns no row)
     raise ProblemError(409, "The Idempotency-Key is busy; retry.", code="idempotency-conflict")
@@ -136,7 +138,8 @@ def complete(*, session: Session, actor: str, key: str, response: Response) -> N
 
 
 def answer_existing(rec: IdempotencyRecord, digest: str) -> Response:
-    """The answer to a request whose key is already held: replay, 409 in progress, 422 other body."""
+    """The answer to a request whose key is already held (a committed, unexpired record): replay, or
+    422 for another body."""
     if rec.request_hash != digest:
         raise ProblemError(
             422,
@@ -144,12 +147,7 @@ def answer_existing(rec: IdempotencyRecord, digest: str) -> Response:
             code="idempotency-key-reused",
             parameter=HEADER,
         )
-    if rec.status_code is None:
-        raise ProblemError(
-            409,
-            "A request with this Idempotency-Key is still running; retry shortly.",
-            code="idempotency-in-progress",
-        )
+    assert rec.status_code is not None  # held_record drops unfinished records (none commit now)
     headers = {**(rec.response_headers or {}), "Idempotent-Replayed": "true"}
     return Response(content=rec.response_body or "", status_code=rec.status_code, headers=headers)
 
@@ -163,20 +161,23 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
             code="invalid-input",
             parameter=HEADER,
         )
-    session = write_session(request)
-    if session is None:  # not behind the write middleware: nothing to make atomic with
+    write = request_write(request)
+    if write is None:  # not behind the write middleware: nothing to make atomic with
         return await handler(request)
+    session = write.session
     body = await request.body()
     digest = fingerprint(request.method, request.url.path, request.url.query, body)
     path = request.url.path
 
     def start() -> tuple[str | None, IdempotencyRecord | None]:
         """In one thread hop: the write lock, whose key this is, and the claim on it."""
-        hold_write_lock(session)
-        actor = actor_of(request, session)
+        write.lock()
+        actor = actor_of(request, write)
         if actor is None:
             return None, None
-        return actor, claim(session=session, actor=actor, key=key, method="POST", path=path, digest=digest)
+        return actor, claim(
+            session=session, actor=actor, key=key, method="POST", path=path, digest=digest, at=write.instant
+        )
 
     if not token_of(request.headers.get("authorization")):
         return await handler(request)  # the route answers 401
@@ -186,7 +187,7 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
         return await handler(request)
     if existing is not None:
         return answer_existing(existing, digest)
-    before_commit(session, lambda answer: complete(session=session, actor=actor, key=key, response=answer))
+    write.before_commit(lambda answer: complete(session=session, actor=actor, key=key, response=answer))
     return await handler(request)
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, create_engine
 from app.curation.unit_of_work import UnitOfWork
 from app.db import alembic_config
 from app.seeds.load import ACTOR, SeedReport, apply_seeds
+from app.writes import WriteContext
 
 
 def check_seeds(*, root: Path) -> SeedReport:
@@ -22,7 +23,7 @@ def check_seeds(*, root: Path) -> SeedReport:
             command.upgrade(cfg, "head")
             conn.commit()
         with Session(engine) as session:
-            report = apply_seeds(uow=UnitOfWork(session, ACTOR), root=root)  # never committed
+            report = apply_seeds(uow=UnitOfWork(WriteContext(session, ACTOR)), root=root)  # never committed
             session.rollback()
         return report
     finally:

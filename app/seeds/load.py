@@ -30,6 +30,7 @@ from app.models import (
 from app.read.catalog import alias_key
 from app.schemas.seeds import OperationSeed, PhaseSeed, QuotedFact, ResultSeed
 from app.seeds.files import SeedBundle, SeedError, read_seeds
+from app.writes import WriteContext
 
 ACTOR = "seed"
 
@@ -52,11 +53,13 @@ class SeedReport:
         getattr(self, outcome)[kind] += 1
 
 
-def _upsert(session: Session, model: type[SQLModel], key: Any, values: dict[str, Any]) -> str:
-    """Insert or update one catalogue row; returns created, updated or unchanged."""
+def _upsert(uow: UnitOfWork, model: type[SQLModel], key: Any, values: dict[str, Any]) -> str:
+    """Insert (stamped with the write's instant) or update one catalogue row; returns created,
+    updated or unchanged."""
+    session = uow.session
     row = session.get(model, key)
     if row is None:
-        session.add(model(**values))
+        uow.add(model(**values))
         return "created"
     if all(getattr(row, k) == v for k, v in values.items()):
         return "unchanged"
@@ -95,7 +98,7 @@ class _Loader:
 
     def units(self) -> None:
         for u in self.bundle.units:
-            self.report.count("unit", _upsert(self.session, Unit, u.symbol, u.model_dump()))
+            self.report.count("unit", _upsert(self.uow, Unit, u.symbol, u.model_dump()))
 
     def metrics(self) -> None:
         known = {u.symbol for u in self.bundle.units}
@@ -105,7 +108,7 @@ class _Loader:
                     f"{self.root / 'metrics.yaml'}: entry {m.slug!r}: unknown base unit {m.base_unit!r}"
                 )
                 continue
-            self.report.count("metric", _upsert(self.session, Metric, m.slug, m.model_dump()))
+            self.report.count("metric", _upsert(self.uow, Metric, m.slug, m.model_dump()))
 
     def sources(self) -> None:
         for sf in self.bundle.sources:
@@ -140,8 +143,7 @@ class _Loader:
                 for k, v in values.items():
                     setattr(row, k, v)
                 outcome = "updated"
-            self.session.add(row)
-            self.session.flush()
+            self.uow.add(row)
             self.source_ids[meta.file] = row.id or 0
             self.report.count("source", outcome)
 
@@ -181,7 +183,7 @@ class _Loader:
                 "status": op.status_history[-1].status if op.status_history else "unknown",
                 "position": pos,
             }
-            self.report.count("operation", _upsert(self.session, Operation, op.slug, values))
+            self.report.count("operation", _upsert(self.uow, Operation, op.slug, values))
             self.session.flush()
             self._aliases(where, op)
             self._statuses(where, op)
@@ -192,7 +194,7 @@ class _Loader:
         if key[1] is None or self.session.get(model, key) is not None:
             return
         names = [c.name for c in model.__table__.primary_key.columns]  # type: ignore[attr-defined]
-        self.session.add(model(**dict(zip(names, key, strict=True))))
+        self.uow.add(model(**dict(zip(names, key, strict=True))))
         self.report.count(model.__name__.lower(), "created")
 
     def _aliases(self, where: str, op: OperationSeed) -> None:
@@ -217,9 +219,7 @@ class _Loader:
         self.session.execute(delete(OperationAlias).where(col(OperationAlias.operation_slug) == op.slug))
         self.session.flush()
         for k, alias, language in want:
-            self.session.add(
-                OperationAlias(operation_slug=op.slug, alias=alias, alias_key=k, language=language)
-            )
+            self.uow.add(OperationAlias(operation_slug=op.slug, alias=alias, alias_key=k, language=language))
         self.report.count("alias", "updated" if rows else "created")
 
     def _statuses(self, where: str, op: OperationSeed) -> None:
@@ -236,7 +236,7 @@ class _Loader:
             return
         self.session.execute(delete(OperationStatus).where(OperationStatus.operation_slug == op.slug))  # type: ignore[arg-type]
         for status, since, note, sid, quote in want:
-            self.session.add(
+            self.uow.add(
                 OperationStatus(
                     operation_slug=op.slug,
                     status=status,
@@ -255,7 +255,7 @@ class _Loader:
             if ph.operation not in ops:
                 self.problems.append(f"{where}: unknown operation {ph.operation!r}")
                 continue
-            self.report.count("phase", _upsert(self.session, Phase, ph.slug, _phase_values(ph)))
+            self.report.count("phase", _upsert(self.uow, Phase, ph.slug, _phase_values(ph)))
             self.session.flush()
             for name in ph.sources:
                 self._link(PhaseSource, (ph.slug, self._source(where, name)))
@@ -312,7 +312,7 @@ def apply_seeds(*, uow: UnitOfWork, root: Path) -> SeedReport:
 
 def seed_database(*, engine: Engine, root: Path) -> SeedReport:
     """Load seeds/ in one audited unit of work: all or nothing, one version bump when anything changed."""
-    with Session(engine) as session, unit_of_work(session, ACTOR) as uow:
+    with Session(engine) as session, unit_of_work(WriteContext(session, ACTOR)) as uow:
         return apply_seeds(uow=uow, root=root)
 
 

@@ -15,6 +15,7 @@ from app.curation.unit_of_work import unit_of_work
 from app.db import is_sqlite, make_engine, refresh_statistics
 from app.read.aggregates import rebuild_totals, totals_built
 from app.seeds.load import SeedReport, is_empty, seed_database
+from app.writes import WriteContext
 
 LOCK_KEY = 0x0F57A75  # pg_advisory_lock key shared by every opstats process
 
@@ -74,7 +75,7 @@ def _seed_or_repair(engine: Engine) -> SeedReport | None:
 
 def rebuild_aggregates(engine: Engine, actor: str = "opstats db rebuild-aggregates") -> int:
     """Recompute every maintained total from the results in one audited write (a version bump)."""
-    with Session(engine) as session, unit_of_work(session, actor) as uow:
+    with Session(engine) as session, unit_of_work(WriteContext(session, actor)) as uow:
         count = rebuild_totals(session=session)
         uow.record("rebuild", "aggregates", "totals", after={"entries": count})
         return count

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import Field
 
-from app.api.deps import CuratorDep, SessionDep
+from app.api.deps import CuratorWriteDep, SessionDep
 from app.api.v1.params import NoQuery, QueryParams
 from app.curation.candidates import (
     accept_candidate,
@@ -64,16 +64,15 @@ def get_one_candidate(session: SessionDep, candidate_id: CandidateIdPath, _: NoQ
 def post_accept(
     session: SessionDep,
     response: Response,
-    key: CuratorDep,
+    write: CuratorWriteDep,
     candidate_id: CandidateIdPath,
     corrections: Annotated[CandidateAccept | None, Body()] = None,
 ) -> ResultPublic:
     """201 with the new result, verified like a seed entry; 422 names what does not check out."""
     row = accept_candidate(
-        session=session,
+        write=write,
         candidate_id=candidate_id,
         corrections=corrections or CandidateAccept(),
-        actor=key.name,
     )
     response.headers["Location"] = f"/api/v1/results/{row.id}"
     response.headers["ETag"] = result_etag(row.id, row.revision, epoch=read_epoch(session=session))
@@ -81,10 +80,6 @@ def post_accept(
 
 
 @idempotent_post(router, "/{candidate_id}/reject", summary="Reject a candidate (curator)")
-def post_reject(
-    session: SessionDep, key: CuratorDep, candidate_id: CandidateIdPath, body: Reason
-) -> CandidatePublic:
+def post_reject(write: CuratorWriteDep, candidate_id: CandidateIdPath, body: Reason) -> CandidatePublic:
     """The candidate, now `rejected` with the reason; 409 when it was already decided."""
-    return candidate_public(
-        reject_candidate(session=session, candidate_id=candidate_id, reason=body.reason, actor=key.name)
-    )
+    return candidate_public(reject_candidate(write=write, candidate_id=candidate_id, reason=body.reason))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.api.deps import CuratorDep, SessionDep
+from app.api.deps import CuratorWriteDep, SessionDep
 from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.curation.phases import add_phase
 from app.http.edge.writes import WriteRoute
@@ -54,8 +54,10 @@ def get_phase(
 
 
 @idempotent_post(router, "", status_code=201, summary="Add a phase (curator)")
-def post_phase(session: SessionDep, response: Response, key: CuratorDep, data: PhaseCreate) -> PhasePublic:
+def post_phase(
+    session: SessionDep, response: Response, write: CuratorWriteDep, data: PhaseCreate
+) -> PhasePublic:
     """The slug is derived from the name and start year when not given; 409 when it is taken."""
-    phase = add_phase(session=session, data=data, actor=key.name)
+    phase = add_phase(write=write, data=data)
     response.headers["Location"] = f"/api/v1/phases/{phase.slug}"
     return phase_public(session=session, phase=phase)

@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import Field
 
-from app.api.deps import AdminDep, CuratorDep, SessionDep, VersionDep
+from app.api.deps import AdminWriteDep, CuratorWriteDep, SessionDep, VersionDep
 from app.api.v1.params import AsOfParams, Format, FormatQuery, NoQuery
 from app.curation.results import add_result, patch_result, retract
 from app.domain.citations import bibtex, csl_item, plain_text, ris
@@ -160,9 +160,11 @@ def _answer(session: SessionDep, response: Response, row: Result) -> ResultPubli
 
 
 @idempotent_post(router, "", status_code=201, summary="Add a result (curator)")
-def post_result(session: SessionDep, response: Response, key: CuratorDep, data: ResultCreate) -> ResultPublic:
+def post_result(
+    session: SessionDep, response: Response, write: CuratorWriteDep, data: ResultCreate
+) -> ResultPublic:
     """Verified like a seed entry (quote verbatim, number and unit in it); 422 names what fails."""
-    row = add_result(session=session, data=data, actor=key.name)
+    row = add_result(write=write, data=data)
     response.headers["Location"] = f"/api/v1/results/{row.id}"
     return _answer(session, response, row)
 
@@ -171,24 +173,22 @@ def post_result(session: SessionDep, response: Response, key: CuratorDep, data: 
 def patch_result_route(
     session: SessionDep,
     response: Response,
-    key: CuratorDep,
+    write: CuratorWriteDep,
     result_id: ResultIdPath,
     changes: ResultUpdate,
     if_match: Annotated[str | None, Header(description="The result's current ETag")] = None,
 ) -> ResultPublic:
     """Re-verified and audited; 428 without If-Match, 412 when the result changed since it was read."""
-    row = patch_result(
-        session=session, result_id=result_id, changes=changes, if_match=if_match, actor=key.name
-    )
+    row = patch_result(write=write, result_id=result_id, changes=changes, if_match=if_match)
     return _answer(session, response, row)
 
 
 @idempotent_post(router, "/{result_id}/retract", summary="Retract a result (admin)")
 def retract_result_route(
-    session: SessionDep, response: Response, key: AdminDep, result_id: ResultIdPath, body: Reason
+    session: SessionDep, response: Response, write: AdminWriteDep, result_id: ResultIdPath, body: Reason
 ) -> ResultPublic:
     """Hidden from lists and totals, never deleted: it stays readable here, flagged `retracted`."""
-    row = retract(session=session, result_id=result_id, reason=body.reason, actor=key.name)
+    row = retract(write=write, result_id=result_id, reason=body.reason)
     return _answer(session, response, row)
 
 

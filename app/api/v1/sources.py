@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
-from app.api.deps import CuratorDep, SessionDep, VersionDep
+from app.api.deps import CuratorWriteDep, SessionDep, VersionDep
 from app.api.v1.params import AsOfParams, Format, FormatQuery
 from app.config import get_settings
 from app.curation.candidates import candidate_public, extract_for_source
@@ -92,11 +92,13 @@ def get_source(
         **fetch_responses(),
     },
 )
-def post_source(session: SessionDep, response: Response, key: CuratorDep, data: SourceCreate) -> SourceDetail:
+def post_source(
+    session: SessionDep, response: Response, write: CuratorWriteDep, data: SourceCreate
+) -> SourceDetail:
     """201 with the new source; the same text again is recognised (content hash): 200 with the stored one.
     Send `text`, a saved page as `html`, or only a `url` to have the page fetched (guarded)."""
     document = resolve_document(data, fetch_limits(get_settings()))
-    src, created = add_source(session=session, document=document, actor=key.name)
+    src, created = add_source(write=write, document=document)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/sources/{src.id}"
     return source_detail(session=session, source=src)
@@ -104,10 +106,9 @@ def post_source(session: SessionDep, response: Response, key: CuratorDep, data: 
 
 @idempotent_post(router, "/{source_id}/candidates", status_code=201, summary="Extract candidates (curator)")
 def post_candidates(
-    session: SessionDep,
-    key: CuratorDep,
+    write: CuratorWriteDep,
     source_id: Annotated[int, Path(ge=1, le=MAX_ID, examples=[3])],
 ) -> Page[CandidatePublic]:
     """Every figure found in the stored text, stored pending; a re-run returns them with no duplicates."""
-    rows = extract_for_source(session=session, source_id=source_id, actor=key.name)
+    rows = extract_for_source(write=write, source_id=source_id)
     return Page(items=[candidate_public(c) for c in rows], next_cursor=None, total=len(rows))

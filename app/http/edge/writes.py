@@ -8,14 +8,15 @@ arrive while a write holds a slot wait for it first, boundedly (`WritesFirst`). 
 slot per process (it has one writer anyway; other processes queue in BEGIN IMMEDIATE's bounded
 busy wait, also a 503 past it);
 PostgreSQL `write_concurrency` slots, fewer than the pool, so reads keep a connection during write
-bursts. A write request gets one session whose transaction this middleware owns
-(`db.OWNED`): the route's key check, its rows, its audit entries, its idempotency record and its
-rendered answer share it; its first statement takes the write lock (`hold_write_lock`), and it
-commits, with the steps registered by `before_commit`, after the answer is rendered and before it
-is sent (rolled back for any 4xx/5xx). A write route (`WriteRoute`) renders its answer and commits
-in the endpoint's own thread hop: under load every return to the event loop waits behind the reads
-queued there, while the write lock is held. A request holds one connection; no answer is sent for
-a write that did not commit, and no 500 covers one that did.
+bursts. A write request gets one `WriteContext` (app/writes.py) whose transaction this middleware
+owns (`edge_commits`): the route's key check, its rows, its audit entries, its idempotency record
+and its rendered answer share it; its first statement takes the write lock (`WriteContext.lock`),
+and it commits (`WriteContext.commit`, with the steps registered by `before_commit`) after the
+answer is rendered and before it is sent (rolled back for any 4xx/5xx). A write route
+(`WriteRoute`) renders its answer and commits in the endpoint's own thread hop: under load every
+return to the event loop waits behind the reads queued there, while the write lock is held. A
+request holds one connection; no answer is sent for a write that did not commit, and no 500
+covers one that did.
 """
 
 import asyncio
@@ -35,14 +36,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import BUMPED, OWNED, lock_for_write
 from app.http.problems import problem_response
+from app.writes import WriteContext
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-REQUEST_SCOPED = "opstats_request"  # session.info: what lives as long as this write request
-BEFORE_COMMIT = "before_commit"  # in it: callables of the answer, run in the commit's thread first
-LOCKED = "locked"  # in it: the write lock is held
-OWNER = "owner"  # in it: the OwnedWrite
 RETRY_AFTER = "1"
 log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -122,23 +119,27 @@ Announce = Callable[[int], object] | None  # waits until a committed version is 
 
 
 class OwnedWrite:
-    """One session whose transaction the middleware opens, and commits or rolls back.
+    """The write context of one request, whose transaction the middleware opens, and commits or
+    rolls back.
 
     Made on the event loop (a session does no I/O until used). The request takes its write slot
     just before its first statement (`take_write_slot`: routing, middleware and body parsing run
-    without it) and gives it back once committed; the write lock is taken by that first statement
-    (`hold_write_lock`), not by a hop of its own."""
+    without it) and gives it back once committed; the write lock is taken by the context's `lock`
+    at that first statement (the key check), not by a hop of its own."""
 
     def __init__(self, sessions: SessionScope, slots: WriteSlots, announce: Announce = None) -> None:
         self._scope = sessions()
         self._announce = announce
-        self.session = self._scope.__enter__()
-        self.session.info[OWNED] = True
-        self.session.info[REQUEST_SCOPED] = {OWNER: self}
+        self.write = WriteContext(self._scope.__enter__(), edge_commits=True, before_lock=self._slot_held)
         self.closed = False
         self.slots = slots
         self.has_slot = False
         self._loop = asyncio.get_running_loop()
+
+    def _slot_held(self) -> None:
+        """Each path to a write's first statement takes the slot first."""
+        if not self.has_slot:
+            raise RuntimeError("a write request reached the database without its write slot")
 
     async def take_slot(self) -> None:
         """Wait for a write slot (once); QueueFull when none comes free in time."""
@@ -154,30 +155,22 @@ class OwnedWrite:
             self.slots.release()
 
     def close(self, *, commit: bool, answer: Response | None = None) -> None:
-        """Run the request's before-commit steps on its answer, commit (or roll back) and give the
-        connection and the slot back; once only (a write route closes it in its own hop, the
-        middleware after). A commit that set a data version returns once readers can see it."""
+        """Commit the write with its answer (or roll it back) and give the connection and the slot
+        back; once only (a write route closes it in its own hop, the middleware after). A commit that
+        set a data version returns once readers can see it."""
         if self.closed:
             return
         self.closed = True
-        bumped = None
+        version = None
         try:
             if commit:
-                for step in self.session.info[REQUEST_SCOPED].get(BEFORE_COMMIT, []):
-                    step(answer)
-                self.session.commit()
-                bumped = self.session.info.pop(BUMPED, None)
+                version = self.write.commit(answer)
             else:
-                self.session.rollback()
-        except BaseException:
-            self.session.rollback()
-            raise
+                self.write.rollback()
         finally:
-            for flag in (OWNED, REQUEST_SCOPED, BUMPED):
-                self.session.info.pop(flag, None)
             self._scope.__exit__(None, None, None)
             self._loop.call_soon_threadsafe(self.give_slot_back)  # from the commit's thread too
-        self._announced(bumped)
+        self._announced(version)
 
     def _announced(self, version: int | None) -> None:
         """After the commit of a write that set `version` (its connection and slot given back): wait
@@ -225,7 +218,7 @@ class WriteTransactionMiddleware:
     async def _owned(self, owner: OwnedWrite, scope: Scope, receive: Receive) -> list[Message] | None:
         """Run the request in its own transaction; its answer's messages, or None when the commit
         found the database busy (nothing was written)."""
-        scope.setdefault("state", {}).update(write_session=owner.session, write_owner=owner)
+        scope.setdefault("state", {}).update(write_owner=owner)
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -284,23 +277,6 @@ async def take_write_slot(request: Request) -> None:
     owner = state.get("write_owner") if isinstance(state, dict) else None
     if isinstance(owner, OwnedWrite):
         await owner.take_slot()
-
-
-def hold_write_lock(session: Session) -> None:
-    """Take the write lock once per write request (SQLite: BEGIN IMMEDIATE, a bounded busy wait, then
-    a 503), before the request's first statement; a no-op outside an owned write or once held."""
-    scoped = session.info.get(REQUEST_SCOPED)
-    if scoped is None or scoped.get(LOCKED):
-        return
-    if not scoped[OWNER].has_slot:  # each path to a write's first statement takes the slot first
-        raise RuntimeError("a write request reached the database without its write slot")
-    lock_for_write(session)
-    scoped[LOCKED] = True
-
-
-def before_commit(session: Session, step: Callable[[Response], None]) -> None:
-    """Run `step` on the rendered answer in the commit's own thread hop, just before the write commits."""
-    session.info[REQUEST_SCOPED].setdefault(BEFORE_COMMIT, []).append(step)
 
 
 def _answer_of(held: list[Message]) -> Response:
@@ -366,8 +342,8 @@ class WriteRoute(APIRoute):
         return answer
 
 
-def write_session(request: Request) -> Session | None:
-    """The session of the write transaction this request is in, if any."""
+def request_write(request: Request) -> WriteContext | None:
+    """The write context of the write request this is, if any."""
     state: Any = request.scope.get("state", {})
-    session = state.get("write_session") if isinstance(state, dict) else None
-    return session if isinstance(session, Session) else None
+    owner = state.get("write_owner") if isinstance(state, dict) else None
+    return owner.write if isinstance(owner, OwnedWrite) else None
