@@ -4,6 +4,7 @@ PostgreSQL is taken from OPSTATS_TEST_PG_URL (default: the local server, databas
 cluster). Locally a missing server skips those tests with a reason; with CI=true it fails.
 """
 
+import logging
 import socket
 import warnings
 from collections.abc import Iterator
@@ -38,6 +39,33 @@ def no_lookup_leaves_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
         return real("127.0.0.1", port, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr("app.curation.pages.socket.getaddrinfo", loopback)
+
+
+class _Unhandled(logging.Handler):
+    """Collects the 500s the app logs (app/http/problems.py: `_on_crash`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("unhandled error"):
+            self.seen.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_500(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Any 500 an app answers in a test fails it (with the traceback), unless the test injects the
+    crash itself (`@pytest.mark.expected_500`): a bug never passes for load or for a refusal."""
+    handler = _Unhandled()
+    logger = logging.getLogger("opstats")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.seen and request.node.get_closest_marker("expected_500") is None:
+        pytest.fail("the app answered 500:\n" + "\n".join(handler.seen), pytrace=False)
 
 
 @pytest.fixture

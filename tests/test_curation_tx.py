@@ -83,6 +83,7 @@ def state(s: Session) -> dict[str, object]:
     return out
 
 
+@pytest.mark.expected_500
 def test_failed_result_write_leaves_nothing(world, monkeypatch):
     client, look, key = world
     sid = client.post("/api/v1/sources", json=SOURCE, headers=key).json()["id"]
@@ -98,6 +99,7 @@ def test_failed_result_write_leaves_nothing(world, monkeypatch):
     assert r.status_code == 201, "the failed attempt freed its Idempotency-Key"
 
 
+@pytest.mark.expected_500
 def test_failed_source_write_leaves_nothing(world, monkeypatch):
     client, look, key = world
     before = state(look)
@@ -106,6 +108,7 @@ def test_failed_source_write_leaves_nothing(world, monkeypatch):
     assert state(look) == before
 
 
+@pytest.mark.expected_500
 def test_failed_accept_leaves_the_candidate_pending(world, monkeypatch):
     client, look, key = world
     sid = client.post("/api/v1/sources", json=SOURCE, headers=key).json()["id"]
@@ -119,6 +122,7 @@ def test_failed_accept_leaves_the_candidate_pending(world, monkeypatch):
     assert client.get(f"/api/v1/candidates/{cid}").json()["status"] == "pending"
 
 
+@pytest.mark.expected_500
 def test_failed_retract_and_phase_leave_nothing(world, monkeypatch):
     client, look, key = world
     before = state(look)

@@ -40,9 +40,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.cache import VersionedLRU
 from app.http.edge.body import nul_location
-from app.http.edge.writes import busy_response
 from app.http.negotiation import IMMUTABLE, cache_control, representation_of, request_header
-from app.http.problems import problem_response
+from app.http.problems import busy_response, is_retryable, problem_response
 from app.versions import DataState, VersionSource
 
 VERSIONED = re.compile(
@@ -152,7 +151,9 @@ class ConditionalGetMiddleware:
         503 with Retry-After sent and None: never a 500 from out here, where no route handles it."""
         try:
             return await self.state()
-        except (OperationalError, PoolTimeout):
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
             await busy_response("The database cannot be reached; retry shortly.")(scope, receive, send)
             return None
 

@@ -9,6 +9,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Scope
@@ -253,8 +255,94 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_crash(request: Request, _exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+# ---------------------------------------------------------------- database errors, narrowly
+
+RETRY_AFTER = "1"
+# PostgreSQL SQLSTATEs a client can retry: serialization failure, deadlock, lock not available (a
+# lock_timeout), query cancelled (a statement_timeout), the server shutting down or not yet up,
+# too many connections; and class 08, the connection lost.
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300"})
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # primary result codes; the extended ones keep them in the low byte
+# The uniqueness a write can lose a race on (nothing was written: retry), as (table, columns).
+RACES = frozenset(
+    {
+        ("source", ("content_hash",)),
+        ("phase", ("slug",)),
+        ("apikey", ("name",)),
+        ("idempotencyrecord", ("actor", "key")),
+        ("operationsource", ("operation_slug", "source_id")),
+        ("phasesource", ("phase_slug", "source_id")),
+        ("candidate", ("source_id", "number_start")),
+        ("result", ("id",)),
+    }
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A database error that says "busy or gone, try again", by SQLSTATE or SQLite result code:
+    a lock or pool wait past its bound, a busy database, a lost connection, a serialization failure
+    or deadlock. Anything else (a missing column, a syntax error) is a bug, not load."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state in RETRY_SQLSTATES or state.startswith("08")
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    # no SQLSTATE and no SQLite code: the client library's own failure to reach the server
+    return isinstance(exc, OperationalError)
+
+
+def lost_race(exc: BaseException) -> bool:
+    """A uniqueness violation on a constraint a concurrent write can win (RACES), by name."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None:  # PostgreSQL: the table, and the columns its detail names
+        detail = getattr(diag, "message_detail", None) or ""
+        if getattr(orig, "sqlstate", None) != "23505" or not detail.startswith("Key ("):
+            return False
+        columns = tuple(c.strip() for c in detail[5 : detail.index(")=")].split(","))
+        return (getattr(diag, "table_name", None), columns) in RACES
+    text = str(orig)  # SQLite: "UNIQUE constraint failed: source.content_hash"
+    if not text.startswith("UNIQUE constraint failed: "):
+        return False
+    named = [c.strip().split(".", 1) for c in text.removeprefix("UNIQUE constraint failed: ").split(",")]
+    tables = {t for t, _ in named}
+    return len(tables) == 1 and (tables.pop(), tuple(c for _, c in named)) in RACES
+
+
+def busy_response(detail: str = "The database is busy; retry shortly.") -> Response:
+    """The 503 a client retries after `Retry-After` seconds."""
+    return problem_response(503, detail, code="busy", headers={"Retry-After": RETRY_AFTER})
+
+
+async def _on_database(request: Request, exc: Exception) -> Response:
+    """A retryable database error is a 503, a lost race a 409 (nothing was written either way);
+    any other is a bug: a 500, logged with its traceback."""
+    if is_retryable(exc):
+        log.warning("database busy on %s: %s", request.url.path, type(getattr(exc, "orig", exc)).__name__)
+        return busy_response()
+    if lost_race(exc):
+        log.warning("lost a race on %s: %s", request.url.path, getattr(exc, "orig", exc))
+        return problem_response(
+            409,
+            "A concurrent write conflicted with this one; nothing was written. Retry.",
+            code="write-conflict",
+            headers={"Retry-After": RETRY_AFTER},
+        )
+    return await _on_crash(request, exc)
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "An internal error occurred; it has been logged.", instance=request.url.path)
 
 
@@ -264,4 +352,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database)
+    app.add_exception_handler(PoolTimeout, _on_database)
     app.add_exception_handler(Exception, _on_crash)

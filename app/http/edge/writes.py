@@ -30,24 +30,16 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.problems import problem_response
+from app.http.problems import busy_response, is_retryable
 from app.writes import WriteContext
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-RETRY_AFTER = "1"
 log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
-
-
-def busy_response(detail: str = "The database is busy; retry shortly.") -> Response:
-    """The 503 a client retries after `Retry-After` seconds."""
-    return problem_response(503, detail, code="busy", headers={"Retry-After": RETRY_AFTER})
 
 
 def is_write(scope: Scope) -> bool:
@@ -234,16 +226,12 @@ class WriteTransactionMiddleware:
             return held
         try:
             await run_in_threadpool(lambda: owner.close(commit=status < 400, answer=_answer_of(held)))
-        except (OperationalError, PoolTimeout):
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
             log.warning("write not committed: the database was busy")
             return None
         return held
-
-
-async def _on_database_busy(_request: Request, exc: Exception) -> Response:
-    """A lock or pool wait past its bound inside a route: 503, never a 500."""
-    log.warning("database busy: %s", type(exc).__name__)
-    return busy_response()
 
 
 async def _on_queue_full(_request: Request, _exc: Exception) -> Response:
@@ -251,23 +239,9 @@ async def _on_queue_full(_request: Request, _exc: Exception) -> Response:
     return busy_response("Too many writes are queued; retry shortly.")
 
 
-async def _on_integrity(request: Request, exc: Exception) -> Response:
-    """A constraint a concurrent write won (nothing was written): 409, retry; never a 500."""
-    log.warning("integrity conflict on %s: %s", request.url.path, type(getattr(exc, "orig", exc)).__name__)
-    return problem_response(
-        409,
-        "A concurrent write conflicted with this one; nothing was written. Retry.",
-        code="write-conflict",
-        headers={"Retry-After": RETRY_AFTER},
-    )
-
-
 def install_busy_handlers(app: FastAPI) -> None:
-    """Answer pool timeouts and SQLite lock timeouts with a 503 and Retry-After, lost races with a 409."""
+    """Answer a full write queue with a 503 and Retry-After (database errors: app/http/problems.py)."""
     app.add_exception_handler(QueueFull, _on_queue_full)
-    app.add_exception_handler(PoolTimeout, _on_database_busy)
-    app.add_exception_handler(OperationalError, _on_database_busy)
-    app.add_exception_handler(IntegrityError, _on_integrity)
 
 
 async def take_write_slot(request: Request) -> None:
