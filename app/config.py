@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     cache_max_age: int = 60
     response_cache_size: int = 2048
-    response_cache_bytes: int = 64 * 1024 * 1024  # per cache; one answer over a quarter is not kept
+    response_cache_bytes: int = 192 * 1024 * 1024  # all caches together (app/caches.py: SHARES)
     idempotency_ttl_hours: int = 48
     db_pool_size: int = 10
     db_max_overflow: int = 5

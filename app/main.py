@@ -15,10 +15,10 @@ from app.api.deps import key_owner
 from app.api.health import router as health_router
 from app.api.v1 import api_router
 from app.api.v1.links import add_links
+from app.caches import Caches
 from app.config import get_settings
 from app.db import SessionScope, engine_sessions, get_engine, is_sqlite
-from app.http.cache import VersionedLRU
-from app.http.conditional import ConditionalGetMiddleware
+from app.http.conditional import ConditionalGetMiddleware, versioned_paths
 from app.http.cors import ReadOnlyCORS
 from app.http.edge.body import BodyLimitMiddleware
 from app.http.edge.limits import RateLimitMiddleware, RateLimits
@@ -103,8 +103,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     scope = sessions or engine_sessions(engine)
     app.state.sessions = scope
     app.state.key_owner = key_owner
-    app.state.value_cache = VersionedLRU(settings.response_cache_size, settings.response_cache_bytes)
-    app.state.frozen_values = VersionedLRU(settings.response_cache_size, settings.response_cache_bytes)
+    app.state.caches = caches = Caches.create(settings.response_cache_size, settings.response_cache_bytes)
     install_busy_handlers(app)
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout, settings.writes_first_ms / 1000)
@@ -121,8 +120,8 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.add_middleware(
         ConditionalGetMiddleware,
         versions=versions,
-        cache_size=settings.response_cache_size,
-        cache_bytes=settings.response_cache_bytes,
+        caches=caches,
+        versioned=versioned_paths(app.routes),
     )
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth

@@ -20,7 +20,7 @@ from app.curation.verify import CheckedFigure
 from app.db import make_engine
 from app.models import Operation, Result, TotalsAggregate
 from app.read import aggregates
-from app.read.aggregates import BODIES, body_hash, mark_stale, stored_totals, totals_built
+from app.read.aggregates import body_hash, mark_stale, stored_totals, totals_built
 from app.read.checks import warned
 from app.read.totals import operation_totals, programme_totals
 from app.seeds.load import seed_database
@@ -203,8 +203,9 @@ def test_totals_read_only_the_bodies_this_process_has_not_kept(client, session, 
     """After a write, GET totals fetch the changed bodies only; a row without its hash is read whole."""
     client.get("/api/v1/totals")
     fetched: list[str] = []
-    put = BODIES.put
-    monkeypatch.setattr(BODIES, "put", lambda v, h, body: (fetched.append(h), put(v, h, body)))
+    bodies = client.app.state.caches.totals.bodies
+    put = bodies.put
+    monkeypatch.setattr(bodies, "put", lambda v, h, body: (fetched.append(h), put(v, h, body)))
     row = session.get(TotalsAggregate, ("channel", "opium_seized"))
     assert row is not None
     row.body = row.body.replace('"label":"', f'"label":"(changed {uuid.uuid4()}) ', 1)  # a body unseen

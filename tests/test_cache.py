@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.caches import SHARES, SMALL, VersionedLRU
 from app.config import get_settings
-from app.http.cache import SMALL, VersionedLRU
 from app.main import create_app
 from app.read import aggregates
 
@@ -84,7 +84,9 @@ def test_all_totals_are_cached_when_the_budget_holds_them(
     with app_with_budget(session, 1_000_000, monkeypatch) as probe:
         size = len(probe.get("/api/v1/totals").content)
     computed.clear()
-    budget = 8 * size if fits else 2 * size  # a quarter of 2× is under the body's size
+    # fits: a quarter of the values' share holds the body twice; else a quarter of the largest share
+    # (the rendered answers') holds half of it
+    budget = int(8 * size / SHARES["values"]) if fits else int(2 * size / SHARES["responses"])
     with app_with_budget(session, budget, monkeypatch) as client:
         first = client.get("/api/v1/totals")
         again = client.get("/api/v1/totals")

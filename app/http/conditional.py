@@ -1,6 +1,7 @@
 """Conditional GETs at the edge: ETag from the data version, 304 and cached bodies before any query.
 
-For the read resources (VERSIONED) the ETag is derived from (database epoch, data version, path,
+For the read resources (every GET under /api/v1 its route does not name exempt: `VersionedPaths`,
+taken from the app's router) the ETag is derived from (database epoch, data version, path,
 query, representation; the epoch is new whenever the database is made anew, so no ETag or cached
 body outlives a reset): the state comes from a `VersionSource` (app/versions.py: a kept SQLite
 connection's data_version or a PostgreSQL LISTEN, microseconds; a query when those are not
@@ -15,7 +16,7 @@ no-cache` (revalidate each time). Versioned GETs carry the Cache-Control of
 Most versioned resources are keyed by the content version (the version of the last write that
 changed more than the source registry: app/domain/scopes.py), so storing a new press release
 leaves the ETags and cached bodies of totals, results and operations as they were; /sources and
-/changes (EVERY_WRITE) are keyed by the data version itself. Answers without `at=` under /api/v1
+/changes (`x-etag: data-version`) are keyed by the data version itself. Answers without `at=` under /api/v1
 carry `Data-Version` and `Last-Modified` (the time of the last write), set as each answer is sent
 (a cached body keeps its bytes, not its version headers). An `at=` answer is of a past state that
 never changes: its ETag names (path, query, representation) only, it is `immutable`, and it is
@@ -25,30 +26,70 @@ the instant has settled: app/read/asof.py).
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.cache import VersionedLRU
+from app.caches import Caches
 from app.http.edge.body import nul_location
 from app.http.negotiation import IMMUTABLE, cache_control, representation_of, request_header
 from app.http.problems import busy_response, is_retryable, problem_response
+from app.http.routes import route_contexts
 from app.versions import DataState, VersionSource
 
-VERSIONED = re.compile(
-    r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
-    r"|sources(?:/[^/]+)?|results|totals|series|checks|changes)$"
-)
-EVERY_WRITE = re.compile(r"^/api/v1/(?:sources(?:/[^/]+)?|changes)$")
+ETAG = "x-etag"  # a GET route's openapi_extra member: how its ETag is made (default CONTENT)
+CONTENT = "content-version"  # the content version: writes to the source registry leave it
+DATA = "data-version"  # the data version: every write changes it (EVERY_WRITE)
+EXEMPT = frozenset({"own", "body-hash"})  # the route sets its own ETag, or its body's hash is it
+
+
+@dataclass(frozen=True)
+class VersionedPaths:
+    """Which GET paths are versioned, taken from the app's router: every GET under /api/v1 is, by
+    the content version unless its route says `x-etag: data-version` (EVERY_WRITE) or names itself
+    exempt (`own`: it sets its ETag itself; `body-hash`)."""
+
+    content: tuple[re.Pattern[str], ...] = ()
+    every_write: tuple[re.Pattern[str], ...] = ()
+
+    def versioned(self, path: str) -> bool:
+        return any(p.match(path) for p in self.content) or self.every_write_path(path)
+
+    def every_write_path(self, path: str) -> bool:
+        return any(p.match(path) for p in self.every_write)
+
+
+def etag_mode(route: APIRoute) -> str:
+    """How a GET route's answers get their ETag (its `x-etag`, by default the content version)."""
+    return str((route.openapi_extra or {}).get(ETAG, CONTENT))
+
+
+def versioned_paths(routes: Iterable[BaseRoute]) -> VersionedPaths:
+    """The versioned GET paths of these routes (an app's: `app.routes`)."""
+    content: list[re.Pattern[str]] = []
+    every_write: list[re.Pattern[str]] = []
+    for route, path in route_contexts(routes):
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or set()):
+            continue
+        if not path.startswith("/api/v1/"):
+            continue
+        mode = etag_mode(route)
+        if mode not in EXEMPT:
+            (every_write if mode == DATA else content).append(compile_path(path)[0])
+    return VersionedPaths(tuple(content), tuple(every_write))
+
+
 MAX_HELD_BODY = 1_000_000  # a plain GET's body is held (to hash it) up to this size
 PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
 SendFn = Callable[[Message], Awaitable[None]]
@@ -133,12 +174,15 @@ async def _send_304(send: SendFn, etag: str, control: str | None = None) -> None
 class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
-    def __init__(self, app: ASGIApp, *, versions: VersionSource, cache_size: int, cache_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, versions: VersionSource, caches: Caches, versioned: VersionedPaths
+    ) -> None:
         self.app = app
         self.versions = versions
-        self.cache = VersionedLRU(cache_size, cache_bytes)  # keyed by the content version
-        self.live = VersionedLRU(cache_size, cache_bytes)  # EVERY_WRITE: keyed by the data version
-        self.frozen = VersionedLRU(cache_size, cache_bytes)  # at= answers: one version (0), never change
+        self.cache = caches.responses  # keyed by the content version
+        self.live = caches.live  # EVERY_WRITE: keyed by the data version
+        self.frozen = caches.frozen  # at= answers: one version (0), never change
+        self.versioned = versioned
 
     async def state(self) -> DataState:
         """Epoch, version and Last-Modified: peeked in microseconds when the source can, else read off
@@ -176,7 +220,7 @@ class ConditionalGetMiddleware:
         rep = representation_of(scope.get("query_string", b""), request_header(scope, b"accept"))
         if has_instant(scope.get("query_string", b"")):
             await self._immutable(scope, receive, send, rep)
-        elif VERSIONED.match(scope["path"]) and rep != "invalid":
+        elif self.versioned.versioned(scope["path"]) and rep != "invalid":
             await self._versioned(scope, receive, send, rep)
         else:
             await self._plain(scope, receive, send)
@@ -214,7 +258,7 @@ class ConditionalGetMiddleware:
         if state is None:
             return
         epoch = state.epoch
-        every_write = EVERY_WRITE.match(scope["path"]) is not None
+        every_write = self.versioned.every_write_path(scope["path"])
         cache = self.live if every_write else self.cache
         version = keyed_version(state, every_write)
         scope.setdefault("state", {}).update(data_version=state.version, data_epoch=epoch)

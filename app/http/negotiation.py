@@ -10,6 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.types import Scope
 
+from app.caches import Caches
 from app.config import get_settings
 from app.http.csv import Neutralised, Row, columns, csv_stream
 
@@ -130,9 +131,8 @@ def cached_value(request: Request, version: int, key: Hashable, compute: Callabl
     database epoch); for an `at=` answer, under its instant, in a cache of its own (that state never
     changes)."""
     at = request.query_params.get("at")
-    cache = getattr(request.app.state, "frozen_values" if at else "value_cache", None)
-    if cache is None:
-        return compute()
+    caches: Caches = request.app.state.caches
+    cache = caches.frozen_values if at else caches.values
     epoch = getattr(request.state, "data_epoch", None)
     if isinstance(epoch, str):
         cache.observe_epoch(epoch)

@@ -18,9 +18,8 @@ from sqlalchemy import Select, delete, or_, select, true
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
-from app.config import get_settings
+from app.caches import TotalsKept
 from app.domain.counting import Fig
-from app.http.cache import VersionedLRU
 from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
 from app.read.checks import metric_findings, warned, warned_all
 from app.read.figures import PhaseChoice, ranked_phase_figures
@@ -30,9 +29,6 @@ from app.schemas.totals import MetricTotals
 PROGRAMME = ""  # the operation key of organisation-wide figures
 Key = tuple[str | None, str]  # (operation slug or None for the programme, metric slug)
 ChoiceKey = tuple[str, str, str]  # (operation, phase, metric) of one phase's whole figure
-BUDGET = get_settings().response_cache_bytes
-BODIES = VersionedLRU(4096, BUDGET)  # stored totals' bodies read by this process, by hash
-ASSEMBLED = VersionedLRU(64, BUDGET)  # answers spliced from them, by what they were made of
 Ts = TypeVarTuple("Ts")
 Listed = list[tuple[str, str]]  # (operation key, body hash) of stored totals, by key and metric
 
@@ -183,11 +179,11 @@ def mark_stale(*, session: Session) -> None:
     session.flush()
 
 
-def _stored_bodies(session: Session, operation: str | None) -> list[bytes] | None:
+def _stored_bodies(session: Session, operation: str | None, kept: TotalsKept | None) -> list[bytes] | None:
     """The JSON bodies of one operation's (None: the programme's) stored totals, by metric."""
     key = operation_key(operation)
     listed = _listing(session, key)
-    return None if listed is None else [body for _, _, body in _read_bodies(session, key, listed)]
+    return None if listed is None else [body for _, _, body in _read_bodies(session, key, listed, kept)]
 
 
 def _listing(session: Session, key: str | None) -> Listed | None:
@@ -214,13 +210,16 @@ def _listing(session: Session, key: str | None) -> Listed | None:
     return [(k, h) for _, k, h in found if k is not None]
 
 
-def _read_bodies(session: Session, key: str | None, listed: Listed) -> list[tuple[str, str, bytes]]:
+def _read_bodies(
+    session: Session, key: str | None, listed: Listed, kept: TotalsKept | None
+) -> list[tuple[str, str, bytes]]:
     """(operation key, hash, body) of the stored totals `listed` (those of one operation key, None:
     all). Only bodies whose hash this process has not kept are fetched. A row without a hash, or
-    changed since it was listed, has everything read again at once."""
+    changed since it was listed, has everything read again at once. `kept`: the app's cache of
+    bodies (app/caches.py; None: keep nothing)."""
     got: dict[str, bytes] = {}
     for _, h in listed:
-        hit = BODIES.get(0, h) if h else None
+        hit = kept.bodies.get(0, h) if h and kept else None
         if hit is not None:
             got[h] = hit
     missing = {h for _, h in listed if h and h not in got}
@@ -228,7 +227,8 @@ def _read_bodies(session: Session, key: str | None, listed: Listed) -> list[tupl
         stmt = select(col(TotalsAggregate.body_hash), col(TotalsAggregate.body))
         for h, body in session.execute(stmt.where(col(TotalsAggregate.body_hash).in_(missing))):
             got[h] = body.encode()
-            BODIES.put(0, h, got[h])
+            if kept:
+                kept.bodies.put(0, h, got[h])
     if any(h not in got for _, h in listed):
         columns = (
             col(TotalsAggregate.operation_key),
@@ -247,15 +247,19 @@ def _ordered(stmt: Select[*Ts], key: str | None) -> Select[*Ts]:
     return stmt.order_by(col(TotalsAggregate.operation_key), col(TotalsAggregate.metric_slug))
 
 
-def stored_totals(*, session: Session, operation: str | None) -> list[dict[str, Any]] | None:
+def stored_totals(
+    *, session: Session, operation: str | None, kept: TotalsKept | None = None
+) -> list[dict[str, Any]] | None:
     """The maintained totals of one operation (None: the programme), per metric; None when not built."""
-    bodies = _stored_bodies(session, operation)
+    bodies = _stored_bodies(session, operation, kept)
     return None if bodies is None else [orjson.loads(b) for b in bodies]
 
 
-def stored_all_totals(*, session: Session) -> dict[str, list[dict[str, Any]]] | None:
+def stored_all_totals(
+    *, session: Session, kept: TotalsKept | None = None
+) -> dict[str, list[dict[str, Any]]] | None:
     """Every operation's maintained totals by operation key ('' the programme); None when not built."""
-    texts = stored_all_totals_text(session=session)
+    texts = stored_all_totals_text(session=session, kept=kept)
     return None if texts is None else {k: [orjson.loads(b) for b in v] for k, v in texts.items()}
 
 
@@ -326,7 +330,9 @@ def _operation_parts(op: Operation, bodies: list[bytes]) -> list[bytes]:
     ]
 
 
-def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> bytes | None:
+def _spliced(
+    session: Session, key: str | None, ops: Sequence[Operation], kept: TotalsKept | None
+) -> bytes | None:
     """Stored totals (of one operation key, None: all) spliced as the answer the operations `ops`
     make of them (one: OperationTotals, else AllTotals), or None when not built. The same
     operations and bodies (by hash) give the same answer: it is kept, not spliced again."""
@@ -334,11 +340,11 @@ def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> byt
     if listed is None:
         return None
     names = tuple((op.slug, op.name) for op in ops)
-    hit: bytes | None = ASSEMBLED.get(0, (key, names, tuple(listed)))
+    hit: bytes | None = kept.assembled.get(0, (key, names, tuple(listed))) if kept else None
     if hit is not None:
         return hit
     by_key: dict[str, list[bytes]] = {}
-    read = _read_bodies(session, key, listed)
+    read = _read_bodies(session, key, listed, kept)
     for k, _, body in read:
         by_key.setdefault(k, []).append(body)
     if key is not None:
@@ -349,35 +355,37 @@ def _spliced(session: Session, key: str | None, ops: Sequence[Operation]) -> byt
             parts += [b","] * bool(i) + _operation_parts(op, by_key.get(op.slug, []))
         parts += [b'],"programme":{"metrics":', *_metrics_parts(by_key.get(PROGRAMME, [])), b"}}"]
         answer = b"".join(parts)
-    if all(h for _, h, _ in read):  # rows without a hash are read anew each time
-        ASSEMBLED.put(0, (key, names, tuple((k, h) for k, h, _ in read)), answer)
+    if kept and all(h for _, h, _ in read):  # rows without a hash are read anew each time
+        kept.assembled.put(0, (key, names, tuple((k, h) for k, h, _ in read)), answer)
     return answer
 
 
-def operation_totals_json(*, session: Session, operation: Operation) -> bytes:
+def operation_totals_json(*, session: Session, operation: Operation, kept: TotalsKept | None = None) -> bytes:
     """An operation's current totals as JSON bytes (OperationTotals), spliced from the stored rows."""
-    spliced = _spliced(session, operation.slug, [operation])
+    spliced = _spliced(session, operation.slug, [operation], kept)
     if spliced is not None:
         return spliced
     totals = warned(session, operation_totals(session=session, operation=operation))
     return orjson.dumps(totals.model_dump(mode="json"))
 
 
-def all_totals_json(*, session: Session) -> bytes:
+def all_totals_json(*, session: Session, kept: TotalsKept | None = None) -> bytes:
     """Every operation's current totals and the programme's as JSON bytes (AllTotals)."""
-    spliced = _spliced(session, None, _operations(session))
+    spliced = _spliced(session, None, _operations(session), kept)
     if spliced is not None:
         return spliced
     return orjson.dumps(warned_all(session, all_totals(session=session)).model_dump(mode="json"))
 
 
-def stored_all_totals_text(*, session: Session) -> dict[str, list[bytes]] | None:
+def stored_all_totals_text(
+    *, session: Session, kept: TotalsKept | None = None
+) -> dict[str, list[bytes]] | None:
     """The JSON bodies of every stored total by operation key; None when not built (or `at=`)."""
     listed = _listing(session, None)
     if listed is None:
         return None
     out: dict[str, list[bytes]] = {}
-    for key, _, body in _read_bodies(session, None, listed):
+    for key, _, body in _read_bodies(session, None, listed, kept):
         out.setdefault(key, []).append(body)
     return out
 

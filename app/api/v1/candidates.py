@@ -38,7 +38,7 @@ class CandidateQuery(QueryParams):
     cursor: str | None = Field(default=None, max_length=500)
 
 
-@router.get("", summary="List candidates")
+@router.get("", summary="List candidates", openapi_extra={"x-etag": "body-hash"})
 def get_candidates(
     request: Request, response: Response, session: SessionDep, query: Annotated[CandidateQuery, Query()]
 ) -> Page[CandidatePublic]:
@@ -54,7 +54,7 @@ def get_candidates(
     return Page(items=items, next_cursor=nxt, total=total)
 
 
-@router.get("/{candidate_id}", summary="One candidate")
+@router.get("/{candidate_id}", summary="One candidate", openapi_extra={"x-etag": "body-hash"})
 def get_one_candidate(session: SessionDep, candidate_id: CandidateIdPath, _: NoQuery) -> CandidatePublic:
     """A candidate with its decision, if any (the result it became, or why it was rejected)."""
     return candidate_public(get_candidate(session=session, candidate_id=candidate_id))

@@ -38,6 +38,7 @@ class ChangeQuery(QueryParams):
 @router.get(
     "",
     summary="Every change of the data, oldest first",
+    openapi_extra={"x-etag": "data-version"},
     response_model=Page[Change],
     responses=read_responses(),
 )

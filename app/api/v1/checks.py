@@ -29,7 +29,12 @@ def get_checks(request: Request, session: SessionDep, version: VersionDep, query
     reported by its date) and `duplicate_reports_differ` (reports of one figure that state different
     values). The totals of each metric carry the same findings under `warnings`. Retracted results are
     not checked; nothing is changed automatically."""
-    body = cached_value(request, version, ("totals", "*"), lambda: all_totals_json(session=session))
+    body = cached_value(
+        request,
+        version,
+        ("totals", "*"),
+        lambda: all_totals_json(session=session, kept=request.app.state.caches.totals),
+    )
     findings = Findings(items=all_findings(AllTotals.model_validate_json(body)))
     rows = lambda: [f.model_dump(mode="json") for f in findings.items]  # noqa: E731
     return respond(request, findings, fmt=query.format, model=Finding, rows=rows)

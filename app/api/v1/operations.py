@@ -86,6 +86,8 @@ def get_operation_totals(
         request,
         version,
         ("totals", operation.slug),
-        lambda: operation_totals_json(session=session, operation=operation),
+        lambda: operation_totals_json(
+            session=session, operation=operation, kept=request.app.state.caches.totals
+        ),
     )
     return Response(body, media_type=JSON_TYPE)

@@ -129,6 +129,7 @@ def get_results(
 @router.get(
     "/{result_id}",
     summary="One result",
+    openapi_extra={"x-etag": "own"},
     response_model=ResultPublic,
     responses=read_responses(not_found="No such result"),
 )
@@ -232,6 +233,7 @@ def instant_text(at: datetime) -> str:
 @router.get(
     "/{result_id}/cite",
     summary="Cite a result (CSL-JSON, BibTeX, RIS or text)",
+    openapi_extra={"x-etag": "body-hash"},
     responses={
         200: {
             "description": "The citation, with the permanent URL of the figure as it stood (`at=`)",
@@ -264,7 +266,7 @@ def get_citation(
     return Response(body, media_type=f"{media}; charset=utf-8", headers=headers)
 
 
-@router.get("/{result_id}/history", summary="Every change of a result")
+@router.get("/{result_id}/history", summary="Every change of a result", openapi_extra={"x-etag": "body-hash"})
 def get_result_history(session: SessionDep, result_id: ResultIdPath, _: NoQuery) -> Page[HistoryEntry]:
     """Oldest first: who (the key's name), when, what it was before and after, and why."""
     items = result_history(session=session, result_id=result_id)

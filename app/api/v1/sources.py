@@ -41,6 +41,7 @@ class SourceQuery(AsOfParams):
 @router.get(
     "",
     summary="List the sources (without text)",
+    openapi_extra={"x-etag": "data-version"},
     response_model=Page[SourceSummary],
     responses=read_responses(
         csv_example="id,title,publisher,published_on,date_basis,url,file_name,content_hash,length\r\n"
@@ -64,6 +65,7 @@ def get_sources(
 @router.get(
     "/{source_id}",
     summary="One source with its full text and the results it supports",
+    openapi_extra={"x-etag": "data-version"},
     response_model=SourceDetail,
     responses=read_responses(not_found="No such source"),
 )

@@ -30,5 +30,10 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
 
     if representation(request, query.format) == "csv":
         return csv_response(MetricTotals, all_totals_rows(session=session), lead=["operation"])
-    body = cached_value(request, version, ("totals", "*"), lambda: all_totals_json(session=session))
+    body = cached_value(
+        request,
+        version,
+        ("totals", "*"),
+        lambda: all_totals_json(session=session, kept=request.app.state.caches.totals),
+    )
     return Response(body, media_type=JSON_TYPE)

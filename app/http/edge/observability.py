@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.edge.security import request_id_var
+from app.http.routes import route_contexts
 
 access_log = logging.getLogger("opstats.access")
 SEEN_PATHS = 4096
@@ -67,15 +68,6 @@ def log_config(level: str = "info") -> dict[str, Any]:
     }
 
 
-def _contexts(routes: Iterable[BaseRoute]) -> list[tuple[BaseRoute, str]]:
-    """Every route with its full path template (FastAPI includes routers lazily)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # an older FastAPI: routes are flat
-        return [(r, str(getattr(r, "path", ""))) for r in routes]
-    return [(rc.original_route, str(rc.path)) for rc in iter_route_contexts(list(routes))]
-
-
 class RouteTemplates:
     """The path template a request matched (bounded label values), or `unmatched`."""
 
@@ -87,7 +79,7 @@ class RouteTemplates:
 
     def _load(self) -> dict[int, str]:
         if self._paths is None:
-            contexts = _contexts(self.routes())
+            contexts = route_contexts(self.routes())
             self._patterns = [
                 (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path)
                 for _, path in contexts

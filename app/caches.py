@@ -1,8 +1,15 @@
-"""In-process caches keyed by the data version: a write anywhere makes every old entry unreachable."""
+"""The app's caches, in one registry made with the app: what a process keeps between requests.
+
+Every cache is a `VersionedLRU`: keyed by a data version, so a write anywhere makes every older
+entry unreachable, and by the database epoch (`observe_epoch`), so a database made anew (a restore,
+a reset) confirms no old entry. `Caches.create` splits one budget, RESPONSE_CACHE_BYTES, among them,
+so the sum is bounded; a fresh app has empty caches, and nothing is kept in module globals.
+"""
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -97,3 +104,64 @@ class VersionedLRU:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+@dataclass(frozen=True)
+class TotalsKept:
+    """What the maintained totals' readers keep (app/read/aggregates.py): stored bodies by hash, and
+    the answers spliced from them by what they were made of (both under version 0: a hash names
+    one body forever)."""
+
+    bodies: VersionedLRU
+    assembled: VersionedLRU
+
+
+SHARES = {  # of the budget: rendered answers first, then values, then the stored totals' bodies
+    "responses": 0.35,
+    "live": 0.10,
+    "frozen": 0.15,
+    "values": 0.15,
+    "frozen_values": 0.10,
+    "bodies": 0.10,
+    "assembled": 0.05,
+}
+
+
+@dataclass(frozen=True)
+class Caches:
+    """Every cache of one app: the conditional-GET layer's rendered answers (by content version,
+    by data version for EVERY_WRITE paths, and `at=` answers that never change), the values routes
+    compute (counts, totals bodies; current and `at=`), and the maintained totals' bodies."""
+
+    responses: VersionedLRU
+    live: VersionedLRU
+    frozen: VersionedLRU
+    values: VersionedLRU
+    frozen_values: VersionedLRU
+    totals: TotalsKept
+
+    @classmethod
+    def create(cls, max_entries: int, budget: int) -> "Caches":
+        """Empty caches sharing `budget` bytes (by SHARES) and `max_entries` entries each."""
+
+        def lru(name: str, entries: int = max_entries) -> VersionedLRU:
+            return VersionedLRU(entries, max(1, int(budget * SHARES[name])))
+
+        return cls(
+            responses=lru("responses"),
+            live=lru("live"),
+            frozen=lru("frozen"),
+            values=lru("values"),
+            frozen_values=lru("frozen_values"),
+            totals=TotalsKept(bodies=lru("bodies", 4096), assembled=lru("assembled", 64)),
+        )
+
+    def all(self) -> list[VersionedLRU]:
+        """Every cache (for the metrics and the tests)."""
+        kept = [getattr(self, f.name) for f in fields(self) if f.name != "totals"]
+        return [*kept, self.totals.bodies, self.totals.assembled]
+
+    @property
+    def bytes(self) -> int:
+        """What the caches hold now."""
+        return sum(c.bytes for c in self.all())
