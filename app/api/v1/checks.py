@@ -32,4 +32,4 @@ def get_checks(request: Request, session: SessionDep, version: VersionDep, query
     body = cached_value(request, version, ("totals", "*"), lambda: all_totals_json(session=session))
     findings = Findings(items=all_findings(AllTotals.model_validate_json(body)))
     rows = lambda: [f.model_dump(mode="json") for f in findings.items]  # noqa: E731
-    return respond(request, findings, fmt=query.format, model=Finding, rows=rows)
+    return respond(request, findings, fmt=query.format, bom=query.bom, model=Finding, rows=rows)
