@@ -13,6 +13,7 @@ from app import db as storage
 from app.config import get_settings
 from app.db import get_engine
 from app.domain.errors import InvalidInput
+from app.progress import progress_bar
 from app.seeds.files import SeedError
 
 cli = typer.Typer(
@@ -81,10 +82,12 @@ def seed(
     settings = get_settings()
     try:
         if check:
-            report = check_seeds(root=settings.seeds_dir)
+            with progress_bar("seed --check", unit="records", console=err) as bar:
+                report = check_seeds(root=settings.seeds_dir, progress=bar)
         else:
             storage.upgrade()
-            report = seed_database(engine=get_engine(), root=settings.seeds_dir)
+            with progress_bar("seed", unit="records", console=err) as bar:
+                report = seed_database(engine=get_engine(), root=settings.seeds_dir, progress=bar)
     except SeedError as exc:
         _fail_seed(exc)
     table = Table("kind", "created", "updated", "unchanged", title="seed check" if check else "seed")
@@ -198,7 +201,8 @@ def db_rebuild_aggregates() -> None:
 
     engine = _existing_engine()
     started = time.perf_counter()
-    count = rebuild_aggregates(engine)
+    with progress_bar("rebuild-aggregates", unit="passes", console=err) as bar:
+        count = rebuild_aggregates(engine, progress=bar)
     print(f"rebuilt {count} totals entries in {time.perf_counter() - started:.1f} s")
 
 
@@ -354,8 +358,8 @@ def export(
 
     settings = get_settings()
     target = out or settings.seeds_dir
-    with Session(_existing_engine()) as session:
-        report = export_seeds(session=session, out=target)
+    with Session(_existing_engine()) as session, progress_bar("export", unit="files", console=err) as bar:
+        report = export_seeds(session=session, out=target, progress=bar)
     for sid, file in sorted(report.named.items()):
         err.print(f"opstats: source {sid} (added through the API) exported as sources/{file}")
     print(f"opstats export: wrote {len(report.written)} files to {target}")

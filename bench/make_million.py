@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.db import make_engine, refresh_statistics
 from app.models import Phase, Result, ResultRevision, Source
+from app.progress import progress_bar
 from app.read.aggregates import mark_stale
 from app.seeds.files import content_hash
 from app.seeds.prepare import prepare_database, rebuild_aggregates
@@ -82,7 +83,7 @@ def main() -> None:
     ph = phases(24, 10)
     t0 = time.time()
     now = datetime.now(UTC)  # the results' creation: their first (and only) revision starts then
-    with Session(engine) as s:
+    with Session(engine) as s, progress_bar("make_million", a.results, unit="results") as bar:
         mark_stale(session=s)  # bulk rows bypass the write path: totals are rebuilt at the end
         s.execute(insert(Phase), ph)
         s.commit()
@@ -146,8 +147,7 @@ def main() -> None:
             s.execute(insert(ResultRevision), [{k: v for k, v in r.items() if k != "id"} for r in revisions])
             s.commit()
             made += n
-            if made % 100_000 == 0:
-                print(f"{made} results, {time.time() - t0:.0f} s", flush=True)
+            bar.advance(n)
         s.execute(text(BUMP_SQL))
         s.commit()
     if engine.dialect.name == "postgresql":  # what autovacuum would do soon: statistics and the
@@ -155,11 +155,13 @@ def main() -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM (ANALYZE) result"))
     refresh_statistics(engine)  # SQLite: the planner's row counts (app/db.py)
-    print(f"inserted: {made} results in {time.time() - t0:.0f} s", flush=True)
+    inserted = time.time() - t0
     t1 = time.time()
-    entries = rebuild_aggregates(engine, actor="bench/make_million.py")
+    with progress_bar("rebuild-aggregates", unit="passes") as bar:
+        entries = rebuild_aggregates(engine, actor="bench/make_million.py", progress=bar)
     print(
-        f"done: {entries} totals entries rebuilt in {time.time() - t1:.0f} s; {time.time() - t0:.0f} s in all"
+        f"done: {made} results inserted in {inserted:.0f} s, {entries} totals entries rebuilt in "
+        f"{time.time() - t1:.0f} s; {time.time() - t0:.0f} s in all"
     )
 
 

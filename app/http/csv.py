@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel
 
 BATCH_ROWS = 2000
+BOM = "\ufeff".encode()  # UTF-8 byte-order mark: tells Excel the file is UTF-8 (Cyrillic quotes)
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -109,8 +110,9 @@ class Neutralised:
     batches: Iterable[Sequence[Sequence[Any]]]
 
 
-def csv_stream(header: list[str], rows: Iterable[Row] | Neutralised) -> Iterator[bytes]:
-    """CSV in chunks of BATCH_ROWS rows: the header first, never the whole list in memory.
+def csv_stream(header: list[str], rows: Iterable[Row] | Neutralised, *, bom: bool = False) -> Iterator[bytes]:
+    """CSV in chunks of BATCH_ROWS rows: the header first (after a BOM with `bom`), never the whole
+    list in memory.
 
     Rows are JSON-shaped dicts (flattened like `columns`) or tuples of cells in header order (the
     fast path of long lists), every cell through `cells`; or `Neutralised` batches, as they are; then
@@ -118,7 +120,7 @@ def csv_stream(header: list[str], rows: Iterable[Row] | Neutralised) -> Iterator
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
-    yield _drain(buf)
+    yield (BOM if bom else b"") + _drain(buf)
     if isinstance(rows, Neutralised):
         for chunk in rows.batches:
             writer.writerows(chunk)

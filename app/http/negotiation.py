@@ -7,11 +7,12 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.types import Scope
 
 from app.caches import Caches
 from app.config import get_settings
+from app.domain.errors import BadParameter
 from app.http.csv import Neutralised, Row, columns, csv_stream
 
 T = TypeVar("T")
@@ -59,21 +60,46 @@ def request_header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+CSV_BOM = "csv-bom"  # CSV led by a UTF-8 byte-order mark (`?bom=true`): another representation
+_BOOL = TypeAdapter(bool)  # `bom` read as the route's query model reads it
+
+
+def _bom_of(value: str | None) -> bool | None:
+    """A `bom` value as the route reads it: True, False, or None when it is no boolean (a 422)."""
+    if value is None:
+        return False
+    try:
+        return _BOOL.validate_python(value)
+    except ValidationError:
+        return None
+
+
 def representation_of(query_string: bytes, accept: str | None) -> str:
-    """json, csv or invalid (an unknown ?format= value, answered 422 by the route)."""
-    fmt = None
-    if b"format" in query_string or b"%" in query_string:  # else no parse: this runs on every GET
+    """json, csv, csv-bom or invalid (an unknown ?format= value, a `bom` that is no boolean or a BOM
+    asked of JSON: answered 422 by the route), so a body with a BOM is never keyed like one without."""
+    fmt = bom_value = None
+    if b"format" in query_string or b"bom" in query_string or b"%" in query_string:  # else no parse
         for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
             if key == "format":
                 fmt = value
-    if fmt is not None:
-        return fmt if fmt in ("json", "csv") else "invalid"
-    return "csv" if prefers_csv(accept) else "json"
+            elif key == "bom":
+                bom_value = value
+    if fmt is not None and fmt not in ("json", "csv"):
+        return "invalid"
+    rep = fmt or ("csv" if prefers_csv(accept) else "json")
+    bom = _bom_of(bom_value)
+    if bom is None or (bom and rep != "csv"):
+        return "invalid"
+    return CSV_BOM if bom else rep
 
 
-def representation(request: Request, fmt: str | None) -> str:
-    """The representation a request asks for: its (validated) `?format=`, else its Accept header."""
-    return fmt or ("csv" if prefers_csv(request.headers.get("accept")) else "json")
+def representation(request: Request, fmt: str | None, bom: bool = False) -> str:
+    """The representation a request asks for: its (validated) `?format=`, else its Accept header;
+    json, csv, or csv-bom with `bom` (a BOM asked of JSON is a 422 naming `bom`)."""
+    rep = fmt or ("csv" if prefers_csv(request.headers.get("accept")) else "json")
+    if bom and rep != "csv":
+        raise BadParameter("bom", "bom=true applies to CSV only: add format=csv (or send Accept: text/csv).")
+    return CSV_BOM if bom else rep
 
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -97,11 +123,12 @@ def csv_response(
     *,
     lead: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    bom: bool = False,
 ) -> StreamingResponse:
     """Rows (JSON-shaped dicts, or cell tuples in header order) as streamed CSV; the header is the
-    model's fields after `lead`."""
+    model's fields after `lead`; `bom` leads it with a UTF-8 byte-order mark (for spreadsheets)."""
     header = [*(lead or []), *[c for c in columns(model) if c not in (lead or [])]]
-    return StreamingResponse(csv_stream(header, rows), media_type=CSV_TYPE, headers=headers)
+    return StreamingResponse(csv_stream(header, rows, bom=bom), media_type=CSV_TYPE, headers=headers)
 
 
 def respond(
@@ -109,21 +136,23 @@ def respond(
     payload: BaseModel | dict[str, Any],
     *,
     fmt: str | None,
+    bom: bool = False,
     model: type[BaseModel] | None = None,
     rows: Callable[[], Iterable[dict[str, Any]]] | None = None,
     lead: list[str] | None = None,
 ) -> Response:
-    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for.
+    """JSON of `payload`, or CSV of `rows()` (default: the payload as one row) when CSV is asked for
+    (led by a BOM with `bom`).
 
     A dict payload is already JSON-ready (e.g. maintained totals) and needs `model` for its CSV."""
-    if representation(request, fmt) != "csv":
+    if representation(request, fmt, bom) == "json":
         return json_response(payload)
     if isinstance(payload, BaseModel):
         return csv_response(
-            model or type(payload), rows() if rows else [payload.model_dump(mode="json")], lead=lead
+            model or type(payload), rows() if rows else [payload.model_dump(mode="json")], lead=lead, bom=bom
         )
     assert model is not None, "a dict payload needs the model of its CSV rows"
-    return csv_response(model, rows() if rows else [payload], lead=lead)
+    return csv_response(model, rows() if rows else [payload], lead=lead, bom=bom)
 
 
 def cached_value(request: Request, version: int, key: Hashable, compute: Callable[[], T]) -> T:

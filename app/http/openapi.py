@@ -25,8 +25,9 @@ def read_responses(*, csv_example: str | None = None, not_found: str | None = No
     out: dict[int | str, Any] = {
         200: {
             "description": "JSON, or CSV with `Accept: text/csv` / `?format=csv` (header row = JSON field "
-            "names; nested objects flattened with `_`; lists joined with `; `). Carries a strong `ETag`, "
-            "`Cache-Control` and `Vary: Accept`.",
+            "names; nested objects flattened with `_`; lists joined with `; `; `bom=true` leads it with a "
+            "UTF-8 byte-order mark for spreadsheets). Carries a strong `ETag`, `Cache-Control` and "
+            "`Vary: Accept`.",
             "content": {"text/csv": csv_content},
         },
         304: {"description": "Not modified: `If-None-Match` names the current ETag (empty body)"},

@@ -21,6 +21,7 @@ from sqlmodel import select as select_models
 from app.caches import TotalsKept
 from app.domain.counting import Fig
 from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
+from app.progress import SILENT, Progress
 from app.read.checks import metric_findings, warned, warned_all
 from app.read.figures import PhaseChoice, ranked_phase_figures
 from app.read.totals import all_totals, metric_totals_of, operation_totals, programme_totals
@@ -135,28 +136,37 @@ def refresh_totals(*, session: Session, keys: Iterable[Key]) -> int:
     return done
 
 
-def rebuild_totals(*, session: Session) -> int:
-    """Recompute every stored total from the results (after a bulk load, or to repair); how many."""
+def rebuild_totals(*, session: Session, progress: Progress = SILENT) -> int:
+    """Recompute every stored total from the results (after a bulk load, or to repair); how many.
+
+    Progress counts passes over the results: each operation's phase choices, then each operation's
+    totals, then the programme's."""
     session.execute(delete(TotalsAggregate))
     session.execute(delete(PhaseChoiceAggregate))
-    session.add_all(
-        PhaseChoiceAggregate(
-            operation_slug=op.slug,
-            phase_slug=c.used.phase or "",
-            metric_slug=c.used.metric,
-            body=_choice_body(c),
+    operations = session.exec(select_models(Operation)).all()
+    progress.expect(2 * len(operations) + 1)
+    for op in operations:
+        session.add_all(
+            PhaseChoiceAggregate(
+                operation_slug=op.slug,
+                phase_slug=c.used.phase or "",
+                metric_slug=c.used.metric,
+                body=_choice_body(c),
+            )
+            for c in ranked_phase_figures(session=session, operation=op.slug)
         )
-        for op in session.exec(select_models(Operation)).all()
-        for c in ranked_phase_figures(session=session, operation=op.slug)
-    )
-    rows = [
-        _stored_row(op.slug, m.metric, m)
-        for op in session.exec(select_models(Operation)).all()
-        for m in warned(session, operation_totals(session=session, operation=op)).metrics
-    ]
+        progress.advance()
+    rows = []
+    for op in operations:
+        rows += [
+            _stored_row(op.slug, m.metric, m)
+            for m in warned(session, operation_totals(session=session, operation=op)).metrics
+        ]
+        progress.advance()
     rows += [
         _stored_row(None, m.metric, m) for m in warned(session, programme_totals(session=session)).metrics
     ]
+    progress.advance()
     session.add_all(rows)
     state = session.get(AggregateState, 1) or AggregateState(id=1)
     state.totals_built = True

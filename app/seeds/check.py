@@ -7,11 +7,12 @@ from sqlmodel import Session, create_engine
 
 from app.curation.unit_of_work import UnitOfWork
 from app.db import alembic_config
+from app.progress import SILENT, Progress
 from app.seeds.load import ACTOR, SeedReport, apply_seeds
 from app.writes import WriteContext
 
 
-def check_seeds(*, root: Path) -> SeedReport:
+def check_seeds(*, root: Path, progress: Progress = SILENT) -> SeedReport:
     """Validate every seed file and figure exactly as a real load would, writing nothing anywhere."""
     from alembic import command
 
@@ -23,7 +24,9 @@ def check_seeds(*, root: Path) -> SeedReport:
             command.upgrade(cfg, "head")
             conn.commit()
         with Session(engine) as session:
-            report = apply_seeds(uow=UnitOfWork(WriteContext(session, ACTOR)), root=root)  # never committed
+            report = apply_seeds(
+                uow=UnitOfWork(WriteContext(session, ACTOR)), root=root, progress=progress
+            )  # never committed
             session.rollback()
         return report
     finally:

@@ -28,6 +28,7 @@ from app.models import (
     Source,
     Unit,
 )
+from app.progress import SILENT, Progress
 
 WIDTH = 1_000_000  # never fold a line: one quote stays one line, diffs stay readable
 HEADERS = {
@@ -294,21 +295,24 @@ def _write(path: Path, content: str, report: ExportReport) -> None:
     report.written.append(path)
 
 
-def export_seeds(*, session: Session, out: Path) -> ExportReport:
-    """Write the database to `out` in the seeds/ format; files not produced here are left alone."""
+CATALOGUE = ("units.yaml", "metrics.yaml", "sources.yaml", "operations.yaml", "phases.yaml")
+
+
+def export_seeds(*, session: Session, out: Path, progress: Progress = SILENT) -> ExportReport:
+    """Write the database to `out` in the seeds/ format; files not produced here are left alone.
+
+    Progress counts the files written: the catalogue, then each source's text and results."""
     ex = _Exporter(session)
     report = ExportReport(named={s.id or 0: ex.names[s.id or 0] for s in ex.sources if not s.file_name})
-    for name, data in (
-        ("units.yaml", ex.units()),
-        ("metrics.yaml", ex.metrics()),
-        ("sources.yaml", ex.source_list()),
-        ("operations.yaml", ex.operations()),
-        ("phases.yaml", ex.phases()),
-    ):
-        _write(out / name, dump_yaml(data, HEADERS.get(name, "")), report)
+    progress.expect(len(CATALOGUE) + 2 * len(ex.sources))
+    catalogue = (ex.units, ex.metrics, ex.source_list, ex.operations, ex.phases)
+    for name, data in zip(CATALOGUE, catalogue, strict=True):
+        _write(out / name, dump_yaml(data(), HEADERS.get(name, "")), report)
+        progress.advance()
     for s in ex.sources:
         file = ex.names[s.id or 0]
         _write(out / "sources" / file, s.text, report)
         entries = {"source": file, "results": ex.results_of(s)}
         _write(out / "results" / f"{Path(file).stem}.yaml", dump_yaml(entries), report)
+        progress.advance(2)
     return report

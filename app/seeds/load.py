@@ -27,6 +27,7 @@ from app.models import (
     Source,
     Unit,
 )
+from app.progress import SILENT, Progress
 from app.read.catalog import alias_key
 from app.schemas.seeds import OperationSeed, PhaseSeed, QuotedFact, ResultSeed
 from app.seeds.files import SeedBundle, SeedError, read_seeds
@@ -72,23 +73,29 @@ def _upsert(uow: UnitOfWork, model: type[SQLModel], key: Any, values: dict[str, 
 class _Loader:
     """One seed run over one session; collects problems instead of stopping at the first."""
 
-    def __init__(self, uow: UnitOfWork, bundle: SeedBundle, root: Path) -> None:
+    def __init__(self, uow: UnitOfWork, bundle: SeedBundle, root: Path, progress: Progress = SILENT) -> None:
         self.uow, self.session, self.bundle, self.root = uow, uow.session, bundle, root
+        self.progress = progress
         self.report = SeedReport()
         self.problems: list[str] = []
         self.source_ids: dict[str, int] = {}
 
     def run(self) -> SeedReport:
-        for step in (
-            self.units,
-            self.metrics,
-            self.sources,
-            self.operations,
-            self.phases,
-            self.results,
-        ):
+        """Every step in order; progress counts records (the results, one by one, take the time)."""
+        b = self.bundle
+        steps = (
+            (self.units, len(b.units)),
+            (self.metrics, len(b.metrics)),
+            (self.sources, len(b.sources)),
+            (self.operations, len(b.operations)),
+            (self.phases, len(b.phases)),
+            (self.results, 0),  # advanced per figure
+        )
+        self.progress.expect(sum(n for _, n in steps) + sum(len(rf.results) for rf in b.result_files))
+        for step, n in steps:
             step()
             self.session.flush()
+            self.progress.advance(n)
         if self.problems:
             raise SeedError(self.problems)
         if self.report.changed:
@@ -266,6 +273,8 @@ class _Loader:
         for rf in self.bundle.result_files:
             sid = self._source(rf.path, rf.source)
             source = self.session.get(Source, sid) if sid else None
+            if source is None:
+                self.progress.advance(len(rf.results))  # refused above: nothing to verify
             entries += [
                 (seed.duplicate_of is not None, rf.path, source, seed)
                 for seed in rf.results
@@ -273,6 +282,7 @@ class _Loader:
             ]
         for _, path, source, seed in sorted(entries, key=lambda e: e[0]):
             self._result(path, source, seed)
+            self.progress.advance()
 
     def _result(self, path: str, source: Source, seed: ResultSeed) -> None:
         where = f"{path}: entry {seed.id!r}"
@@ -304,16 +314,16 @@ def _phase_values(ph: PhaseSeed) -> dict[str, Any]:
     return ph.model_dump(exclude={"sources", "operation"}) | {"operation_slug": ph.operation}
 
 
-def apply_seeds(*, uow: UnitOfWork, root: Path) -> SeedReport:
+def apply_seeds(*, uow: UnitOfWork, root: Path, progress: Progress = SILENT) -> SeedReport:
     """Load seeds/ into the unit of work; raise SeedError (nothing kept) on any problem."""
     keep_totals(uow)  # metrics' labels and units are part of the stored totals
-    return _Loader(uow, read_seeds(root), root).run()
+    return _Loader(uow, read_seeds(root), root, progress).run()
 
 
-def seed_database(*, engine: Engine, root: Path) -> SeedReport:
+def seed_database(*, engine: Engine, root: Path, progress: Progress = SILENT) -> SeedReport:
     """Load seeds/ in one audited unit of work: all or nothing, one version bump when anything changed."""
     with Session(engine) as session, unit_of_work(WriteContext(session, ACTOR)) as uow:
-        return apply_seeds(uow=uow, root=root)
+        return apply_seeds(uow=uow, root=root, progress=progress)
 
 
 def is_empty(*, session: Session) -> bool:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import SessionDep
-from app.api.v1.params import AsOf, Format, QueryParams
+from app.api.v1.params import AsOf, Bom, Format, QueryParams
 from app.domain.cursors import decode_id_cursor, encode_id_cursor
 from app.http.negotiation import csv_response, json_response, representation
 from app.http.openapi import read_responses
@@ -33,6 +33,7 @@ class ChangeQuery(QueryParams):
     limit: int = Field(default=100, ge=1, le=500, description="Page size")
     cursor: str | None = Field(default=None, max_length=200, description="`next_cursor` of the previous page")
     format: Format = None
+    bom: Bom = False
 
 
 @router.get(
@@ -46,9 +47,9 @@ def get_changes(request: Request, session: SessionDep, query: Annotated[ChangeQu
     """Every audited write (create, update, retract, link_duplicate, accept, ...) appears once, in
     commit order, with the data version it made and its before/after under the public field names.
     Follow `next_cursor` (or `Link: rel="next"`); keep the last `id` and ask `?after=` next time."""
-    if representation(request, query.format) == "csv":
+    if representation(request, query.format, query.bom) != "json":
         rows = iter_changes(session=session, since=query.since, after=query.after)
-        return csv_response(Change, (c.model_dump(mode="json") for c in rows))
+        return csv_response(Change, (c.model_dump(mode="json") for c in rows), bom=query.bom)
     cursor_after = decode_id_cursor(query.cursor, "changes") if query.cursor else None
     items, last, total = list_changes(
         session=session, since=query.since, after=query.after, cursor_after=cursor_after, limit=query.limit

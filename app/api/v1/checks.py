@@ -37,4 +37,4 @@ def get_checks(request: Request, session: SessionDep, version: VersionDep, query
     )
     findings = Findings(items=all_findings(AllTotals.model_validate_json(body)))
     rows = lambda: [f.model_dump(mode="json") for f in findings.items]  # noqa: E731
-    return respond(request, findings, fmt=query.format, model=Finding, rows=rows)
+    return respond(request, findings, fmt=query.format, bom=query.bom, model=Finding, rows=rows)

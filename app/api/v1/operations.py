@@ -40,7 +40,7 @@ def get_operation(
     request: Request, session: SessionDep, operation: OperationDep, query: FormatQuery
 ) -> Response:
     """`/operations/Kanal` (or `KANAL`, `Канал`) answers the `channel` operation."""
-    return respond(request, operation_public(session=session, op=operation), fmt=query.format)
+    return respond(request, operation_public(session=session, op=operation), fmt=query.format, bom=query.bom)
 
 
 @router.get(
@@ -78,9 +78,12 @@ def get_operation_totals(
     the sum over phases of one whole-phase figure each (with the qualifier of the sum: "more than" parts
     make a lower bound), countries' shares listed apart, and the reports that disagree with the one used.
     Cumulative figures, country shares and duplicate reports are never added. CSV: one row per metric."""
-    if representation(request, query.format) == "csv":
+    if representation(request, query.format, query.bom) != "json":
         return csv_response(
-            MetricTotals, operation_totals_rows(session=session, operation=operation), lead=["operation"]
+            MetricTotals,
+            operation_totals_rows(session=session, operation=operation),
+            lead=["operation"],
+            bom=query.bom,
         )
     body = cached_value(
         request,

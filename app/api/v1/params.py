@@ -32,6 +32,15 @@ Format = Annotated[
     ),
 ]
 
+Bom = Annotated[
+    bool,
+    Field(
+        description="With CSV: lead the file with a UTF-8 byte-order mark, so spreadsheets (Excel) read "
+        "it as UTF-8 (Cyrillic quotes); the default has none. Refused (422) for JSON.",
+        examples=[True],
+    ),
+]
+
 
 def _instant(value: object) -> datetime:
     """An `at` value: an RFC 3339 timestamp that is not in the future."""
@@ -61,6 +70,7 @@ class FormatParams(AsOfParams):
     """Only the representation (and `at`), for a GET of one thing that answers JSON or CSV."""
 
     format: Format = None
+    bom: Bom = False
 
 
 NoQuery = Annotated[QueryParams, Query()]
@@ -78,6 +88,7 @@ class ListParams(AsOfParams):
     )
     cursor: str | None = Field(default=None, max_length=300, description="`next_cursor` of the previous page")
     format: Format = None
+    bom: Bom = False
 
 
 ListQuery = Annotated[ListParams, Query()]
@@ -116,7 +127,7 @@ def short_list(
     key: Callable[[Any], str],
 ) -> Response:
     """A short list answered as a page of JSON (with its `Link`), or as CSV of every item."""
-    if representation(request, query.format) == "csv":
-        return csv_response(model, (i.model_dump(mode="json") for i in items))
+    if representation(request, query.format, query.bom) != "json":
+        return csv_response(model, (i.model_dump(mode="json") for i in items), bom=query.bom)
     page, nxt = page_of(items, key, query, kind=request.url.path)
     return json_response(Page[Any](items=page, next_cursor=nxt, total=len(items)), next_link(request, nxt))

@@ -47,7 +47,7 @@ def get_phase(
     """A phase with its dates (the precision the source gives), headquarters, participants,
     observers and sources."""
     phase = find_phase(session=session, slug=slug)
-    return respond(request, phase_public(session=session, phase=phase), fmt=query.format)
+    return respond(request, phase_public(session=session, phase=phase), fmt=query.format, bom=query.bom)
 
 
 # ---------------------------------------------------------------- writes (curation)

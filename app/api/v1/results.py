@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import AdminWriteDep, CuratorWriteDep, SessionDep, VersionDep
-from app.api.v1.params import AsOfParams, Format, FormatQuery, NoQuery
+from app.api.v1.params import AsOfParams, Bom, Format, FormatQuery, NoQuery
 from app.curation.results import add_result, patch_result, retract
 from app.domain.citations import bibtex, csl_item, plain_text, ris
 from app.domain.revisions import result_etag
@@ -81,6 +81,7 @@ class ResultQuery(AsOfParams):
         default=None, max_length=1000, description="`next_cursor` of the previous page"
     )
     format: Format = None
+    bom: Bom = False
 
 
 @router.get(
@@ -115,8 +116,10 @@ def get_results(
         include_retracted=query.include_retracted,
     )
     keys = parse_sort(query.sort)
-    if representation(request, query.format) == "csv":
-        return csv_response(ResultPublic, iter_result_cells(session=session, filters=filters, sort=keys))
+    if representation(request, query.format, query.bom) != "json":
+        return csv_response(
+            ResultPublic, iter_result_cells(session=session, filters=filters, sort=keys), bom=query.bom
+        )
     items, nxt = list_results(
         session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor
     )
@@ -139,14 +142,14 @@ def get_result(
     """A result stays readable at its URL even when retracted (`"retracted": true`). Its ETag changes
     exactly when the result does: send it as `If-Match` to PATCH it."""
     row = find_result(session=session, result_id=result_id)
-    rep = representation(request, query.format)
+    rep = representation(request, query.format, query.bom)
     etag = result_etag(row.id, row.revision, rep, epoch=read_epoch(session=session))
     control = IMMUTABLE if query.at else cache_control()
     headers = {"ETag": etag, "Cache-Control": control, "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     public = to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
-    response = respond(request, public, fmt=query.format)
+    response = respond(request, public, fmt=query.format, bom=query.bom)
     response.headers.update(headers)
     return response
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import SessionDep, VersionDep
-from app.api.v1.params import AsOfParams, Format
+from app.api.v1.params import AsOfParams, Bom, Format
 from app.http.negotiation import cached_value, respond
 from app.http.openapi import read_responses
 from app.models import Scope
@@ -37,6 +37,7 @@ class SeriesQuery(AsOfParams):
         default="year", description="Points per year (the year a phase starts) or per phase"
     )
     format: Format = None
+    bom: Bom = False
 
 
 @router.get(
@@ -71,6 +72,7 @@ def get_series(
         request,
         data,
         fmt=query.format,
+        bom=query.bom,
         model=SeriesPoint,
         lead=list(lead),
         rows=lambda: [{**lead, **p.model_dump(mode="json")} for p in data.points],

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
 from app.api.deps import CuratorWriteDep, SessionDep, VersionDep
-from app.api.v1.params import AsOfParams, Format, FormatQuery
+from app.api.v1.params import AsOfParams, Bom, Format, FormatQuery
 from app.config import get_settings
 from app.curation.candidates import candidate_public, extract_for_source
 from app.curation.pages import fetch_limits
@@ -36,6 +36,7 @@ class SourceQuery(AsOfParams):
     limit: int = Field(default=50, ge=1, le=500, description="Page size")
     cursor: str | None = Field(default=None, max_length=200, description="`next_cursor` of the previous page")
     format: Format = None
+    bom: Bom = False
 
 
 @router.get(
@@ -53,8 +54,10 @@ def get_sources(
 ) -> Response:
     """Documents by id, without their text (its `length` in characters is given); paged like every
     list. As CSV, every source."""
-    if representation(request, query.format) == "csv":
-        return csv_response(SourceSummary, (s.model_dump(mode="json") for s in iter_sources(session=session)))
+    if representation(request, query.format, query.bom) != "json":
+        return csv_response(
+            SourceSummary, (s.model_dump(mode="json") for s in iter_sources(session=session)), bom=query.bom
+        )
     items, nxt = list_sources(session=session, limit=query.limit, cursor=query.cursor)
     total = cached_value(request, version, ("count", "sources"), lambda: count_sources(session=session))
     return json_response(
@@ -78,7 +81,7 @@ def get_source(
     """The stored text is the evidence: every result's `quote` is `text[quote_start:quote_end]`.
     `results` lists the results the source supports (retracted ones flagged)."""
     src = find_source(session=session, source_id=source_id)
-    return respond(request, source_detail(session=session, source=src), fmt=query.format)
+    return respond(request, source_detail(session=session, source=src), fmt=query.format, bom=query.bom)
 
 
 # ---------------------------------------------------------------- writes (curation)

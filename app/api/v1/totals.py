@@ -28,8 +28,8 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
     operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
 
-    if representation(request, query.format) == "csv":
-        return csv_response(MetricTotals, all_totals_rows(session=session), lead=["operation"])
+    if representation(request, query.format, query.bom) != "json":
+        return csv_response(MetricTotals, all_totals_rows(session=session), lead=["operation"], bom=query.bom)
     body = cached_value(
         request,
         version,
