@@ -197,12 +197,12 @@ def db_rebuild_aggregates() -> None:
     """Recompute the maintained totals from every result (after a bulk load, or to repair them)."""
     import time
 
-    from app.seeds.prepare import rebuild_aggregates
+    from app.seeds.prepare import recompute_stored_totals
 
     engine = _existing_engine()
     started = time.perf_counter()
     with progress_bar("rebuild-aggregates", unit="passes", console=err) as bar:
-        count = rebuild_aggregates(engine, progress=bar)
+        count = recompute_stored_totals(engine, progress=bar)
     print(f"rebuilt {count} totals entries in {time.perf_counter() - started:.1f} s")
 
 

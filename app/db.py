@@ -78,7 +78,7 @@ def refresh_statistics(engine: Engine) -> None:
     """Give SQLite's planner row counts, as PostgreSQL's autovacuum keeps them: without any, it answers
     a metric's one-year page sorted by value by walking the whole metric in value order (1M results:
     ~10,000 index entries for 100 rows, instead of one year's ~2,500). A bounded ANALYZE: a few
-    milliseconds at any size. Nothing to do on PostgreSQL."""
+    bounded cost at any size. Nothing to do on PostgreSQL."""
     if not is_sqlite(str(engine.url)):
         return
     with engine.begin() as conn:

@@ -76,7 +76,7 @@ def telemetry_options(enabled: bool) -> dict[str, Any]:
 async def frozen_heap(_app: FastAPI) -> AsyncIterator[None]:
     """Startup's objects (modules, routes, schemas, pint's registry: ~170,000) moved out of the cycle
     collector's sight while the app serves: a full collection then walks only what requests made,
-    instead of pausing every request in flight for ~90 ms on this machine. Given back at shutdown."""
+    instead of pausing every request in flight. Given back at shutdown."""
     gc.freeze()
     try:
         yield

@@ -16,12 +16,12 @@ from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.curation.totals import mark_stale
 from app.db import make_engine, refresh_statistics
 from app.models import Phase, Result, ResultRevision, Source
 from app.progress import progress_bar
-from app.read.aggregates import mark_stale
 from app.seeds.files import content_hash
-from app.seeds.prepare import prepare_database, rebuild_aggregates
+from app.seeds.prepare import prepare_database, recompute_stored_totals
 
 METRICS = [
     ("opium_seized", "t", "tons of opium", 1000.0, "kg"),
@@ -158,7 +158,7 @@ def main() -> None:
     inserted = time.time() - t0
     t1 = time.time()
     with progress_bar("rebuild-aggregates", unit="passes") as bar:
-        entries = rebuild_aggregates(engine, actor="bench/make_million.py", progress=bar)
+        entries = recompute_stored_totals(engine, actor="bench/make_million.py", progress=bar)
     print(
         f"done: {made} results inserted in {inserted:.0f} s, {entries} totals entries rebuilt in "
         f"{time.time() - t1:.0f} s; {time.time() - t0:.0f} s in all"

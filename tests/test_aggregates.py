@@ -15,12 +15,13 @@ from sqlmodel import Session, select
 from app import db as storage
 from app.config import get_settings
 from app.curation.results import create_result, retract_row, update_result_checked
+from app.curation.totals import mark_stale
 from app.curation.unit_of_work import UnitOfWork
 from app.curation.verify import CheckedFigure
 from app.db import make_engine
 from app.models import Operation, Result, TotalsAggregate
 from app.read import aggregates
-from app.read.aggregates import body_hash, mark_stale, stored_totals, totals_built
+from app.read.aggregates import body_hash, stored_totals, totals_built
 from app.read.checks import warned
 from app.read.totals import operation_totals, programme_totals
 from app.seeds.load import seed_database

@@ -4,7 +4,7 @@ import csv
 import io
 import re
 
-from app.http.csv import neutralise
+from app.domain.cells import neutralise
 from tests.factories import DIRECT, SOURCE, bearer
 
 HOSTILE = {

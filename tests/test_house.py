@@ -55,13 +55,28 @@ def test_http_machinery_imports_no_capability():
 
 
 def test_domain_rules_use_no_session_and_no_framework():
-    for path in (APP / "domain").glob("*.py"):
+    for path in (APP / "domain").rglob("*.py"):
         bad = {
             m
             for m in imports_of(path)
             if m.split(".")[0] in ("fastapi", "starlette", "sqlmodel", "sqlalchemy")
+            or m.startswith(("app.models", "app.schemas", "app.http", *CAPABILITIES))
         }
-        assert not bad, f"{path.name} imports {bad}"
+        assert not bad, f"{path.relative_to(APP)} imports {bad}"
+
+
+def test_capabilities_import_no_http_machinery():
+    """Capabilities are called by HTTP, never the other way: no cache, CSV or problem from there."""
+    for package in ("read", "curation", "extraction", "seeds"):
+        for path in (APP / package).rglob("*.py"):
+            bad = {m for m in imports_of(path) if m.startswith("app.http")}
+            assert not bad, f"{path.relative_to(APP)} imports {bad}"
+
+
+def test_no_session_info_flags():
+    """Cross-cutting state is passed (a WriteContext, a snapshot), never hidden in session.info."""
+    for path in modules():
+        assert "session.info" not in path.read_text(), path.relative_to(APP)
 
 
 def test_only_http_code_raises_http_problems():

@@ -18,7 +18,7 @@ from app.progress import SILENT, progress_bar
 from app.seeds.check import check_seeds
 from app.seeds.export import export_seeds
 from app.seeds.load import seed_database
-from app.seeds.prepare import rebuild_aggregates
+from app.seeds.prepare import recompute_stored_totals
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = get_settings().seeds_dir
@@ -159,7 +159,7 @@ def test_rebuild_reports_each_pass(seeded):
     engine = make_engine(seeded)
     seen = Recorder()
     try:
-        rebuild_aggregates(engine, progress=seen)
+        recompute_stored_totals(engine, progress=seen)
     finally:
         engine.dispose()
     [total] = seen.totals

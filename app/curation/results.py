@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.curation.revisions import track
+from app.curation.totals import recompute_totals
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import CheckedFigure, check_figure
 from app.domain.errors import (
@@ -21,7 +22,6 @@ from app.domain.errors import (
 from app.domain.provenance import occurrence_at
 from app.domain.revisions import result_etag, tag_matches
 from app.models import OperationSource, PhaseSource, Result, Source
-from app.read.aggregates import maintain_totals
 from app.read.history import read_epoch
 from app.schemas.results import ResultBase, ResultCreate, ResultUpdate
 from app.writes import WriteContext
@@ -106,15 +106,15 @@ def _link_source(uow: UnitOfWork, result: Result) -> None:
             pass
 
 
-def _refresh_totals(uow: UnitOfWork) -> None:
+def _recompute(uow: UnitOfWork) -> None:
     """Bring the maintained totals up to date with this write's result changes (in its transaction)."""
-    maintain_totals(session=uow.session, entries=uow.entries)
+    recompute_totals(session=uow.session, entries=uow.entries)
 
 
-def keep_totals(uow: UnitOfWork) -> None:
+def recompute_totals_on(uow: UnitOfWork) -> None:
     """Have this write refresh the maintained totals it touches, once, just before its commit."""
-    if _refresh_totals not in uow.hooks:
-        uow.before_commit(_refresh_totals)
+    if _recompute not in uow.hooks:
+        uow.before_commit(_recompute)
 
 
 def create_result(
@@ -128,7 +128,7 @@ def create_result(
     _link_source(uow, result)
     uow.record("create", "result", result.id, after=snapshot(result), reason=reason)
     track(uow, result)
-    keep_totals(uow)
+    recompute_totals_on(uow)
     return result
 
 
@@ -150,7 +150,7 @@ def update_result_checked(
     _link_source(uow, result)
     uow.record("update", "result", result.id, before=before, after=after, reason=reason)
     track(uow, result)
-    keep_totals(uow)
+    recompute_totals_on(uow)
     return True
 
 
@@ -291,7 +291,7 @@ def retract_row(uow: UnitOfWork, row: Result, *, reason: str) -> Result:
     uow.add(row)
     uow.record("retract", "result", row.id, before=before, after=snapshot(row), reason=reason)
     track(uow, row)
-    keep_totals(uow)
+    recompute_totals_on(uow)
     return row
 
 

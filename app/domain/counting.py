@@ -23,9 +23,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Literal
 
-from app.schemas.totals import Disagreement, FigureRef, PhaseFigure, SumQualifier
+SumQualifier = Literal["exact", "more_than", "at_least", "about", "almost", "up_to", "less_than", "mixed"]
 
 MAX_LISTED = 5
 LOWER_BOUNDS = frozenset({"more_than", "at_least"})  # the true value is at least the stated one
@@ -56,24 +56,6 @@ class Fig:
         """Newest last: by as_of, then id."""
         return (self.as_of, self.id)
 
-    def ref(self) -> FigureRef:
-        return FigureRef(**_ref_fields(self))
-
-    def phase_ref(self) -> PhaseFigure:
-        return PhaseFigure(**_ref_fields(self), phase=self.phase or "")
-
-
-def _ref_fields(f: Fig) -> dict[str, Any]:
-    return {
-        "result_id": f.id,
-        "value": f.value,
-        "unit": f.unit,
-        "value_base": f.value_base,
-        "base_unit": f.base_unit,
-        "qualifier": f.qualifier,
-        "as_of": f.as_of,
-    }
-
 
 def groups_of(figs: Iterable[Fig]) -> list[list[Fig]]:
     """Reports of the same figure together (a report and those that are `duplicate_of` it)."""
@@ -89,33 +71,14 @@ def representative(group: Sequence[Fig]) -> Fig:
     return canonical[0] if canonical else max(group, key=lambda f: f.order)
 
 
-def disagreement(kind: str, used: Fig, others: Sequence[Fig], total: int | None = None) -> Disagreement:
-    """Reports that differ, the used one first; the list is bounded (reports_total says how many)."""
-    reports = [used, *sorted(others, key=lambda f: f.order, reverse=True)]
-    return Disagreement(
-        kind=kind,  # type: ignore[arg-type]
-        scope=used.scope,  # type: ignore[arg-type]
-        phase=used.phase,
-        used_result_id=used.id,
-        reports=[f.ref() for f in reports[:MAX_LISTED]],
-        reports_total=total if total is not None else len(reports),
-    )
-
-
 def differ(group: Sequence[Fig]) -> bool:
     """True when reports of one figure state different values or qualifiers."""
     return len({(f.value_base, f.qualifier) for f in group}) > 1
 
 
-def one_per_group(figs: Iterable[Fig]) -> tuple[list[Fig], list[Disagreement]]:
-    """The representative of every group of reports, and the groups whose reports differ."""
-    used, disagreements = [], []
-    for group in groups_of(figs):
-        rep = representative(group)
-        used.append(rep)
-        if differ(group):
-            disagreements.append(disagreement("duplicate_reports", rep, [f for f in group if f is not rep]))
-    return used, disagreements
+def one_per_group(figs: Iterable[Fig]) -> list[Fig]:
+    """The representative of every group of reports (the report it counts by)."""
+    return [representative(group) for group in groups_of(figs)]
 
 
 def sum_qualifier(qualifiers: Iterable[str]) -> tuple[SumQualifier, bool, bool, str]:

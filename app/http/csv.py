@@ -11,13 +11,13 @@ import csv
 import io
 import types
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
 import orjson
 from pydantic import BaseModel
 
-BATCH_ROWS = 2000
+from app.domain.cells import BATCH_ROWS, FORMULA_STARTS, Neutralised, neutralise
+
 BOM = "\ufeff".encode()  # UTF-8 byte-order mark: tells Excel the file is UTF-8 (Cyrillic quotes)
 
 
@@ -41,14 +41,6 @@ def columns(model: type[BaseModel], prefix: str = "") -> list[str]:
         else:
             out.append(prefix + name)
     return out
-
-
-FORMULA_STARTS = frozenset("=+-@\t\r")  # what spreadsheets may run as a formula (OWASP CSV injection)
-
-
-def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will not run: a leading `'` before `=`, `+`, `-`, `@`, tab or CR."""
-    return "'" + text if text and text[0] in FORMULA_STARTS else text
 
 
 def _cell(value: Any) -> Any:
@@ -99,15 +91,6 @@ def cells(header: list[str], row: Row) -> Sequence[Any]:
         flat = flatten(row)
         return [flat.get(name, "") for name in header]
     return [("'" + c if c and c[0] in FORMULA_STARTS else c) if type(c) is str else c for c in row]
-
-
-@dataclass
-class Neutralised:
-    """Batches of rows of cells in header order whose text cells were neutralised where they were
-    made (a query that applies FORMULA_STARTS itself, the fast path of a million rows): each batch
-    written as it is, one chunk of the response."""
-
-    batches: Iterable[Sequence[Sequence[Any]]]
 
 
 def csv_stream(header: list[str], rows: Iterable[Row] | Neutralised, *, bom: bool = False) -> Iterator[bytes]:

@@ -1,6 +1,6 @@
-"""Tables, enums and API schemas."""
+"""Tables (and the vocabularies they use, from app/domain/vocabulary.py)."""
 
-from app.models.enums import CandidateStatus, KeyScope, Qualifier, Scope
+from app.domain.vocabulary import CandidateStatus, KeyScope, Qualifier, Scope
 from app.models.tables import (
     AggregateState,
     ApiKey,

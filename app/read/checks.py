@@ -93,7 +93,7 @@ def findings_of(session: Session, operation: str | None, metrics: Sequence[Metri
         running[f.metric].append(f)
     out: list[Finding] = []
     for m in metrics:
-        reps, _ = one_per_group(running.get(m.metric, []))
+        reps = one_per_group(running.get(m.metric, []))
         out += decreased(operation, m.metric, reps)
         out += below_phase_sum(operation, m.metric, reps, m.phase_sum)
         out += duplicates_differ(operation, m)
@@ -126,9 +126,7 @@ def metric_findings(session: Session, operation: str | None, m: MetricTotals) ->
     """The findings of one metric of one operation (None: the programme), from its totals: what the
     maintained totals store under `warnings` (they depend on that operation's metric only)."""
     scopes = ("cumulative",) if operation else ("programme",)
-    reps, _ = one_per_group(
-        load_figures(session=session, operation=operation, scopes=scopes, metric=m.metric)
-    )
+    reps = one_per_group(load_figures(session=session, operation=operation, scopes=scopes, metric=m.metric))
     return [
         *decreased(operation, m.metric, reps),
         *below_phase_sum(operation, m.metric, reps, m.phase_sum),

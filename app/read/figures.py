@@ -9,9 +9,45 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.domain.counting import MAX_LISTED, Fig, differ, disagreement
+from app.domain.counting import MAX_LISTED, Fig, differ
 from app.models import Result
-from app.schemas.totals import Disagreement
+from app.schemas.totals import Disagreement, FigureRef, PhaseFigure
+
+
+def figure_ref(f: Fig) -> FigureRef:
+    """A figure as the API names it in totals (its result id, value, unit, qualifier, date)."""
+    return FigureRef(**_ref_fields(f))
+
+
+def phase_ref(f: Fig) -> PhaseFigure:
+    """A phase's figure as the API names it."""
+    return PhaseFigure(**_ref_fields(f), phase=f.phase or "")
+
+
+def _ref_fields(f: Fig) -> dict[str, Any]:
+    return {
+        "result_id": f.id,
+        "value": f.value,
+        "unit": f.unit,
+        "value_base": f.value_base,
+        "base_unit": f.base_unit,
+        "qualifier": f.qualifier,
+        "as_of": f.as_of,
+    }
+
+
+def disagreement(kind: str, used: Fig, others: Sequence[Fig], total: int | None = None) -> Disagreement:
+    """Reports that differ, the used one first; the list is bounded (reports_total says how many)."""
+    reports = [used, *sorted(others, key=lambda f: f.order, reverse=True)]
+    return Disagreement(
+        kind=kind,  # type: ignore[arg-type]
+        scope=used.scope,  # type: ignore[arg-type]
+        phase=used.phase,
+        used_result_id=used.id,
+        reports=[figure_ref(f) for f in reports[:MAX_LISTED]],
+        reports_total=total if total is not None else len(reports),
+    )
+
 
 COLUMNS: tuple[Any, ...] = (
     Result.id,

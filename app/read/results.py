@@ -28,13 +28,13 @@ from sqlalchemy import (
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.domain.cells import BATCH_ROWS, FORMULA_STARTS, Neutralised
 from app.domain.cursors import decode_cursor as decode_cursor_of
 from app.domain.cursors import encode_cursor as encode_cursor_of
 from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
-from app.http.csv import BATCH_ROWS, FORMULA_STARTS, Neutralised
+from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Phase, Result, Source
-from app.models.enums import Qualifier, Scope
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
 

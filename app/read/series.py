@@ -56,7 +56,7 @@ def phase_points(session: Session, chosen: dict[str, Fig], base_unit: str, by: s
 
 def running_points(figs: Sequence[Fig], base_unit: str) -> list[SeriesPoint]:
     """Per year, the newest running total reported that year (one report, never a sum)."""
-    reps, _ = one_per_group(figs)
+    reps = one_per_group(figs)
     by_year: dict[str, list[Fig]] = defaultdict(list)
     for f in reps:
         by_year[str(f.as_of.year)].append(f)

@@ -12,9 +12,17 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from app.domain.counting import MAX_LISTED, Fig, disagreement, one_per_group, sum_qualifier, total_of
+from app.domain.counting import MAX_LISTED, Fig, one_per_group, sum_qualifier, total_of
 from app.models import Metric, Operation
-from app.read.figures import PhaseChoice, duplicate_disagreements, load_figures, ranked_phase_figures
+from app.read.figures import (
+    PhaseChoice,
+    disagreement,
+    duplicate_disagreements,
+    figure_ref,
+    load_figures,
+    phase_ref,
+    ranked_phase_figures,
+)
 from app.schemas.totals import (
     AllTotals,
     CountryShare,
@@ -32,7 +40,7 @@ ALL_SCOPES = ("phase", "cumulative", "programme")
 
 def latest_figure(figs: Sequence[Fig]) -> LatestFigure | None:
     """The newest non-retracted running total (duplicates resolved) and the others, newest first."""
-    reps, _ = one_per_group(f for f in figs if f.scope in RUNNING)
+    reps = one_per_group(f for f in figs if f.scope in RUNNING)
     if not reps:
         return None
     used = max(reps, key=lambda f: f.order)
@@ -40,9 +48,9 @@ def latest_figure(figs: Sequence[Fig]) -> LatestFigure | None:
         (f for f in figs if f.scope in RUNNING and f is not used), key=lambda f: f.order, reverse=True
     )
     return LatestFigure(
-        **used.ref().model_dump(),
+        **figure_ref(used).model_dump(),
         scope=used.scope,  # type: ignore[arg-type]
-        earlier=[f.ref() for f in others[:MAX_LISTED]],
+        earlier=[figure_ref(f) for f in others[:MAX_LISTED]],
         earlier_total=len(others),
     )
 
@@ -67,7 +75,7 @@ def phase_sum(choices: Sequence[PhaseChoice], base_unit: str) -> tuple[PhaseSum 
         qualifier_note=note,
         phases=len(used),
         result_ids=[f.id for f in used],
-        per_phase=[f.phase_ref() for f in used],
+        per_phase=[phase_ref(f) for f in used],
     )
     return summed, conflicts
 
@@ -75,7 +83,7 @@ def phase_sum(choices: Sequence[PhaseChoice], base_unit: str) -> tuple[PhaseSum 
 def country_shares(figs: Sequence[Fig]) -> list[CountryShare]:
     """Countries' shares of phases: listed, never added."""
     shares = sorted((f for f in figs if f.scope == "phase" and f.country), key=lambda f: (f.as_of, f.id))
-    return [CountryShare(**f.phase_ref().model_dump(), country=f.country or "") for f in shares]
+    return [CountryShare(**phase_ref(f).model_dump(), country=f.country or "") for f in shares]
 
 
 @dataclass

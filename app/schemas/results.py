@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.models.enums import Qualifier, Scope
+from app.domain.vocabulary import Qualifier, Scope
 from app.schemas.common import MAX_VALUE, IsoDate, PartialDate, ResultId, ShortText, Slug, SourceId, Strict
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.models.enums import Qualifier, Scope
+from app.domain.vocabulary import Qualifier, Scope
 from app.schemas.common import IsoDate, Strict
 
 

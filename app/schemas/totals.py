@@ -6,10 +6,9 @@ from typing import Literal
 from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.models.enums import Qualifier, Scope
+from app.domain.counting import SumQualifier
+from app.domain.vocabulary import Qualifier, Scope
 from app.schemas.changes import Finding
-
-SumQualifier = Literal["exact", "more_than", "at_least", "about", "almost", "up_to", "less_than", "mixed"]
 
 
 class FigureRef(SQLModel):

@@ -9,7 +9,13 @@ from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from app.curation.results import create_result, keep_totals, retract_row, snapshot, update_result_checked
+from app.curation.results import (
+    create_result,
+    recompute_totals_on,
+    retract_row,
+    snapshot,
+    update_result_checked,
+)
 from app.curation.unit_of_work import UnitOfWork, unit_of_work
 from app.curation.verify import check_figure
 from app.domain.errors import FigureRejected
@@ -316,7 +322,7 @@ def _phase_values(ph: PhaseSeed) -> dict[str, Any]:
 
 def apply_seeds(*, uow: UnitOfWork, root: Path, progress: Progress = SILENT) -> SeedReport:
     """Load seeds/ into the unit of work; raise SeedError (nothing kept) on any problem."""
-    keep_totals(uow)  # metrics' labels and units are part of the stored totals
+    recompute_totals_on(uow)  # metrics' labels and units are part of the stored totals
     return _Loader(uow, read_seeds(root), root, progress).run()
 
 

@@ -11,10 +11,11 @@ from sqlmodel import Session
 
 from app import db as storage
 from app.config import get_settings
+from app.curation.totals import recompute_all_totals
 from app.curation.unit_of_work import unit_of_work
 from app.db import is_sqlite, make_engine, refresh_statistics
 from app.progress import SILENT, Progress
-from app.read.aggregates import rebuild_totals, totals_built
+from app.read.aggregates import totals_built
 from app.seeds.load import SeedReport, is_empty, seed_database
 from app.writes import WriteContext
 
@@ -74,12 +75,12 @@ def _seed_or_repair(engine: Engine) -> SeedReport | None:
     return None
 
 
-def rebuild_aggregates(
+def recompute_stored_totals(
     engine: Engine, actor: str = "opstats db rebuild-aggregates", progress: Progress = SILENT
 ) -> int:
     """Recompute every maintained total from the results in one audited write (a version bump)."""
     with Session(engine) as session, unit_of_work(WriteContext(session, actor)) as uow:
-        count = rebuild_totals(session=session, progress=progress)
+        count = recompute_all_totals(session=session, progress=progress)
         uow.record("rebuild", "aggregates", "totals", after={"entries": count})
         return count
 
@@ -89,4 +90,4 @@ def ensure_aggregates(engine: Engine) -> int | None:
     with Session(engine) as session:
         if totals_built(session=session):
             return None
-    return rebuild_aggregates(engine, actor="opstats serve")
+    return recompute_stored_totals(engine, actor="opstats serve")

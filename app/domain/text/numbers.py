@@ -15,7 +15,7 @@ from text_to_num import text2num
 
 from app.domain.text import numbers_ru
 from app.domain.text.languages import CYRILLIC_LANGUAGE, detect_language
-from app.models.enums import Qualifier
+from app.domain.vocabulary import Qualifier
 
 MILLION = Decimal(10) ** 6
 SCALES = {

@@ -8,7 +8,7 @@ numbers.py reads these beside the English forms, so extraction and verification 
 import re
 from decimal import Decimal
 
-from app.models.enums import Qualifier
+from app.domain.vocabulary import Qualifier
 
 # Each numeral as a pattern of its case forms, with its value and its rank (3 hundreds, 2 tens,
 # 1 units and teens): a numeral is a run of words of falling rank, closed by a scale word.

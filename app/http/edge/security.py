@@ -36,7 +36,7 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 def request_id_of(scope: Scope) -> str:
     """The client's request id when it is a sane token, else a new random one: 32 hex digits, as
-    `uuid4().hex` wrote them, from os.urandom directly (0.4 µs against uuid4's 1.9, on every answer)."""
+    `uuid4().hex` wrote them, from os.urandom directly (cheaper than uuid4, on every answer)."""
     given = request_header(scope, REQUEST_ID.encode()) or ""
     return given if VALID_ID.match(given) else os.urandom(16).hex()
 

@@ -1,4 +1,4 @@
-"""Closed vocabularies shared by tables, schemas and services."""
+"""Closed vocabularies of the domain, shared by tables, schemas and services."""
 
 from enum import StrEnum
 
