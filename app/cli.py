@@ -21,7 +21,7 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database migrations, backups and restores.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 keys_cli = typer.Typer(help="API keys for writes (only their hash is stored).", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
@@ -204,6 +204,69 @@ def db_rebuild_aggregates() -> None:
     with progress_bar("rebuild-aggregates", unit="passes", console=err) as bar:
         count = recompute_stored_totals(engine, progress=bar)
     print(f"rebuilt {count} totals entries in {time.perf_counter() - started:.1f} s")
+
+
+@db_cli.command("backup")
+def db_backup(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Where to write the backup (replaced when done).")
+    ],
+) -> None:
+    """Write a consistent copy of the database while it serves (SQLite online backup; pg_dump -Fc)."""
+    from app.ops.backup import BackupFailed, take_backup
+
+    url = get_settings().database_url
+    err.print(f"opstats: backing up {storage.describe(url)}")
+    try:
+        done = take_backup(url, file)
+    except BackupFailed as exc:
+        err.print(f"opstats db backup: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    print(
+        f"opstats db backup: wrote {done.file} ({_size(done.size)}, {done.engine}, "
+        f"data version {done.data_version}) in {done.seconds:.2f} s"
+    )
+
+
+@db_cli.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A file written by `opstats db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the database is replaced by the backup.")
+    ] = False,
+) -> None:
+    """Check FILE, replace the database with it, verify it and start a new database epoch (needs --yes)."""
+    from app.ops.backup import BackupFailed
+    from app.ops.restore import restore_backup
+
+    url = get_settings().database_url
+    if not yes:
+        err.print(
+            f"opstats: refusing to restore {file} over {storage.describe(url)} without --yes: "
+            "every write made since the backup is lost."
+        )
+        raise typer.Exit(2)
+    err.print(f"opstats: restoring {file} into {storage.describe(url)}")
+    try:
+        done = restore_backup(url, file)
+    except BackupFailed as exc:
+        err.print(f"opstats db restore: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    print(
+        f"opstats db restore: restored {file} (data version {done.checked.data_version}, "
+        f"{done.verified.results} results verified, integrity {done.verified.integrity}, "
+        f"migration {done.verified.revision}, new epoch {done.epoch[:8]}) in {done.seconds:.2f} s"
+    )
+
+
+def _size(size: int) -> str:
+    """A byte count for people."""
+    value, unit = float(size), "B"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            break
+        value /= 1024
+    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def _existing_engine() -> Engine:

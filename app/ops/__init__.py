@@ -1,0 +1,1 @@
+"""Operations: backups of the running database and their restore (`opstats db backup|restore`)."""
