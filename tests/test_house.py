@@ -21,7 +21,7 @@ from app.writes import WriteContext
 from tests.factories import DIRECT, SOURCE, add_source, bearer
 
 APP = Path(__file__).resolve().parents[1] / "app"
-CAPABILITIES = ("app.read", "app.curation", "app.extraction", "app.seeds")
+CAPABILITIES = ("app.read", "app.curation", "app.extraction", "app.seeds", "app.ops")
 
 
 def imports_of(path: Path) -> set[str]:
@@ -67,7 +67,7 @@ def test_domain_rules_use_no_session_and_no_framework():
 
 def test_capabilities_import_no_http_machinery():
     """Capabilities are called by HTTP, never the other way: no cache, CSV or problem from there."""
-    for package in ("read", "curation", "extraction", "seeds"):
+    for package in ("read", "curation", "extraction", "seeds", "ops"):
         for path in (APP / package).rglob("*.py"):
             bad = {m for m in imports_of(path) if m.startswith("app.http")}
             assert not bad, f"{path.relative_to(APP)} imports {bad}"
