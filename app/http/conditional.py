@@ -47,9 +47,10 @@ from app.versions import DataState, VersionSource
 
 VERSIONED = re.compile(
     r"^/api/v1/(?:operations(?:/[^/]+(?:/phases|/totals)?)?|phases(?:/[^/]+)?|metrics"
-    r"|sources(?:/[^/]+)?|results|totals|series|checks|changes)$"
+    r"|sources(?:/[^/]+)?|results|totals|series|checks|changes|datapackage)$"
 )
-EVERY_WRITE = re.compile(r"^/api/v1/(?:sources(?:/[^/]+)?|changes)$")
+# the data package holds the sources: a new source changes it
+EVERY_WRITE = re.compile(r"^/api/v1/(?:sources(?:/[^/]+)?|changes|datapackage)$")
 MAX_HELD_BODY = 1_000_000  # a plain GET's body is held (to hash it) up to this size
 PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
 SendFn = Callable[[Message], Awaitable[None]]

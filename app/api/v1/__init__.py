@@ -6,6 +6,7 @@ from app.api.v1 import (
     candidates,
     changes,
     checks,
+    datapackage,
     metrics,
     operations,
     phases,
@@ -18,3 +19,4 @@ from app.api.v1 import (
 api_router = APIRouter(prefix="/api/v1")
 for module in (operations, phases, metrics, sources, results, totals, series, changes, checks, candidates):
     api_router.include_router(module.router)
+api_router.include_router(datapackage.router)

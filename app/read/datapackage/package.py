@@ -20,8 +20,8 @@ from typing import IO, Any, Protocol
 import orjson
 from sqlmodel import Session, col, select
 
-from app.models import DataVersion, Source
 from app.http.csv import csv_stream
+from app.models import DataVersion, Source
 from app.read.datapackage import tables
 from app.read.datapackage.tables import Column, text_path
 from app.read.datapackage.texts import KEYWORDS, About, Document, citation_cff, readme
@@ -195,7 +195,9 @@ def _write_texts(session: Session, sink: Sink, contents: Contents) -> None:
         chunks = (text[i : i + CHUNK] for i in range(0, len(text), CHUNK))
         contents.resources.append(_text_resource(source, _put(sink, text_path(source.id or 0), chunks)))
         contents.documents.append(
-            Document(source.title, source.publisher, source.published_on, source.url or text_path(source.id or 0))
+            Document(
+                source.title, source.publisher, source.published_on, source.url or text_path(source.id or 0)
+            )
         )
 
 
@@ -223,7 +225,10 @@ def write_package(*, session: Session, sink: Sink, at: datetime | None = None) -
     _write_texts(session, sink, contents)
     names = [r["path"] for r in contents.resources]
     about = About(TITLE, DESCRIPTION, rfc3339(created), at is not None, LICENSE, contents.rows)
-    for path, body in (("README.md", readme(about)), ("CITATION.cff", citation_cff(about, contents.documents))):
+    for path, body in (
+        ("README.md", readme(about)),
+        ("CITATION.cff", citation_cff(about, contents.documents)),
+    ):
         names.append(_put(sink, path, [body.encode()]).path)
     meta = orjson.dumps(descriptor(contents, created), option=orjson.OPT_INDENT_2) + b"\n"
     names.append(_put(sink, "datapackage.json", [meta]).path)

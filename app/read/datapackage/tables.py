@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
-
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from app.http.csv import Neutralised, Row, columns
 from app.models import Qualifier, Scope
@@ -24,7 +23,7 @@ from app.schemas.catalog import MetricPublic, OperationPublic, PhasePublic
 from app.schemas.results import ResultPublic
 from app.schemas.sources import SourceSummary
 
-PARTIAL_DATE = {"pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
+PARTIAL_DATE = {"constraints": {"pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}}
 KEY = {"constraints": {"required": True, "unique": True}}
 REQUIRED = {"constraints": {"required": True}}
 SOURCE_REFS = "JSON array of the sources that speak of it: {id, title, published_on, language}"
@@ -58,9 +57,7 @@ OPERATIONS = [
     Column("slug", "string", "Identifier of the operation (channel, mercenary, illegal, proxy)", extra=KEY),
     Column("name", "string", "English name"),
     Column("name_ru", "string", "Russian name"),
-    Column(
-        "aliases", "array", "JSON array of every spelling of the name in the sources: {alias, language}"
-    ),
+    Column("aliases", "array", "JSON array of every spelling of the name in the sources: {alias, language}"),
     Column("purpose", "string", "What the operation is against"),
     Column("started_year", "integer", "Year it started", unit="year"),
     Column("started_precision", "string", "How precisely the start is known"),
@@ -220,7 +217,9 @@ def metrics_rows(session: Session) -> Rows:
 
 def sources_rows(session: Session) -> Rows:
     """Every source without its text, with the path of its text file, by id."""
-    return ({**s.model_dump(mode="json"), "text_path": text_path(s.id)} for s in iter_sources(session=session))
+    return (
+        {**s.model_dump(mode="json"), "text_path": text_path(s.id)} for s in iter_sources(session=session)
+    )
 
 
 def results_rows(session: Session) -> Rows:
