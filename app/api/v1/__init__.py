@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
+from app.api import datapackage  # a download of the whole dataset: beside the v1 resources' routers
 from app.api.v1 import (
     candidates,
     changes,
     checks,
-    datapackage,
     metrics,
     operations,
     phases,

@@ -1,5 +1,6 @@
-"""The dataset as a Frictionless data package: one zip of every table, the source texts and their
-descriptor (built by app/read/datapackage)."""
+"""GET /api/v1/datapackage: the dataset as a Frictionless data package, one zip of every table, the
+source texts and their descriptor (built by app/read/datapackage). Mounted under /api/v1 by
+app/api/v1/__init__.py; it lives here because it is no single resource's router."""
 
 from collections.abc import Iterator
 from datetime import UTC
