@@ -127,6 +127,16 @@ def test_at_gives_the_package_as_it_stood(client, session):
     assert members(zipfile.ZipFile(io.BytesIO(client.get(f"{URL}?at={before}").content))) == members(then)
 
 
+def test_an_instant_before_any_data_is_an_empty_valid_package(client, tmp_path):
+    z = package(client, "?at=1970-01-01T00:00:00Z")
+    assert all(len(table(z, name)) == 0 for name in ("phases", "sources", "results"))
+    assert len(table(z, "operations")) == 4  # the catalogue has no past: it is as it is now
+    assert json.loads(z.read("datapackage.json"))["created"] == "1970-01-01T00:00:00Z"
+    z.extractall(tmp_path)
+    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
 def test_etag_304_and_a_new_source_changes_it(client, session):
     first = client.get(URL)
     etag = first.headers["etag"]

@@ -41,6 +41,7 @@ LICENSE = {
 }
 V2 = "https://datapackage.org/profiles/2.0/datapackage.json"
 CHUNK = 1 << 16
+ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # a zip cannot stamp a file earlier (an `at=` may be)
 
 
 class Sink(Protocol):
@@ -92,7 +93,6 @@ TABLES = [
         tables.results_rows,
     ),
 ]
-FOREIGN_TO_SOURCES = {"operations": [("started_source_id", "sources", "id")]}
 
 
 def _put(sink: Sink, path: str, chunks: Iterable[bytes]) -> Written:
@@ -131,7 +131,7 @@ def _source_texts(session: Session) -> Iterator[tuple[Source, bytes]]:
 
 
 def _schema(table: Table) -> dict[str, Any]:
-    keys = [*table.foreign_keys, *FOREIGN_TO_SOURCES.get(table.name, [])]
+    keys = table.foreign_keys
     return {
         "fields": [c.descriptor() for c in table.fields],
         "missingValues": [""],
@@ -241,7 +241,7 @@ class ZipSink:
 
     def __init__(self, file: IO[bytes], stamp: datetime) -> None:
         self.zip = zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED)
-        self.date_time = stamp.astimezone(UTC).timetuple()[:6]
+        self.date_time = max(stamp.astimezone(UTC), ZIP_EPOCH).timetuple()[:6]
 
     def open(self, name: str) -> AbstractContextManager[IO[bytes]]:
         info = zipfile.ZipInfo(name, date_time=self.date_time)

@@ -62,7 +62,12 @@ OPERATIONS = [
     Column("started_year", "integer", "Year it started", unit="year"),
     Column("started_precision", "string", "How precisely the start is known"),
     Column("started_basis", "string", "How the start is known"),
-    Column("started_source_id", "integer", "Source stating the start (sources.id)"),
+    Column(
+        "started_source_id",
+        "integer",
+        "Source stating the start (sources.id; no foreign key: the operations have no past, so a "
+        "package of an instant before that source was stored lacks it)",
+    ),
     Column("started_quote", "string", "Verbatim sentence of that source stating the start"),
     Column("status", "string", "Current status"),
     Column(
