@@ -413,12 +413,28 @@ def _document_of(where: str) -> dict[str, str]:
 @cli.command()
 def export(
     out: Annotated[Path | None, typer.Option("--out", help="Target folder (default: seeds_dir).")] = None,
+    datapackage: Annotated[
+        Path | None,
+        typer.Option(
+            "--datapackage",
+            help="Write the Frictionless data package (the files of GET /api/v1/datapackage) into this "
+            "new or empty folder instead of the seeds.",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="With --datapackage: as the data stood at this RFC 3339 instant."),
+    ] = None,
 ) -> None:
-    """Write the curated database back to the seeds/ format, to review and commit what the API added."""
+    """Write the curated database back to the seeds/ format, to review and commit what the API added;
+    or, with --datapackage DIR, the dataset as a data package."""
     from sqlmodel import Session
 
     from app.seeds.export import export_seeds
 
+    if datapackage is not None or at is not None:
+        _export_package(datapackage, out, at)
+        return
     settings = get_settings()
     target = out or settings.seeds_dir
     with Session(_existing_engine()) as session, progress_bar("export", unit="files", console=err) as bar:
@@ -426,6 +442,33 @@ def export(
     for sid, file in sorted(report.named.items()):
         err.print(f"opstats: source {sid} (added through the API) exported as sources/{file}")
     print(f"opstats export: wrote {len(report.written)} files to {target}")
+
+
+def _export_package(target: Path | None, out: Path | None, at_text: str | None) -> None:
+    """`export --datapackage DIR [--at T]`: the package's files, byte for byte the zip's members."""
+    from sqlmodel import Session
+
+    from app.read.asof import as_of, check_past, parse_instant
+    from app.read.datapackage import write_folder
+
+    if target is None or out is not None:
+        err.print("opstats export: --datapackage DIR is needed with --at, and goes without --out")
+        raise typer.Exit(2)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        err.print(f"opstats export: {target} is not a new or empty folder; the package needs one of its own")
+        raise typer.Exit(2)
+    try:
+        at = check_past(parse_instant(at_text)) if at_text else None
+    except ValueError as exc:
+        err.print(f"opstats export: --at {exc}")
+        raise typer.Exit(2) from exc
+    with Session(_existing_engine()) as session:
+        if at is None:
+            written = write_folder(session=session, root=target)
+        else:
+            with as_of(session, at):
+                written = write_folder(session=session, root=target, at=at)
+    print(f"opstats export: wrote the data package ({len(written)} files) to {target}")
 
 
 def main() -> None:

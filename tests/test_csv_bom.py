@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from app.http.csv import BOM
+from app.csv_format import BOM
 
 BOM_BYTES = b"\xef\xbb\xbf"
 

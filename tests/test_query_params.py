@@ -34,8 +34,9 @@ GET_URLS = {
     "/api/v1/results/{result_id}/cite": f"/api/v1/results/{RESULT}/cite",
     "/api/v1/candidates": "/api/v1/candidates",
     "/api/v1/candidates/{candidate_id}": "/api/v1/candidates/1",
+    "/api/v1/datapackage": "/api/v1/datapackage",
 }
-CSV_URLS = [u for p, u in GET_URLS.items() if "csv" in str(create_app().openapi()["paths"][p]["get"])]
+CSV_URLS = [u for p, u in GET_URLS.items() if "text/csv" in str(create_app().openapi()["paths"][p]["get"])]
 
 
 def with_query(url: str, query: str) -> str:

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from app.http.csv import columns, csv_text, flatten
+from app.csv_format import columns, csv_text, flatten
 from app.schemas.results import ResultPublic
 from app.schemas.totals import MetricTotals
 from tests.factories import all_results, ids, retract_and_time, walk

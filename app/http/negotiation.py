@@ -12,9 +12,9 @@ from starlette.types import Scope
 
 from app.caches import Caches
 from app.config import get_settings
+from app.csv_format import Row, columns, csv_stream
 from app.domain.cells import Neutralised
 from app.domain.errors import BadParameter
-from app.http.csv import Row, columns, csv_stream
 
 T = TypeVar("T")
 CSV_TYPE = "text/csv; charset=utf-8"

@@ -4,7 +4,8 @@ import unicodedata
 
 from sqlmodel import Session, col, select
 
-from app.models import Operation, OperationAlias
+from app.models import Metric, Operation, OperationAlias
+from app.schemas.catalog import MetricPublic
 
 
 def alias_key(name: str) -> str:
@@ -25,3 +26,9 @@ def resolve_operation(*, session: Session, key: str) -> Operation | None:
 def operation_slugs(*, session: Session) -> list[str]:
     """Every operation slug, in display order (for not-found answers)."""
     return list(session.exec(select(Operation.slug).order_by(col(Operation.position), col(Operation.slug))))
+
+
+def list_metrics(*, session: Session) -> list[MetricPublic]:
+    """Every metric with its dimension and base unit, by slug."""
+    rows = session.exec(select(Metric).order_by(col(Metric.slug))).all()
+    return [MetricPublic.model_validate(m, from_attributes=True) for m in rows]

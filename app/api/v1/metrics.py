@@ -1,12 +1,11 @@
 """Metrics: what is counted or weighed, and the base unit totals use."""
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import col, select
 
 from app.api.deps import SessionDep
 from app.api.v1.params import ListQuery, short_list
 from app.http.openapi import read_responses
-from app.models import Metric
+from app.read.catalog import list_metrics
 from app.schemas.catalog import MetricPublic
 from app.schemas.common import Page
 
@@ -23,6 +22,5 @@ router = APIRouter(prefix="/metrics", tags=["metrics"])
 )
 def get_metrics(request: Request, session: SessionDep, query: ListQuery) -> Response:
     """Every metric with its dimension and base unit (e.g. `opium_seized`: mass, kg), by slug."""
-    rows = session.exec(select(Metric).order_by(col(Metric.slug))).all()
-    items = [MetricPublic.model_validate(m, from_attributes=True) for m in rows]
+    items = list_metrics(session=session)
     return short_list(request, query, MetricPublic, items, lambda m: m.slug)
