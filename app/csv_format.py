@@ -1,4 +1,5 @@
-"""CSV of the JSON shapes (every CSV the app writes: answers, exports, the data package): same field names, nested objects flattened, lists joined.
+"""CSV of the JSON shapes (answers, exports, the data package): same field names, nested objects
+flattened, lists joined.
 
 Rules (also in the README): a nested object's fields become `parent_child` columns (a result's
 `source` gives `source_id`, `source_title`, `source_published_on`, `source_language`); a list of
