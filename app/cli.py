@@ -218,7 +218,8 @@ def db_backup(
     url = get_settings().database_url
     err.print(f"opstats: backing up {storage.describe(url)}")
     try:
-        done = take_backup(url, file)
+        with progress_bar("backup", unit="steps", console=err) as bar:
+            done = take_backup(url, file, progress=bar)
     except BackupFailed as exc:
         err.print(f"opstats db backup: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
@@ -248,7 +249,8 @@ def db_restore(
         raise typer.Exit(2)
     err.print(f"opstats: restoring {file} into {storage.describe(url)}")
     try:
-        done = restore_backup(url, file)
+        with progress_bar("restore", unit="steps", console=err) as bar:
+            done = restore_backup(url, file, progress=bar)
     except BackupFailed as exc:
         err.print(f"opstats db restore: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc

@@ -166,6 +166,28 @@ def test_rebuild_reports_each_pass(seeded):
     assert total >= 3 and seen.steps == [1] * total
 
 
+def test_backup_and_restore_report_their_steps(seeded, tmp_path):
+    """A backup counts its copy and its check; a restore its check, replace, migrate and verify."""
+    from app.ops.backup import take_backup
+    from app.ops.restore import restore_backup
+
+    seen = Recorder()
+    take_backup(seeded, tmp_path / "b.db", progress=seen)
+    assert seen.totals == [2] and seen.steps == [1, 1]
+    again = Recorder()
+    restore_backup(f"sqlite:///{tmp_path / 'r.db'}", tmp_path / "b.db", progress=again)
+    assert again.totals == [4] and again.steps == [1, 1, 1, 1]
+
+
+def test_backup_and_restore_off_a_terminal_print_only_their_final_line(seeded, tmp_path):
+    backup = _cli(seeded, "db", "backup", str(tmp_path / "b.db"))
+    assert backup.stdout.count("\n") == 1 and backup.stdout.startswith("opstats db backup: wrote ")
+    _no_bar(backup.stdout + backup.stderr)
+    restore = _cli(f"sqlite:///{tmp_path / 'r.db'}", "db", "restore", str(tmp_path / "b.db"), "--yes")
+    assert restore.stdout.count("\n") == 1 and restore.stdout.startswith("opstats db restore: restored ")
+    _no_bar(restore.stdout + restore.stderr)
+
+
 # --------------------------------------------------------------------------------- the commands
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from app.db import describe, is_sqlite
 from app.domain.errors import DomainError
+from app.progress import SILENT, Progress
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -149,9 +150,11 @@ def _pg_backup(url: str, partial: Path) -> None:
     run_tool([dump, "--format=custom", "--no-password", f"--file={partial}", f"--dbname={conninfo}"], env)
 
 
-def take_backup(url: str, target: Path) -> Written:
-    """Write a consistent copy of the database at `url` to `target` (replacing it only when done)."""
+def take_backup(url: str, target: Path, progress: Progress = SILENT) -> Written:
+    """Write a consistent copy of the database at `url` to `target` (replacing it only when done);
+    `progress` counts its two steps: the copy, then the file in place and read back."""
     started = time.perf_counter()
+    progress.expect(2)
     target = target.expanduser().absolute()
     sqlite = is_sqlite(url)
     if not sqlite:
@@ -159,10 +162,12 @@ def take_backup(url: str, target: Path) -> Written:
     partial = _partial(target)
     try:
         (_sqlite_backup if sqlite else _pg_backup)(url, partial)
+        progress.advance()
         _finish(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     version = sqlite_data_version(target) if sqlite else pg_data_version(target)
+    progress.advance()
     return Written(
         file=target,
         size=target.stat().st_size,

@@ -39,6 +39,7 @@ from app.ops.backup import (
     sqlite_path,
 )
 from app.ops.verify import Verified, verify_database
+from app.progress import SILENT, Progress
 from app.versions import CHANNEL
 
 OPSTATS_TABLES = frozenset({"alembic_version", "dataversion", "databaseepoch", "source", "result"})
@@ -233,22 +234,29 @@ def new_epoch(url: str) -> str:
     return epoch
 
 
-def restore_backup(url: str, file: Path) -> Restored:
-    """Check `file`, replace the database at `url` with it, migrate to head, renew the epoch, verify."""
+def restore_backup(url: str, file: Path, progress: Progress = SILENT) -> Restored:
+    """Check `file`, replace the database at `url` with it, migrate to head, renew the epoch, verify;
+    `progress` counts those four steps (check, replace, migrate, verify)."""
     started = time.perf_counter()
+    progress.expect(4)
     file = file.expanduser().absolute()
     if not file.is_file():
         raise BackupFailed(f"no backup file at {file}")
     if storage.is_sqlite(url):
         with checked_sqlite_copy(file) as (copy, checked):
+            progress.advance()
             sqlite_replace(copy, url)
     else:
         checked = pg_check(file)
+        progress.advance()
         pg_replace(file, url)
+    progress.advance()
     try:
         storage.upgrade(url)
         epoch = new_epoch(url)
     except SQLAlchemyError as exc:
         raise BackupFailed(f"the restored database cannot be migrated: {exc}") from exc
+    progress.advance()
     verified = verify_database(url)
+    progress.advance()
     return Restored(checked, verified, epoch, time.perf_counter() - started)
