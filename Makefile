@@ -19,7 +19,10 @@ LOWEST := .venv-lowest
 COMPILE := $(UV) pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
 	--python-platform linux --custom-compile-command "make lock"
 LOCK_ARGS ?=
-FAST   := -m "not postgres and not browser and not slow"
+# The fast tests: SQLite only, no browser, nothing marked slow; the two fuzz modules (all slow) build
+# their app at import, so they are not even collected.
+FAST   := -m "not postgres and not browser and not slow" \
+	--ignore=tests/test_fuzz.py --ignore=tests/test_schemathesis.py
 
 .PHONY: serve test test-fast test-lowest lint format check-seeds conformance bench lock clean
 
