@@ -2,11 +2,14 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# The pinned, hashed dependencies first (a layer kept until the lock changes), then the app alone.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY migrations ./migrations
 COPY seeds ./seeds
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 opstats
+RUN pip install --no-cache-dir --no-deps . && useradd --system --uid 10001 opstats
 ENV SEEDS_DIR=/app/seeds MIGRATIONS_DIR=/app/migrations
 USER opstats
 EXPOSE 8000

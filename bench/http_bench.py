@@ -29,10 +29,11 @@ BUMP_SQL = "UPDATE dataversion SET version = version + 1, content_version = vers
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def serve(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
+def serve(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
         "-m",

@@ -11,6 +11,7 @@ import argparse
 import random
 import time
 from datetime import UTC, date, datetime
+from typing import TypedDict
 
 from sqlalchemy import insert, text
 from sqlmodel import Session
@@ -22,6 +23,20 @@ from app.models import Phase, Result, ResultRevision, Source
 from app.progress import progress_bar
 from app.seeds.files import content_hash
 from app.seeds.prepare import prepare_database, recompute_stored_totals
+
+
+class PhaseRow(TypedDict):
+    """One generated phase, as inserted (the columns of Phase)."""
+
+    slug: str
+    operation_slug: str
+    name: str
+    kind: str
+    start_date: str
+    end_date: str
+    participants: list[str]
+    observers: list[str]
+
 
 METRICS = [
     ("opium_seized", "t", "tons of opium", 1000.0, "kg"),
@@ -36,8 +51,8 @@ PER_SOURCE = 2000
 BUMP_SQL = "UPDATE dataversion SET version = version + 1, content_version = version + 1 WHERE id = 1"
 
 
-def phases(n_years: int, per_year: int) -> list[dict]:
-    out = []
+def phases(n_years: int, per_year: int) -> list[PhaseRow]:
+    out: list[PhaseRow] = []
     for op in OPERATIONS:
         for year in range(2026 - n_years, 2026):
             for k in range(per_year):
@@ -56,7 +71,7 @@ def phases(n_years: int, per_year: int) -> list[dict]:
     return out
 
 
-def source_batch(session: Session, idx: int, rows: list[tuple]) -> int:
+def source_batch(session: Session, idx: int, rows: list[tuple[str, str, float, str]]) -> int:
     """Insert one generated source whose sentences state `rows`' figures; returns its id."""
     sentences = [f"In phase {ph} officers seized {q}{v} {words}." for ph, q, v, words in rows]
     body = " ".join(sentences)

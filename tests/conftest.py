@@ -29,6 +29,18 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 BACKENDS = ["sqlite", "postgres"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `postgres` every test run on PostgreSQL (any parameter "postgres": the seeded engine, a
+    fresh database, a backend) and `browser` every test that drives Chromium, so that
+    `-m "not postgres and not browser"` (make test-fast) selects the rest."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and any(v == "postgres" for v in callspec.params.values()):
+            item.add_marker(pytest.mark.postgres)
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def no_lookup_leaves_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every host a page fetch resolves is 127.0.0.1 in tests: no DNS query or fetch goes out, and

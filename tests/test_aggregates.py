@@ -7,6 +7,7 @@ import sys
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -169,6 +170,7 @@ def assert_maintained_equal_recompute(session: Session) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(sequence=steps)
 def test_maintained_totals_equal_a_full_recompute(session, sequence):
     """Random creates, patches, retractions and duplicate links, on both engines (rolled back)."""
@@ -274,6 +276,7 @@ def _stored_equal_recompute(url: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_rebuild_aggregates_command_repairs_the_totals(tmp_path):
     url = _stale_copy(tmp_path)
     r = subprocess.run(
@@ -288,6 +291,7 @@ def test_rebuild_aggregates_command_repairs_the_totals(tmp_path):
     _stored_equal_recompute(url)
 
 
+@pytest.mark.slow
 def test_serving_rebuilds_stale_aggregates_once(tmp_path):
     url = _stale_copy(tmp_path)
     engine = make_engine(url)

@@ -37,6 +37,7 @@ def test_conformance_sqlite():
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
 
 
+@pytest.mark.postgres
 def test_conformance_postgres():
     require_pg()
     name = f"opstats_conf_{uuid.uuid4().hex[:10]}"

@@ -45,6 +45,7 @@ def test_seed_then_export_is_byte_for_byte(fresh_db, tmp_path):
         assert got[name] == want[name], name
 
 
+@pytest.mark.slow
 def test_the_cli_exports(tmp_path):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     env = {"DATABASE_URL": db, "PATH": "/usr/bin:/bin"}

@@ -7,6 +7,8 @@ from hypothesis import HealthCheck, Phase, settings
 
 from bench.fuzz import fuzz_app, fuzz_schema, run_case
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 15
 APP, KEYS = fuzz_app()
 schema = fuzz_schema(APP)

@@ -32,6 +32,7 @@ def cli(tmp_path):
     return run
 
 
+@pytest.mark.slow
 def test_create_list_revoke(cli):
     r = cli("keys", "create", "--name", "ci")
     assert r.returncode == 0, r.stderr

@@ -19,6 +19,8 @@ from app.models import Result
 from app.read.results import ResultFilter, count_results, iter_result_cells, list_results, parse_sort
 from app.seeds.prepare import prepare_database
 
+pytestmark = pytest.mark.slow
+
 # what `ANALYZE result` wrote at 1,000,028 results (bench/make_million.py, 4 operations, 26 metrics)
 STAT1_AT_1M = {
     "ix_result_metric_value_base": "1000028 45456 45456 36 1 1 1",

@@ -25,6 +25,7 @@ def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fresh_db", ["sqlite"], indirect=True)
 def test_downgrade_needs_a_target_and_yes(fresh_db):
     storage.upgrade(fresh_db.url)

@@ -8,6 +8,7 @@ documented media types) conform to the response schema.
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
@@ -23,6 +24,8 @@ from app.config import get_settings
 from app.db import engine_sessions, make_engine
 from app.main import create_app
 from app.seeds.load import seed_database
+
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -1,0 +1,1 @@
+"""Scripts of the build: what the Makefile runs besides the app."""
