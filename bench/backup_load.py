@@ -193,7 +193,8 @@ def run(backend: str, tmp: Path, *, clients: int = 4, warmup: int = 40, after: i
             restore(quiet_target, tmp / "quiet.backup")
             quiet_equal = export_of(quiet_target, tmp / "export-quiet") == source_export
     lost = sorted(set(before) - set(found))
-    figures = {
+    versions = {"before": v_before, "reported": reported, "restored": restored_version, "after": v_after}
+    figures: dict[str, object] = {
         "backend": backend,
         "clients": clients,
         "writes_acked": len(stream.acked),
@@ -207,12 +208,7 @@ def run(backend: str, tmp: Path, *, clients: int = 4, warmup: int = 40, after: i
         "backup_seconds": round(backup_s, 2),
         "backup_bytes": size,
         "restore_seconds": round(restore_s, 2),
-        "data_version": {
-            "before": v_before,
-            "reported": reported,
-            "restored": restored_version,
-            "after": v_after,
-        },
+        "data_version": versions,
         "snapshot_whole": restored_version == base_version + len(found),
         "export_is_source_less_later_writes": export_without(
             source_export, restored_export, len(stored) - len(found)
@@ -221,7 +217,6 @@ def run(backend: str, tmp: Path, *, clients: int = 4, warmup: int = 40, after: i
         "quiet_backup_seconds": round(quiet_s, 2),
         "quiet_export_equal": quiet_equal,
     }
-    versions = figures["data_version"]
     figures["ok"] = (
         not lost
         and not figures["never_sent_but_found"]
