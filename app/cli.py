@@ -450,7 +450,7 @@ def _export_package(target: Path | None, out: Path | None, at_text: str | None) 
     """`export --datapackage DIR [--at T]`: the package's files, byte for byte the zip's members."""
     from sqlmodel import Session
 
-    from app.read.asof import as_of, check_past, parse_instant
+    from app.domain.instants import check_past, parse_instant
     from app.read.datapackage import write_folder
 
     if target is None or out is not None:
@@ -465,11 +465,7 @@ def _export_package(target: Path | None, out: Path | None, at_text: str | None) 
         err.print(f"opstats export: --at {exc}")
         raise typer.Exit(2) from exc
     with Session(_existing_engine()) as session:
-        if at is None:
-            written = write_folder(session=session, root=target)
-        else:
-            with as_of(session, at):
-                written = write_folder(session=session, root=target, at=at)
+        written = write_folder(session=session, root=target, at=at)
     print(f"opstats export: wrote the data package ({len(written)} files) to {target}")
 
 

@@ -122,6 +122,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         versions=versions,
         caches=caches,
         versioned=versioned_paths(app.routes),
+        settle_bound=2 * settings.write_lock_timeout + 1,  # a write stamps, works and commits within it
     )
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth

@@ -15,8 +15,9 @@ when `peek()` returns None.
   so no request meets a dead one (the pool pings none: app/db.py).
 - Anything else (tests' own session scopes): `QueryVersion`, a query per request.
 What is read is the `DataState`: the database epoch (new whenever the database is made anew), the
-data version, the time of the write that set it (Last-Modified) and the content version (the
-version of the last write that changed more than the source registry), in one query of two rows.
+data version, the time of the write that set it (Last-Modified, and as the instant itself) and the
+content version (the version of the last write that changed more than the source registry), in one
+query of two rows. The instant says which `at=` answers are settled (`settled`).
 """
 
 import select
@@ -24,7 +25,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -46,22 +47,41 @@ class DataState(NamedTuple):
     version: int
     modified: str  # an HTTP date
     content: int = 0
+    instant: datetime | None = None  # the instant the last committed write is stamped with
 
 
 EMPTY = DataState("", 0, "")
 
 
+def stamp_of(value: Any) -> datetime | None:
+    """A stored timestamp (a datetime, or SQLite's text) as an aware UTC datetime (UTC when naive)."""
+    if value is None:
+        return None
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def http_date(value: Any) -> str:
     """An HTTP date of a stored timestamp (a datetime, or SQLite's text), taken as UTC when naive."""
-    if value is None:
-        return ""
-    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return format_datetime(at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC), usegmt=True)
+    at = stamp_of(value)
+    return "" if at is None else format_datetime(at, usegmt=True)
 
 
 def state_of(row: Any) -> DataState:
     """The state a STATE_SQL row says (EMPTY before the schema exists)."""
-    return DataState(str(row[0]), int(row[1]), http_date(row[2]), int(row[3])) if row else EMPTY
+    if not row:
+        return EMPTY
+    return DataState(str(row[0]), int(row[1]), http_date(row[2]), int(row[3]), stamp_of(row[2]))
+
+
+def settled(state: DataState, at: datetime, bound: float, now: datetime | None = None) -> bool:
+    """True when every write stamped at or before `at` has committed, so an answer as of `at` never
+    changes: `at` is at or before the last committed write's instant (writes are stamped under the
+    write lock, so in commit order), or more than `bound` seconds past (no write holds the lock,
+    stamped but uncommitted, that long)."""
+    if state.instant is not None and at <= state.instant:
+        return True
+    return at < (now or datetime.now(UTC)) - timedelta(seconds=bound)
 
 
 RETRY_SECONDS = 1.0

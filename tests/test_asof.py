@@ -123,12 +123,22 @@ def test_a_bad_or_future_at_is_a_422_naming_it(client, bad):
         assert "immutable" not in r.headers.get("cache-control", "")
 
 
-def test_an_instant_just_past_is_answered_once_it_has_settled(client):
-    now = datetime.now(UTC)
-    started = time.monotonic()
-    r = client.get(f"{TOT}?at={quote(now.isoformat())}")
-    assert r.status_code == 200
-    assert time.monotonic() - started >= 0.5  # waited for writes stamped before `now` to commit
+def test_an_instant_not_yet_settled_is_answered_at_once_and_kept_nowhere(client, session, monkeypatch):
+    def no_sleep(_seconds: float) -> None:
+        raise AssertionError("an at= read slept")
+
+    at = quote(datetime.now(UTC).isoformat())  # after the last write: a write may still be stamped before it
+    with monkeypatch.context() as m:
+        m.setattr(time, "sleep", no_sleep)
+        first = client.get(f"{TOT}?at={at}")
+        assert first.status_code == 200
+        assert first.headers["cache-control"] == "no-cache"
+        assert "data-version" not in first.headers
+        assert client.get(f"{TOT}?at={at}").headers["cache-control"] == "no-cache"  # not frozen
+    add_source(client, bearer(session))  # a write stamped after `at`: now it has settled
+    settled = client.get(f"{TOT}?at={at}")
+    assert settled.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert settled.json() == first.json()
 
 
 def test_current_answers_carry_data_version_and_last_modified(client, session):

@@ -73,11 +73,9 @@ def test_capabilities_import_no_http_machinery():
             assert not bad, f"{path.relative_to(APP)} imports {bad}"
 
 
-def test_no_session_info_flags_on_the_write_path():
-    """A write's state is passed (a WriteContext), never hidden in session.info."""
+def test_no_session_info_flags():
+    """Cross-cutting state is passed (a WriteContext, a Snapshot), never hidden in session.info."""
     for path in modules():
-        if path.is_relative_to(APP / "read"):
-            continue  # the as-of reader still marks its session (issue 21: as-of as plain queries)
         assert "session.info" not in path.read_text(), path.relative_to(APP)
 
 

@@ -14,7 +14,6 @@ from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
 from app.http.edge.writes import request_write, take_write_slot
 from app.models import ApiKey, KeyScope, Operation
-from app.read.asof import as_of, instant_of
 from app.read.catalog import operation_slugs, resolve_operation
 from app.read.history import read_data_version
 from app.writes import WriteContext
@@ -24,15 +23,9 @@ RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 
 @contextmanager
 def read_session(request: Request) -> Iterator[Session]:
-    """A request's own session; with `at=`, one that reads the data as it stood then
-    (app/read/asof.py)."""
+    """A request's own session (an `at=` read takes its snapshot from its query: app/read/asof.py)."""
     with request.app.state.sessions() as session:
-        at = instant_of(request.query_params.get("at")) if request.method in ("GET", "HEAD") else None
-        if at is None:
-            yield session
-            return
-        with as_of(session, at):
-            yield session
+        yield session
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

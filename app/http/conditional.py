@@ -18,10 +18,13 @@ changed more than the source registry: app/domain/scopes.py), so storing a new p
 leaves the ETags and cached bodies of totals, results and operations as they were; /sources and
 /changes (`x-etag: data-version`) are keyed by the data version itself. Answers without `at=` under /api/v1
 carry `Data-Version` and `Last-Modified` (the time of the last write), set as each answer is sent
-(a cached body keeps its bytes, not its version headers). An `at=` answer is of a past state that
-never changes: its ETag names (path, query, representation) only, it is `immutable`, and it is
-kept in a cache of its own, never under a data version (the session that computes it waits until
-the instant has settled: app/read/asof.py).
+(a cached body keeps its bytes, not its version headers). An `at=` answer of a settled instant
+(app/versions.py `settled`, decided from the state read here, before the route reads the data) is
+of a past state that never changes: its ETag names (path, query, representation) only, it is
+`immutable`, and it is kept in a cache of its own, never under a data version. An instant not yet
+settled (a write stamped at or before it may still be committing) is answered at once from what
+is committed, with `Cache-Control: no-cache`, and kept nowhere (`request.state.at_settled` False
+tells the routes' value caches so).
 """
 
 import hashlib
@@ -42,11 +45,12 @@ from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.caches import Caches
+from app.domain.instants import instant_of
 from app.http.edge.body import nul_location
 from app.http.negotiation import IMMUTABLE, cache_control, representation_of, request_header
 from app.http.problems import busy_response, is_retryable, problem_response
 from app.http.routes import route_contexts
-from app.versions import DataState, VersionSource
+from app.versions import DataState, VersionSource, settled
 
 ETAG = "x-etag"  # a GET route's openapi_extra member: how its ETag is made (default CONTENT)
 CONTENT = "content-version"  # the content version: writes to the source registry leave it
@@ -93,6 +97,7 @@ def versioned_paths(routes: Iterable[BaseRoute]) -> VersionedPaths:
 MAX_HELD_BODY = 1_000_000  # a plain GET's body is held (to hash it) up to this size
 PLAIN_CACHE_CONTROL = "no-cache"  # bodies outside VERSIONED may change without a version bump
 SendFn = Callable[[Message], Awaitable[None]]
+SETTLE_BOUND = 21.0  # seconds after which an instant is settled whatever was written (main.py sets it)
 
 
 def make_etag(*parts: object) -> str:
@@ -160,6 +165,13 @@ def has_instant(query_string: bytes) -> bool:
     return any(k == "at" and v for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
+def _query_value(scope: Scope, name: str) -> str | None:
+    """The last value of one query parameter."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    found = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == name]
+    return found[-1] if found else None
+
+
 async def _send_304(send: SendFn, etag: str, control: str | None = None) -> None:
     """Not Modified: the ETag, Cache-Control and Vary a 200 would carry, and no body."""
     headers = [
@@ -175,9 +187,16 @@ class ConditionalGetMiddleware:
     """ETags, 304s and a body cache for GETs; NUL bytes in the URL refused for every method."""
 
     def __init__(
-        self, app: ASGIApp, *, versions: VersionSource, caches: Caches, versioned: VersionedPaths
+        self,
+        app: ASGIApp,
+        *,
+        versions: VersionSource,
+        caches: Caches,
+        versioned: VersionedPaths,
+        settle_bound: float = SETTLE_BOUND,
     ) -> None:
         self.app = app
+        self.settle_bound = settle_bound
         self.versions = versions
         self.cache = caches.responses  # keyed by the content version
         self.live = caches.live  # EVERY_WRITE: keyed by the data version
@@ -231,6 +250,10 @@ class ConditionalGetMiddleware:
         found = await self._state_or_busy(scope, receive, send)
         if found is None:
             return
+        at = instant_of(_query_value(scope, "at"))  # None: malformed, the route answers 422
+        if at is not None and not settled(found, at, self.settle_bound):
+            await self._unsettled(scope, receive, send)
+            return
         epoch = found.epoch
         self.frozen.observe_epoch(epoch)  # a database made anew has another past
         query = scope.get("query_string", b"").decode("latin-1")
@@ -251,6 +274,22 @@ class ConditionalGetMiddleware:
         await self.app(scope, receive, _capturing(send, cap, etag, control=IMMUTABLE))
         if cap.cacheable:
             self.frozen.put(0, key, cap.cached())
+
+    async def _unsettled(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An `at=` instant not yet settled: answered from what is committed, revalidated each time
+        (`no-cache`, whatever the route set), kept in no cache."""
+        scope.setdefault("state", {}).update(at_settled=False)
+
+        async def revalidated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if message["status"] in (200, 304):
+                    MutableHeaders(scope=message)["Cache-Control"] = PLAIN_CACHE_CONTROL
+                    _success_headers(message, None)
+                else:
+                    _error_headers(message)
+            await send(message)
+
+        await self.app(scope, receive, revalidated)
 
     async def _versioned(self, scope: Scope, receive: Receive, send: Send, rep: str) -> None:
         """Answer from the content (or data) version: 304, a cached body, or the app (its body cached)."""

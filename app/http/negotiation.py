@@ -161,6 +161,8 @@ def cached_value(request: Request, version: int, key: Hashable, compute: Callabl
     database epoch); for an `at=` answer, under its instant, in a cache of its own (that state never
     changes)."""
     at = request.query_params.get("at")
+    if at and getattr(request.state, "at_settled", True) is False:  # may still change: kept nowhere
+        return compute()
     caches: Caches = request.app.state.caches
     cache = caches.frozen_values if at else caches.values
     epoch = getattr(request.state, "data_epoch", None)

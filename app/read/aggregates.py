@@ -18,6 +18,7 @@ from sqlmodel import select as select_models
 from app.caches import TotalsKept
 from app.domain.counting import Fig
 from app.models import AggregateState, Operation, PhaseChoiceAggregate, TotalsAggregate
+from app.read.asof import PRESENT, Snapshot
 from app.read.checks import warned, warned_all
 from app.read.figures import PhaseChoice
 from app.read.totals import all_totals, operation_totals
@@ -73,11 +74,11 @@ def _stored_bodies(session: Session, operation: str | None, kept: TotalsKept | N
     return None if listed is None else [body for _, _, body in _read_bodies(session, key, listed, kept)]
 
 
-def _listing(session: Session, key: str | None) -> Listed | None:
+def _listing(session: Session, key: str | None, snap: Snapshot = PRESENT) -> Listed | None:
     """(operation key, body hash) of the stored totals of one operation key (None: all), by key and
-    metric; None when they do not answer: not built, or an `at=` session (app/read/asof.py reads the
-    past through views of the results). One statement: the state row outer-joined to the rows."""
-    if session.info.get("as_of") is not None:
+    metric; None when they do not answer: not built, or a past snapshot (they hold only the
+    present). One statement: the state row outer-joined to the rows."""
+    if snap.past:
         return None
     rows = col(TotalsAggregate.operation_key) == key if key is not None else true()
     stmt = (

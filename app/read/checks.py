@@ -9,12 +9,16 @@ Nothing is changed: totals carry the findings of each metric under `warnings`.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import orjson
 from sqlmodel import Session
 
 from app.domain.counting import Fig, one_per_group, sum_qualifier
+from app.models import Operation
+from app.read.asof import PRESENT, Snapshot
 from app.read.figures import load_figures
+from app.read.totals import all_totals, operation_totals
 from app.schemas.changes import Finding
 from app.schemas.totals import AllTotals, MetricTotals, OperationTotals, PhaseSum, ProgrammeTotals
 
@@ -85,11 +89,13 @@ def duplicates_differ(operation: str | None, m: MetricTotals) -> list[Finding]:
     ]
 
 
-def findings_of(session: Session, operation: str | None, metrics: Sequence[MetricTotals]) -> list[Finding]:
+def findings_of(
+    session: Session, operation: str | None, metrics: Sequence[MetricTotals], snap: Snapshot = PRESENT
+) -> list[Finding]:
     """The findings of one operation's (None: the programme's) metrics, from their totals."""
     scopes = ("cumulative",) if operation else ("programme",)
     running: dict[str, list[Fig]] = defaultdict(list)
-    for f in load_figures(session=session, operation=operation, scopes=scopes):
+    for f in load_figures(session=session, operation=operation, scopes=scopes, snap=snap):
         running[f.metric].append(f)
     out: list[Finding] = []
     for m in metrics:
@@ -100,19 +106,21 @@ def findings_of(session: Session, operation: str | None, metrics: Sequence[Metri
     return out
 
 
-def with_warnings(session: Session, totals: OperationTotals | ProgrammeTotals) -> None:
+def with_warnings(
+    session: Session, totals: OperationTotals | ProgrammeTotals, snap: Snapshot = PRESENT
+) -> None:
     """Put each metric's findings under its `warnings`."""
     operation = totals.operation if isinstance(totals, OperationTotals) else None
     by_metric: dict[str, list[Finding]] = defaultdict(list)
-    for finding in findings_of(session, operation, totals.metrics):
+    for finding in findings_of(session, operation, totals.metrics, snap):
         by_metric[finding.metric].append(finding)
     for m in totals.metrics:
         m.warnings = by_metric.get(m.metric, [])
 
 
-def warned(session: Session, totals: T) -> T:
+def warned(session: Session, totals: T, snap: Snapshot = PRESENT) -> T:
     """The totals, each metric carrying its findings."""
-    with_warnings(session, totals)
+    with_warnings(session, totals, snap)
     return totals
 
 
@@ -134,9 +142,37 @@ def metric_findings(session: Session, operation: str | None, m: MetricTotals) ->
     ]
 
 
-def warned_all(session: Session, totals: AllTotals) -> AllTotals:
+def warned_all(session: Session, totals: AllTotals, snap: Snapshot = PRESENT) -> AllTotals:
     """Every operation's totals and the programme's, each metric carrying its findings."""
     for op in totals.operations:
-        with_warnings(session, op)
-    with_warnings(session, totals.programme)
+        with_warnings(session, op, snap)
+    with_warnings(session, totals.programme, snap)
     return totals
+
+
+def computed_operation_totals(*, session: Session, operation: Operation, snap: Snapshot) -> OperationTotals:
+    """An operation's totals with their findings, computed from the figures of `snap` (what an `at=`
+    answer is: the maintained totals hold only the present)."""
+    return warned(session, operation_totals(session=session, operation=operation, snap=snap), snap)
+
+
+def computed_all_totals(*, session: Session, snap: Snapshot) -> AllTotals:
+    """Every operation's totals and the programme's with their findings, computed from `snap`."""
+    return warned_all(session, all_totals(session=session, snap=snap), snap)
+
+
+def totals_json(totals: OperationTotals | AllTotals) -> bytes:
+    """Computed totals as the JSON bytes the maintained ones are served as."""
+    return orjson.dumps(totals.model_dump(mode="json"))
+
+
+def operation_totals_rows_of(totals: OperationTotals) -> list[dict[str, Any]]:
+    """Computed totals of one operation as CSV rows, one per metric, led by the operation."""
+    return [{"operation": totals.operation, **m.model_dump(mode="json")} for m in totals.metrics]
+
+
+def all_totals_rows_of(totals: AllTotals) -> list[dict[str, Any]]:
+    """Computed totals as CSV rows: each operation's metrics, then the programme's (no operation)."""
+    data = totals.model_dump(mode="json")
+    rows = [{"operation": o["operation"], **m} for o in data["operations"] for m in o["metrics"]]
+    return rows + [{"operation": None, **m} for m in data["programme"]["metrics"]]

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from app.domain.counting import MAX_LISTED, Fig, differ
 from app.models import Result
+from app.read.asof import PRESENT, Snapshot
 from app.schemas.totals import Disagreement, FigureRef, PhaseFigure
 
 
@@ -49,28 +50,22 @@ def disagreement(kind: str, used: Fig, others: Sequence[Fig], total: int | None 
     )
 
 
-COLUMNS: tuple[Any, ...] = (
-    Result.id,
-    Result.operation_slug,
-    Result.phase_slug,
-    Result.metric_slug,
-    Result.value,
-    Result.unit,
-    Result.value_base,
-    Result.base_unit,
-    Result.qualifier,
-    Result.scope,
-    Result.country,
-    Result.as_of,
-    Result.period_start,
-    Result.duplicate_of,
-)
+FIG_FIELDS = ("id", "operation_slug", "phase_slug", "metric_slug", "value", "unit", "value_base", "base_unit",
+              "qualifier", "scope", "country", "as_of", "period_start", "duplicate_of")  # fmt: skip
 
 
-def _where_operation(operation: str | None, any_operation: bool) -> list[Any]:
+def fig_columns(r: type[Result]) -> tuple[Any, ...]:
+    """The columns of a Fig, over results `r` (the table, a snapshot's or an alias)."""
+    return tuple(getattr(r, n) for n in FIG_FIELDS)
+
+
+COLUMNS = fig_columns(Result)
+
+
+def _where_operation(r: type[Result], operation: str | None, any_operation: bool) -> list[Any]:
     if any_operation:
         return []
-    column = col(Result.operation_slug)
+    column = col(r.operation_slug)
     return [column.is_(None) if operation is None else column == operation]
 
 
@@ -87,6 +82,7 @@ def load_figures(
     metric: str | None = None,
     any_operation: bool = False,
     shares_only: bool = False,
+    snap: Snapshot = PRESENT,
 ) -> list[Fig]:
     """Non-retracted figures of one operation (or of none: programme), through ix_result_totals.
 
@@ -95,24 +91,26 @@ def load_figures(
     if shares_only and "phase" in scopes:
         running = [s for s in scopes if s != "phase"]
         found = load_figures(session=session, operation=operation, scopes=running, metric=metric,
-                             any_operation=any_operation) if running else []  # fmt: skip
-        return found + _country_shares(session, operation, metric, any_operation)
-    stmt = select(*COLUMNS).where(col(Result.retracted).is_(False), col(Result.scope).in_(scopes))
-    stmt = stmt.where(*_where_operation(operation, any_operation))
+                             any_operation=any_operation, snap=snap) if running else []  # fmt: skip
+        return found + _country_shares(session, operation, metric, any_operation, snap)
+    r = snap.result
+    stmt = select(*fig_columns(r)).where(col(r.retracted).is_(False), col(r.scope).in_(scopes))
+    stmt = stmt.where(*_where_operation(r, operation, any_operation))
     if metric is not None:
-        stmt = stmt.where(col(Result.metric_slug) == metric)
+        stmt = stmt.where(col(r.metric_slug) == metric)
     return [Fig(*row) for row in _rows(session, stmt)]
 
 
 def _country_shares(
-    session: Session, operation: str | None, metric: str | None, any_operation: bool
+    session: Session, operation: str | None, metric: str | None, any_operation: bool, snap: Snapshot
 ) -> list[Fig]:
     """Countries' shares of phases, found through ix_result_country (few among many whole figures).
 
     Only `country >= ''` (not null) is asked of SQL: with the operation or metric in the WHERE clause the
     planner walks every figure of the operation instead; the rest is filtered here."""
     # `>= ''` is `IS NOT NULL` for text, but a range SQLite's planner takes through the index.
-    stmt = select(*COLUMNS, col(Result.retracted)).where(col(Result.country) >= "")
+    r = snap.result
+    stmt = select(*fig_columns(r), col(r.retracted)).where(col(r.country) >= "")
     out = []
     for row in _rows(session, stmt):
         f = Fig(*row[: len(COLUMNS)])
@@ -140,32 +138,31 @@ def ranked_phase_figures(
     any_operation: bool = False,
     keep: int = MAX_LISTED,
     phase: str | None = None,
+    snap: Snapshot = PRESENT,
 ) -> list[PhaseChoice]:
     """Per (phase, metric), the newest eligible whole-phase figure, ranked in SQL (window functions).
 
     Eligible: non-retracted, scope phase, no country, and not a duplicate of a live report (a
     duplicate whose canonical report is retracted stands in for it)."""
-    canon = aliased(Result)
+    r, canon = snap.result, aliased(snap.result)
     live_canonical = (
         select(col(canon.id))
-        .where(col(canon.id) == col(Result.duplicate_of), col(canon.retracted).is_(False))
+        .where(col(canon.id) == col(r.duplicate_of), col(canon.retracted).is_(False))
         .exists()
     )
-    part = (col(Result.phase_slug), col(Result.metric_slug))
-    rank = func.row_number().over(
-        partition_by=part, order_by=(col(Result.as_of).desc(), col(Result.id).desc())
-    )
+    part = (col(r.phase_slug), col(r.metric_slug))
+    rank = func.row_number().over(partition_by=part, order_by=(col(r.as_of).desc(), col(r.id).desc()))
     inner = (
-        select(*COLUMNS, rank.label("rn"), func.count().over(partition_by=part).label("cnt"))
+        select(*fig_columns(r), rank.label("rn"), func.count().over(partition_by=part).label("cnt"))
         .where(
-            col(Result.retracted).is_(False),
-            col(Result.scope) == "phase",
-            col(Result.country).is_(None),
-            col(Result.phase_slug).is_not(None),
-            or_(col(Result.duplicate_of).is_(None), ~live_canonical),
-            *_where_operation(operation, any_operation),
-            *([col(Result.metric_slug) == metric] if metric is not None else []),
-            *([col(Result.phase_slug) == phase] if phase is not None else []),
+            col(r.retracted).is_(False),
+            col(r.scope) == "phase",
+            col(r.country).is_(None),
+            col(r.phase_slug).is_not(None),
+            or_(col(r.duplicate_of).is_(None), ~live_canonical),
+            *_where_operation(r, operation, any_operation),
+            *([col(r.metric_slug) == metric] if metric is not None else []),
+            *([col(r.phase_slug) == phase] if phase is not None else []),
         )
         .subquery()
     )
@@ -184,16 +181,20 @@ def ranked_phase_figures(
 
 
 def duplicate_disagreements(
-    *, session: Session, operation: str | None, metric: str | None = None, any_operation: bool = False
+    *,
+    session: Session,
+    operation: str | None,
+    metric: str | None = None,
+    any_operation: bool = False,
+    snap: Snapshot = PRESENT,
 ) -> list[tuple[str, Disagreement]]:
     """(metric, disagreement) for reports linked by duplicate_of to a live report that differ from it."""
-    canon = aliased(Result)
-    canon_columns = [getattr(canon, c.key) for c in COLUMNS]
+    r, canon = snap.result, aliased(snap.result)
     stmt = (  # through ix_result_duplicate_of: the operation and metric are filtered below, not in SQL
-        select(*COLUMNS, *canon_columns)
-        .join(canon, col(canon.id) == col(Result.duplicate_of))
-        .where(col(Result.duplicate_of) >= "")  # IS NOT NULL, as a range the index serves
-        .where(col(Result.retracted).is_(False), col(canon.retracted).is_(False))
+        select(*fig_columns(r), *fig_columns(canon))
+        .join(canon, col(canon.id) == col(r.duplicate_of))
+        .where(col(r.duplicate_of) >= "")  # IS NOT NULL, as a range the index serves
+        .where(col(r.retracted).is_(False), col(canon.retracted).is_(False))
     )
     groups: dict[str, list[Fig]] = {}
     for row in _rows(session, stmt):

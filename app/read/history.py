@@ -7,7 +7,8 @@ from sqlmodel import Session, col, select
 
 from app.domain.citations import CitedFigure
 from app.domain.errors import NotFound
-from app.models import AuditLog, Metric, Result, Source
+from app.models import AuditLog, Metric, Result
+from app.read.asof import PRESENT, Snapshot
 from app.schemas.results import HistoryEntry
 from app.versions import STATE_SQL, DataState, state_of
 
@@ -49,9 +50,12 @@ def result_history(*, session: Session, result_id: str) -> list[HistoryEntry]:
     ]
 
 
-def cited_figure(*, session: Session, row: Result, url: str, at: datetime) -> CitedFigure:
+def cited_figure(
+    *, session: Session, row: Result, url: str, at: datetime, snap: Snapshot = PRESENT
+) -> CitedFigure:
     """What a citation of a result states: the figure, its source document and its permanent URL."""
-    source = session.get(Source, row.source_id)
+    s = snap.source
+    source = session.exec(select(s).where(col(s.id) == row.source_id)).first()
     metric = session.get(Metric, row.metric_slug)
     assert source is not None and metric is not None  # foreign keys
     return CitedFigure(

@@ -6,29 +6,28 @@ from app.domain.errors import NotFound
 from app.models import (
     Operation,
     OperationAlias,
-    OperationSource,
     OperationStatus,
     Phase,
-    PhaseSource,
-    Source,
 )
+from app.read.asof import PRESENT, Snapshot
 from app.schemas.catalog import AliasPublic, OperationPublic, PhasePublic, StartedPublic, StatusPublic
 from app.schemas.results import SourceRef
 
 
-def source_refs(*, session: Session, ids: list[int]) -> list[SourceRef]:
+def source_refs(*, session: Session, ids: list[int], snap: Snapshot = PRESENT) -> list[SourceRef]:
     """Source references for ids, in id order."""
     if not ids:
         return []
+    s = snap.source
     rows = session.exec(
-        select(col(Source.id), col(Source.title), col(Source.published_on), col(Source.language))
-        .where(col(Source.id).in_(ids))
-        .order_by(col(Source.id))
+        select(col(s.id), col(s.title), col(s.published_on), col(s.language))
+        .where(col(s.id).in_(ids))
+        .order_by(col(s.id))
     ).all()
     return [SourceRef(id=i or 0, title=t, published_on=p, language=lang) for i, t, p, lang in rows]
 
 
-def operation_public(*, session: Session, op: Operation) -> OperationPublic:
+def operation_public(*, session: Session, op: Operation, snap: Snapshot = PRESENT) -> OperationPublic:
     """An operation with its aliases, status history and sources."""
     aliases = session.exec(
         select(OperationAlias)
@@ -40,9 +39,8 @@ def operation_public(*, session: Session, op: Operation) -> OperationPublic:
         .where(OperationStatus.operation_slug == op.slug)
         .order_by(col(OperationStatus.id))
     ).all()
-    src_ids = session.exec(
-        select(OperationSource.source_id).where(OperationSource.operation_slug == op.slug)
-    ).all()
+    linked = snap.operationsource
+    src_ids = session.exec(select(col(linked.source_id)).where(col(linked.operation_slug) == op.slug)).all()
     return OperationPublic(
         slug=op.slug,
         name=op.name,
@@ -61,19 +59,20 @@ def operation_public(*, session: Session, op: Operation) -> OperationPublic:
             StatusPublic(status=s.status, since=s.since, note=s.note, source_id=s.source_id, quote=s.quote)
             for s in statuses
         ],
-        sources=source_refs(session=session, ids=list(src_ids)),
+        sources=source_refs(session=session, ids=list(src_ids), snap=snap),
     )
 
 
-def list_operations(*, session: Session) -> list[OperationPublic]:
+def list_operations(*, session: Session, snap: Snapshot = PRESENT) -> list[OperationPublic]:
     """Every operation in display order."""
     ops = session.exec(select(Operation).order_by(col(Operation.position), col(Operation.slug))).all()
-    return [operation_public(session=session, op=op) for op in ops]
+    return [operation_public(session=session, op=op, snap=snap) for op in ops]
 
 
-def phase_public(*, session: Session, phase: Phase) -> PhasePublic:
+def phase_public(*, session: Session, phase: Phase, snap: Snapshot = PRESENT) -> PhasePublic:
     """A phase with its sources."""
-    src_ids = session.exec(select(PhaseSource.source_id).where(PhaseSource.phase_slug == phase.slug)).all()
+    linked = snap.phasesource
+    src_ids = session.exec(select(col(linked.source_id)).where(col(linked.phase_slug) == phase.slug)).all()
     return PhasePublic(
         slug=phase.slug,
         operation=phase.operation_slug,
@@ -85,23 +84,27 @@ def phase_public(*, session: Session, phase: Phase) -> PhasePublic:
         participants=list(phase.participants),
         observers=list(phase.observers),
         note=phase.note,
-        sources=source_refs(session=session, ids=list(src_ids)),
+        sources=source_refs(session=session, ids=list(src_ids), snap=snap),
     )
 
 
-def list_phases(*, session: Session, operation: str | None = None) -> list[PhasePublic]:
-    """Phases, optionally of one operation, oldest first (undated last)."""
-    stmt = select(Phase)
+def list_phases(
+    *, session: Session, operation: str | None = None, snap: Snapshot = PRESENT
+) -> list[PhasePublic]:
+    """Phases (created by `snap`'s instant), optionally of one operation, oldest first (undated last)."""
+    p = snap.phase
+    stmt = select(p)
     if operation:
-        stmt = stmt.where(Phase.operation_slug == operation)
+        stmt = stmt.where(col(p.operation_slug) == operation)
     rows = session.exec(stmt).all()
     rows = sorted(rows, key=lambda p: (p.start_date is None, p.start_date or "", p.slug))
-    return [phase_public(session=session, phase=p) for p in rows]
+    return [phase_public(session=session, phase=p, snap=snap) for p in rows]
 
 
-def find_phase(*, session: Session, slug: str) -> Phase:
-    """One phase by slug (case-insensitive), or NotFound."""
-    phase = session.get(Phase, slug.lower())
+def find_phase(*, session: Session, slug: str, snap: Snapshot = PRESENT) -> Phase:
+    """One phase by slug (case-insensitive, created by `snap`'s instant), or NotFound."""
+    p = snap.phase
+    phase = session.exec(select(p).where(col(p.slug) == slug.lower())).first()
     if phase is None:
         raise NotFound(f"No phase {slug!r}.", code="phase-not-found")
     return phase

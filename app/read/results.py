@@ -34,7 +34,8 @@ from app.domain.cursors import encode_cursor as encode_cursor_of
 from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
-from app.models import Metric, Phase, Result, Source
+from app.models import Metric, Result
+from app.read.asof import PRESENT, RESULT_COLUMNS, Snapshot
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
 
@@ -99,16 +100,16 @@ def sort_spec(keys: Sequence[SortKey]) -> str:
     return ",".join(("-" if k.descending else "") + k.name for k in keys)
 
 
-def _column(name: str) -> Any:
-    """The SQL expression a sort field orders by (nullable slugs sort as '')."""
+def _column(r: type[Result], name: str) -> Any:
+    """The SQL expression a sort field orders by (nullable slugs sort as '') over results `r`."""
     return {
-        "id": col(Result.id),
-        "as_of": col(Result.as_of),
-        "value_base": col(Result.value_base),
-        "value": col(Result.value),
-        "metric": col(Result.metric_slug),
-        "operation": func.coalesce(Result.operation_slug, ""),
-        "phase": func.coalesce(Result.phase_slug, ""),
+        "id": col(r.id),
+        "as_of": col(r.as_of),
+        "value_base": col(r.value_base),
+        "value": col(r.value),
+        "metric": col(r.metric_slug),
+        "operation": func.coalesce(r.operation_slug, ""),
+        "phase": func.coalesce(r.phase_slug, ""),
     }[name]
 
 
@@ -148,9 +149,9 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         raise foreign_cursor() from exc
 
 
-def _after(keys: Sequence[SortKey], values: list[Any]) -> ColumnElement[bool]:
+def _after(r: type[Result], keys: Sequence[SortKey], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after the cursor row in the sort order (a row comparison when one direction)."""
-    cols = [_column(k.name) for k in keys]
+    cols = [_column(r, k.name) for k in keys]
     params = [literal(v, type_=c.type) for c, v in zip(cols, values, strict=True)]
     if len({k.descending for k in keys}) == 1:
         left, right = tuple_(*cols), tuple_(*params)
@@ -162,8 +163,8 @@ def _after(keys: Sequence[SortKey], values: list[Any]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def _order(keys: Sequence[SortKey]) -> list[Any]:
-    return [_column(k.name).desc() if k.descending else _column(k.name).asc() for k in keys]
+def _order(r: type[Result], keys: Sequence[SortKey]) -> list[Any]:
+    return [_column(r, k.name).desc() if k.descending else _column(r, k.name).asc() for k in keys]
 
 
 def like_pattern(text: str) -> str:
@@ -186,17 +187,18 @@ def fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def quote_match(session: Session, q: str) -> ColumnElement[bool]:
+def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnElement[bool]:
     """Results whose quote holds `q`, case aside (any script), from the quote index when it serves.
 
     PostgreSQL: `ILIKE`, served by the `gin_trgm_ops` index `ix_result_quote_trgm` (it lowers by
     the database's ctype, which folds every script). SQLite: the FTS5 trigram table
     `result_quote_fts` (its tokenizer folds case for every script; one phrase of the query's
     trigrams is exactly "contains"); a query of fewer than three characters has no trigram, so it is
-    tested as every case spelling of itself (`instr`, exact). The views an `at=` read runs on
-    are the past, not what the index holds: they are scanned as before."""
-    if session.connection().dialect.name != "sqlite" or "as_of" in session.info:
-        return col(Result.quote).ilike(like_pattern(q), escape="\\")
+    tested as every case spelling of itself (`instr`, exact). A past snapshot's results are
+    revisions, not what the index holds: they are scanned."""
+    r = snap.result
+    if session.connection().dialect.name != "sqlite" or snap.past:
+        return col(r.quote).ilike(like_pattern(q), escape="\\")
     if len(q) < TRIGRAM:
         return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
     hits: SelectOfScalar[Any] = (
@@ -207,71 +209,61 @@ def quote_match(session: Session, q: str) -> ColumnElement[bool]:
     return literal_column(f"{Result.__tablename__}.rowid").in_(hits)
 
 
-def filtered(f: ResultFilter, session: Session) -> SelectOfScalar[Result]:
-    """Results matching the filters (retracted ones only when asked for)."""
-    stmt = select(Result)
+def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> SelectOfScalar[Result]:
+    """Results matching the filters (retracted ones only when asked for), as they stand in `snap`."""
+    r = snap.result
+    stmt = select(r)
     if not f.include_retracted:
-        stmt = stmt.where(col(Result.retracted).is_(False))
+        stmt = stmt.where(col(r.retracted).is_(False))
     for column, value in (
-        (col(Result.operation_slug), f.operation),
-        (col(Result.phase_slug), f.phase),
-        (col(Result.metric_slug), f.metric),
-        (col(Result.scope), f.scope),
-        (col(Result.qualifier), f.qualifier),
+        (col(r.operation_slug), f.operation),
+        (col(r.phase_slug), f.phase),
+        (col(r.metric_slug), f.metric),
+        (col(r.scope), f.scope),
+        (col(r.qualifier), f.qualifier),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
     if f.country is not None:
-        stmt = stmt.where(func.lower(Result.country) == func.lower(literal(f.country)))
+        stmt = stmt.where(func.lower(r.country) == func.lower(literal(f.country)))
     if f.year is not None:
-        stmt = stmt.where(col(Result.as_of).between(date(f.year, 1, 1), date(f.year, 12, 31)))
+        stmt = stmt.where(col(r.as_of).between(date(f.year, 1, 1), date(f.year, 12, 31)))
     if f.date_from is not None:
-        stmt = stmt.where(col(Result.as_of) >= f.date_from)
+        stmt = stmt.where(col(r.as_of) >= f.date_from)
     if f.date_to is not None:
-        stmt = stmt.where(col(Result.as_of) <= f.date_to)
+        stmt = stmt.where(col(r.as_of) <= f.date_to)
     if f.q:
-        stmt = stmt.where(quote_match(session, f.q))
+        stmt = stmt.where(quote_match(session, f.q, snap))
     return stmt
 
 
-def count_results(*, session: Session, filters: ResultFilter) -> int:
+def count_results(*, session: Session, filters: ResultFilter, snap: Snapshot = PRESENT) -> int:
     """How many results match the filters (all pages)."""
-    return int(session.exec(select(func.count()).select_from(filtered(filters, session).subquery())).one())
+    counted = select(func.count()).select_from(filtered(filters, session, snap).subquery())
+    return int(session.exec(counted).one())
 
 
-CSV_COLUMNS: tuple[Any, ...] = (
-    Result.id,
-    Result.operation_slug,
-    Result.phase_slug,
-    Result.metric_slug,
-    Result.value,
-    Result.unit,
-    Result.number_text,
-    Result.value_base,
-    Result.base_unit,
-    Result.qualifier,
-    Result.scope,
-    Result.country,
-    Result.period_start,
-    Result.period_end,
-    Result.as_of,
-    Source.id,
-    Source.title,
-    Source.published_on,
-    Source.language,
-    Result.quote,
-    Result.quote_start,
-    Result.quote_end,
-    Result.quote_prefix,
-    Result.quote_suffix,
-    Result.number_start,
-    Result.number_end,
-    Result.duplicate_of,
-    Result.note,
-    Result.retracted,
-    Result.retracted_reason,
-    Result.updated_at,
-)  # the order of columns(ResultPublic): id ... source_id ... source_language ... updated_at
+RESULT_HEAD = ("id", "operation_slug", "phase_slug", "metric_slug", "value", "unit", "number_text",
+               "value_base", "base_unit", "qualifier", "scope", "country", "period_start", "period_end",
+               "as_of")  # fmt: skip
+SOURCE_REF = ("id", "title", "published_on", "language")
+RESULT_TAIL = ("quote", "quote_start", "quote_end", "quote_prefix", "quote_suffix", "number_start",
+               "number_end", "duplicate_of", "note", "retracted", "retracted_reason",
+               "updated_at")  # fmt: skip
+
+
+def csv_columns(snap: Snapshot = PRESENT) -> tuple[Any, ...]:
+    """The columns of columns(ResultPublic) in its order (id ... source_id ... source_language ...
+    updated_at), over the results and sources of `snap`."""
+    r, s = snap.result, snap.source
+    return (
+        *(getattr(r, n) for n in RESULT_HEAD),
+        *(getattr(s, n) for n in SOURCE_REF),
+        *(getattr(r, n) for n in RESULT_TAIL),
+    )
+
+
+CSV_COLUMNS = csv_columns()
 
 FIELDS = list(ResultPublic.model_fields)  # id ... as_of, source, quote ... retracted_reason, updated_at
 SOURCE_AT = FIELDS.index("source")  # CSV_COLUMNS has the source's four columns in its place
@@ -295,18 +287,23 @@ def utc_text(stamp: datetime) -> str:
     return stamp.isoformat().replace("+00:00", "Z")
 
 
-def _row_key(session: Session) -> Any:
+def _row_key(session: Session, snap: Snapshot) -> Any:
     """What a page's ids subquery selects and its rows are joined back on: on SQLite the rowid (every
     index entry ends with it, so a row is one lookup in the table instead of one in the primary-key
-    index and then one in the table: half the random reads of a cold page), else the id. The views
-    an `at=` read runs on have no rowid."""
-    if session.connection().dialect.name == "sqlite" and "as_of" not in session.info:
+    index and then one in the table: half the random reads of a cold page), else the id. A past
+    snapshot's results (revisions) have no rowid of theirs."""
+    if session.connection().dialect.name == "sqlite" and not snap.past:
         return literal_column(f"{Result.__tablename__}.rowid")
-    return col(Result.id)
+    return col(snap.result.id)
 
 
 def _page_rows(
-    session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, limit: int
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    snap: Snapshot,
 ) -> list[dict[str, Any]]:
     """One page in one statement: the row keys in order (from a covering index when there is one, the
     LIMIT inside the subquery), joined back to `limit` full rows and to their sources.
@@ -315,17 +312,18 @@ def _page_rows(
     filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty; one
     round trip instead of three (ids, rows, sources); the rows read as tuples through the session's
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
-    key = _row_key(session)
-    ids = filtered(filters, session).with_only_columns(key.label("key")).select_from(Result)
+    r, s = snap.result, snap.source
+    key = _row_key(session, snap)
+    ids = filtered(filters, session, snap).with_only_columns(key.label("key")).select_from(r)
     if after is not None:
-        ids = ids.where(_after(keys, after))
-    page = ids.order_by(*_order(keys)).limit(limit).subquery("page")
+        ids = ids.where(_after(r, keys, after))
+    page = ids.order_by(*_order(r, keys)).limit(limit).subquery("page")
     stmt = (
-        select(*CSV_COLUMNS)
+        select(*csv_columns(snap))
         .select_from(page)
-        .join(Result, key == page.c.key)
-        .join(Source, col(Source.id) == col(Result.source_id))
-        .order_by(*_order(keys))
+        .join(r, key == page.c.key)
+        .join(s, col(s.id) == col(r.source_id))
+        .order_by(*_order(r, keys))
     )
     return [page_item(row) for row in session.connection().execute(stmt)]
 
@@ -337,30 +335,32 @@ def list_results(
     sort: Sequence[SortKey],
     limit: int,
     cursor: str | None,
+    snap: Snapshot = PRESENT,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of results (ResultPublic's JSON) in the sort order and the cursor of the next page
     (None on the last)."""
     after = decode_cursor(cursor, sort) if cursor else None
-    items = _page_rows(session, filters, sort, after, limit + 1)
+    items = _page_rows(session, filters, sort, after, limit + 1, snap)
     more = len(items) > limit
     items = items[:limit]
     return items, encode_cursor(sort, items[-1]) if more else None
 
 
-def _csv_columns(dialect: str) -> list[Any]:
+def _csv_columns(dialect: str, snap: Snapshot) -> list[Any]:
     """CSV_COLUMNS as the cells the CSV writes, made by the database: text neutralised (a leading
     `'` before FORMULA_STARTS), `retracted` as true/false, `updated_at` as ISO 8601 UTC with Z
     (microseconds unless zero) and, on SQLite, the stored date texts as they are; so no row needs
     a Python conversion."""
+    r, s = snap.result, snap.source
     out: list[Any] = []
-    for c in CSV_COLUMNS:
+    for c in csv_columns(snap):
         if isinstance(getattr(c.type, "impl", c.type), String):  # text (sqlmodel's AutoString too)
             out.append(_neutralised(c, dialect))
-        elif c is Result.retracted:
-            out.append(case((col(Result.retracted), "true"), else_="false"))
-        elif c is Result.updated_at:
-            out.append(_iso_utc(dialect))
-        elif dialect == "sqlite" and c in (Result.as_of, Source.published_on):
+        elif c is r.retracted:
+            out.append(case((col(r.retracted), "true"), else_="false"))
+        elif c is r.updated_at:
+            out.append(_iso_utc(dialect, r))
+        elif dialect == "sqlite" and (c is r.as_of or c is s.published_on):
             out.append(type_coerce(c, String))  # stored as YYYY-MM-DD: the text is the cell
         else:
             out.append(c)
@@ -377,9 +377,9 @@ def _neutralised(text: Any, dialect: str) -> ColumnElement[str]:
     return case((first.in_(FORMULA_CODES), literal("'", String) + text), else_=text)
 
 
-def _iso_utc(dialect: str) -> ColumnElement[str]:
+def _iso_utc(dialect: str, r: type[Result]) -> ColumnElement[str]:
     """`updated_at` as `datetime.isoformat()` of UTC writes it, with Z for +00:00."""
-    stamp = col(Result.updated_at)
+    stamp = col(r.updated_at)
     if dialect == "postgresql":
         utc = func.timezone("UTC", stamp)
         fraction = case(
@@ -394,7 +394,12 @@ def _iso_utc(dialect: str) -> ColumnElement[str]:
 
 
 def iter_result_cells(
-    *, session: Session, filters: ResultFilter, sort: Sequence[SortKey], batch: int = BATCH_ROWS
+    *,
+    session: Session,
+    filters: ResultFilter,
+    sort: Sequence[SortKey],
+    batch: int = BATCH_ROWS,
+    snap: Snapshot = PRESENT,
 ) -> Neutralised:
     """Every matching result as CSV cells in `columns(ResultPublic)` order, in one streamed query.
 
@@ -407,11 +412,11 @@ def iter_result_cells(
         conn = session.connection()
         dialect = conn.dialect.name
         stmt = (
-            filtered(filters, session)
-            .with_only_columns(*_csv_columns(dialect))
-            .join(Source, _source_join(dialect))
+            filtered(filters, session, snap)
+            .with_only_columns(*_csv_columns(dialect, snap))
+            .join(snap.source, _source_join(dialect, snap))
         )
-        stmt = stmt.order_by(*_order(sort))
+        stmt = stmt.order_by(*_order(snap.result, sort))
         if dialect != "sqlite":  # a server-side cursor (SQLAlchemy reads ahead of it: its Rows)
             yield from conn.execute(stmt.execution_options(yield_per=batch)).partitions()
             return
@@ -425,23 +430,22 @@ def iter_result_cells(
     return Neutralised(batches())
 
 
-def _source_join(dialect: str) -> ColumnElement[bool]:
+def _source_join(dialect: str, snap: Snapshot) -> ColumnElement[bool]:
     """The results' join to their sources. On SQLite `+ 0` on the results' side keeps the planner
     from reading them source by source through ix_result_source_id and sorting them all: it reads
     them in the order asked (all of them by id: the primary key's index, no sort; at 1M rows
     238,000 → 366,000 rows/s of the bare query) and looks each source up by its key."""
-    key = col(Result.source_id)
-    return col(Source.id) == (key + 0 if dialect == "sqlite" else key)
+    key = col(snap.result.source_id)
+    return col(snap.source.id) == (key + 0 if dialect == "sqlite" else key)
 
 
-def source_ref_map(*, session: Session, ids: set[int]) -> dict[int, SourceRef]:
+def source_ref_map(*, session: Session, ids: set[int], snap: Snapshot = PRESENT) -> dict[int, SourceRef]:
     """Source references by id, fetched in one query."""
     if not ids:
         return {}
+    s = snap.source
     rows = session.exec(
-        select(col(Source.id), col(Source.title), col(Source.published_on), col(Source.language)).where(
-            col(Source.id).in_(ids)
-        )
+        select(col(s.id), col(s.title), col(s.published_on), col(s.language)).where(col(s.id).in_(ids))
     ).all()
     return {i or 0: SourceRef(id=i or 0, title=t, published_on=p, language=lang) for i, t, p, lang in rows}
 
@@ -470,14 +474,15 @@ def resolve_metric(*, session: Session, metric: str) -> Metric:
     return found
 
 
-def resolve_phase(*, session: Session, phase: str | None) -> str | None:
-    """The slug a `phase` query parameter names; 422 when there is no such phase."""
+def resolve_phase(*, session: Session, phase: str | None, snap: Snapshot = PRESENT) -> str | None:
+    """The slug a `phase` query parameter names; 422 when there is no such phase (in `snap`)."""
     if phase is None:
         return None
-    found = session.get(Phase, phase.strip().lower())
+    p = snap.phase
+    found = session.exec(select(col(p.slug)).where(col(p.slug) == phase.strip().lower())).first()
     if found is None:
         raise bad("phase", f"Unknown phase {phase!r}. See /api/v1/phases.")
-    return found.slug
+    return found
 
 
 def result_filter(
@@ -488,6 +493,7 @@ def result_filter(
     metric: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    snap: Snapshot = PRESENT,
     **plain: Any,
 ) -> ResultFilter:
     """The filters of a results query, with operation, phase and metric resolved (422 when unknown)."""
@@ -495,7 +501,7 @@ def result_filter(
         raise bad("to", f"'to' ({date_to}) is before 'from' ({date_from}).")
     return ResultFilter(
         operation=resolve_operation_param(session=session, operation=operation),
-        phase=resolve_phase(session=session, phase=phase),
+        phase=resolve_phase(session=session, phase=phase, snap=snap),
         metric=resolve_metric(session=session, metric=metric).slug if metric is not None else None,
         date_from=date_from,
         date_to=date_to,
@@ -537,9 +543,24 @@ def to_public(result: Result, source: SourceRef) -> ResultPublic:
     )
 
 
-def find_result(*, session: Session, result_id: str) -> Result:
-    """One result by id, retracted or not, or NotFound."""
-    row = session.get(Result, result_id)
+def find_result(*, session: Session, result_id: str, snap: Snapshot = PRESENT) -> Result:
+    """One result by id, retracted or not, or NotFound. A past one is a Result of its revision's
+    values outside the session (its identity map holds the current one)."""
+    row = session.get(Result, result_id) if not snap.past else past_result(session, result_id, snap)
     if row is None:
         raise NotFound(f"No result {result_id!r}.", code="result-not-found")
     return row
+
+
+def past_results(session: Session, snap: Snapshot, *where: ColumnElement[bool]) -> list[Result]:
+    """The results of a past snapshot matching `where`, as Results outside the session: loaded as
+    entities they would be the session's current ones (its identity map), not the revisions."""
+    r = snap.result
+    stmt = select(*(getattr(r, c) for c in RESULT_COLUMNS)).where(*where)
+    return [Result(**row._mapping) for row in session.connection().execute(stmt)]
+
+
+def past_result(session: Session, result_id: str, snap: Snapshot) -> Result | None:
+    """One result as it stood in a past snapshot, or None."""
+    found = past_results(session, snap, col(snap.result.id) == result_id)
+    return found[0] if found else None

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.domain.counting import Fig, one_per_group, sum_qualifier, total_of
-from app.models import Metric, Phase
+from app.models import Metric
+from app.read.asof import PRESENT, Snapshot
 from app.read.figures import load_figures, ranked_phase_figures
 from app.read.results import bad
 from app.schemas.totals import Series, SeriesPoint
@@ -33,14 +34,17 @@ def _point(period: str, figs: Sequence[Fig], base_unit: str, phases: int) -> Ser
     )
 
 
-def _phase_starts(session: Session, slugs: set[str]) -> dict[str, str | None]:
-    rows = session.exec(select(Phase.slug, Phase.start_date).where(col(Phase.slug).in_(slugs))).all()
+def _phase_starts(session: Session, slugs: set[str], snap: Snapshot) -> dict[str, str | None]:
+    p = snap.phase
+    rows = session.exec(select(col(p.slug), col(p.start_date)).where(col(p.slug).in_(slugs))).all()
     return dict(rows)
 
 
-def phase_points(session: Session, chosen: dict[str, Fig], base_unit: str, by: str) -> list[SeriesPoint]:
+def phase_points(
+    session: Session, chosen: dict[str, Fig], base_unit: str, by: str, snap: Snapshot = PRESENT
+) -> list[SeriesPoint]:
     """Points of summed whole-phase figures (one per phase), per year or per phase, in time order."""
-    starts = _phase_starts(session, set(chosen))
+    starts = _phase_starts(session, set(chosen), snap)
 
     def start(f: Fig) -> str:
         return starts.get(f.phase or "") or f.period_start or f.as_of.isoformat()
@@ -74,17 +78,26 @@ def _check(scope: str, operation: str | None, by: str) -> None:
         raise bad("operation", "A cumulative series is one operation's: name the operation.")
 
 
-def series(*, session: Session, metric: Metric, operation: str | None, scope: str, by: str) -> Series:
+def series(
+    *, session: Session, metric: Metric, operation: str | None, scope: str, by: str, snap: Snapshot = PRESENT
+) -> Series:
     """The series of one metric (of one operation, or of all operations for phase sums)."""
     _check(scope, operation, by)
     if scope == "phase":
         choices = ranked_phase_figures(
-            session=session, operation=operation, metric=metric.slug, any_operation=operation is None, keep=1
+            session=session,
+            operation=operation,
+            metric=metric.slug,
+            any_operation=operation is None,
+            keep=1,
+            snap=snap,
         )
         chosen = {c.used.phase or "": c.used for c in choices}
-        points = phase_points(session, chosen, metric.base_unit, by)
+        points = phase_points(session, chosen, metric.base_unit, by, snap)
     else:
-        figs = load_figures(session=session, operation=operation, scopes=(scope,), metric=metric.slug)
+        figs = load_figures(
+            session=session, operation=operation, scopes=(scope,), metric=metric.slug, snap=snap
+        )
         points = running_points(figs, metric.base_unit)
     return Series(
         metric=metric.slug,

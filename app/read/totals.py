@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.domain.counting import MAX_LISTED, Fig, one_per_group, sum_qualifier, total_of
 from app.models import Metric, Operation
+from app.read.asof import PRESENT, Snapshot
 from app.read.figures import (
     PhaseChoice,
     disagreement,
@@ -117,21 +118,22 @@ def _by_metric(
     scopes: Sequence[str],
     metric: str | None = None,
     choices: Sequence[PhaseChoice] | None = None,
+    snap: Snapshot = PRESENT,
 ) -> list[MetricTotals]:
     """Totals of every metric (or of `metric` only) the operation (None: the programme) has figures of.
 
     `choices`: the phases' whole figures when already known (maintained per phase), else ranked now."""
     parts: dict[str, MetricParts] = defaultdict(MetricParts)
     for f in load_figures(
-        session=session, operation=operation, scopes=scopes, metric=metric, shares_only=True
+        session=session, operation=operation, scopes=scopes, metric=metric, shares_only=True, snap=snap
     ):
         parts[f.metric].figs.append(f)
     if "phase" in scopes:
         if choices is None:
-            choices = ranked_phase_figures(session=session, operation=operation, metric=metric)
+            choices = ranked_phase_figures(session=session, operation=operation, metric=metric, snap=snap)
         for choice in choices:
             parts[choice.used.metric].choices.append(choice)
-    for of_metric, d in duplicate_disagreements(session=session, operation=operation):
+    for of_metric, d in duplicate_disagreements(session=session, operation=operation, snap=snap):
         if metric is None or of_metric == metric:  # a disagreement counts under its canonical's metric
             parts[of_metric].duplicates.append(d)
     if not parts:
@@ -140,9 +142,9 @@ def _by_metric(
     return [metric_totals(m, parts[m.slug]) for m in sorted(metrics, key=lambda m: m.slug)]
 
 
-def operation_totals(*, session: Session, operation: Operation) -> OperationTotals:
+def operation_totals(*, session: Session, operation: Operation, snap: Snapshot = PRESENT) -> OperationTotals:
     """Totals of one operation, per metric (programme figures are not an operation's)."""
-    metrics = _by_metric(session, operation.slug, ALL_SCOPES)
+    metrics = _by_metric(session, operation.slug, ALL_SCOPES, snap=snap)
     return OperationTotals(operation=operation.slug, name=operation.name, metrics=metrics)
 
 
@@ -154,18 +156,21 @@ def metric_totals_of(
     return found[0] if found else None
 
 
-def programme_totals(*, session: Session) -> ProgrammeTotals:
+def programme_totals(*, session: Session, snap: Snapshot = PRESENT) -> ProgrammeTotals:
     """Organisation-wide figures, per metric: the latest report (under `cumulative`) and the others."""
-    return ProgrammeTotals(metrics=_by_metric(session, None, ("programme",)))
+    return ProgrammeTotals(metrics=_by_metric(session, None, ("programme",), snap=snap))
 
 
 def all_totals(
-    *, session: Session, per_operation: Callable[[Operation], OperationTotals] | None = None
+    *,
+    session: Session,
+    per_operation: Callable[[Operation], OperationTotals] | None = None,
+    snap: Snapshot = PRESENT,
 ) -> AllTotals:
     """Every operation's totals (through `per_operation`, e.g. a cache), and the programme apart."""
     ops = session.exec(select(Operation).order_by(col(Operation.position), col(Operation.slug))).all()
-    compute = per_operation or (lambda op: operation_totals(session=session, operation=op))
+    compute = per_operation or (lambda op: operation_totals(session=session, operation=op, snap=snap))
     return AllTotals(
         operations=[compute(op) for op in ops],
-        programme=programme_totals(session=session),
+        programme=programme_totals(session=session, snap=snap),
     )

@@ -7,6 +7,7 @@ from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation, respond
 from app.http.openapi import read_responses
 from app.read.aggregates import operation_totals_json, operation_totals_rows
+from app.read.checks import computed_operation_totals, operation_totals_rows_of, totals_json
 from app.read.operations import list_operations, list_phases, operation_public
 from app.schemas.catalog import OperationPublic, PhasePublic
 from app.schemas.common import Page
@@ -26,7 +27,7 @@ NOT_FOUND = "No such operation (problem+json listing the valid slugs under `vali
 )
 def get_operations(request: Request, session: SessionDep, query: ListQuery) -> Response:
     """Every operation with its aliases, how its start is known, its dated status history and sources."""
-    items = list_operations(session=session)
+    items = list_operations(session=session, snap=query.snap)
     return short_list(request, query, OperationPublic, items, lambda o: o.slug)
 
 
@@ -40,7 +41,8 @@ def get_operation(
     request: Request, session: SessionDep, operation: OperationDep, query: FormatQuery
 ) -> Response:
     """`/operations/Kanal` (or `KANAL`, `Канал`) answers the `channel` operation."""
-    return respond(request, operation_public(session=session, op=operation), fmt=query.format, bom=query.bom)
+    public = operation_public(session=session, op=operation, snap=query.snap)
+    return respond(request, public, fmt=query.format, bom=query.bom)
 
 
 @router.get(
@@ -53,7 +55,7 @@ def get_operation_phases(
     request: Request, session: SessionDep, operation: OperationDep, query: ListQuery
 ) -> Response:
     """Phases in date order (undated last), e.g. `channel-center-2019` for `channel`."""
-    items = list_phases(session=session, operation=operation.slug)
+    items = list_phases(session=session, operation=operation.slug, snap=query.snap)
     return short_list(request, query, PhasePublic, items, lambda p: p.slug)
 
 
@@ -78,19 +80,26 @@ def get_operation_totals(
     the sum over phases of one whole-phase figure each (with the qualifier of the sum: "more than" parts
     make a lower bound), countries' shares listed apart, and the reports that disagree with the one used.
     Cumulative figures, country shares and duplicate reports are never added. CSV: one row per metric."""
+    snap = query.snap
     if representation(request, query.format, query.bom) != "json":
-        return csv_response(
-            MetricTotals,
-            operation_totals_rows(session=session, operation=operation),
-            lead=["operation"],
-            bom=query.bom,
+        rows = (
+            operation_totals_rows_of(
+                computed_operation_totals(session=session, operation=operation, snap=snap)
+            )
+            if snap.past
+            else operation_totals_rows(session=session, operation=operation)
         )
+        return csv_response(MetricTotals, rows, lead=["operation"], bom=query.bom)
     body = cached_value(
         request,
         version,
         ("totals", operation.slug),
-        lambda: operation_totals_json(
-            session=session, operation=operation, kept=request.app.state.caches.totals
+        lambda: (
+            totals_json(computed_operation_totals(session=session, operation=operation, snap=snap))
+            if snap.past
+            else operation_totals_json(
+                session=session, operation=operation, kept=request.app.state.caches.totals
+            )
         ),
     )
     return Response(body, media_type=JSON_TYPE)

@@ -9,9 +9,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.domain.cursors import decode_cursor, encode_cursor, foreign_cursor
 from app.domain.errors import BadParameter
+from app.domain.instants import check_past, parse_instant
 from app.http.negotiation import csv_response, json_response, representation
 from app.http.pagination import next_link
-from app.read.asof import check_past, parse_instant
+from app.read.asof import Snapshot
 from app.schemas.common import Page
 
 T = TypeVar("T")
@@ -64,6 +65,11 @@ class AsOfParams(QueryParams):
     """A read GET: `at=` answers as the data stood at that instant."""
 
     at: AsOf = None
+
+    @property
+    def snap(self) -> Snapshot:
+        """The state the answer is read from: the present, or the data as it stood `at`."""
+        return Snapshot(self.at)
 
 
 class FormatParams(AsOfParams):

@@ -29,7 +29,8 @@ router = APIRouter(prefix="/phases", tags=["phases"], route_class=WriteRoute)
 )
 def get_phases(request: Request, session: SessionDep, query: ListQuery) -> Response:
     """All phases of all operations, oldest first (undated last)."""
-    return short_list(request, query, PhasePublic, list_phases(session=session), lambda p: p.slug)
+    items = list_phases(session=session, snap=query.snap)
+    return short_list(request, query, PhasePublic, items, lambda p: p.slug)
 
 
 @router.get(
@@ -46,8 +47,9 @@ def get_phase(
 ) -> Response:
     """A phase with its dates (the precision the source gives), headquarters, participants,
     observers and sources."""
-    phase = find_phase(session=session, slug=slug)
-    return respond(request, phase_public(session=session, phase=phase), fmt=query.format, bom=query.bom)
+    phase = find_phase(session=session, slug=slug, snap=query.snap)
+    public = phase_public(session=session, phase=phase, snap=query.snap)
+    return respond(request, public, fmt=query.format, bom=query.bom)
 
 
 # ---------------------------------------------------------------- writes (curation)

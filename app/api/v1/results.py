@@ -101,8 +101,10 @@ def get_results(
     """A page of results in a stable order; follow `next_cursor` or the `Link: rel="next"` header
     (keyset cursors: rows added between pages never make a page skip or repeat a row). Retracted
     results are left out unless `include_retracted=true`. As CSV, every matching row (not one page)."""
+    snap = query.snap
     filters = result_filter(
         session=session,
+        snap=snap,
         operation=query.operation,
         phase=query.phase,
         metric=query.metric,
@@ -118,13 +120,18 @@ def get_results(
     keys = parse_sort(query.sort)
     if representation(request, query.format, query.bom) != "json":
         return csv_response(
-            ResultPublic, iter_result_cells(session=session, filters=filters, sort=keys), bom=query.bom
+            ResultPublic,
+            iter_result_cells(session=session, filters=filters, sort=keys, snap=snap),
+            bom=query.bom,
         )
     items, nxt = list_results(
-        session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor
+        session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor, snap=snap
     )
     total = cached_value(
-        request, version, ("count", filters), lambda: count_results(session=session, filters=filters)
+        request,
+        version,
+        ("count", filters),
+        lambda: count_results(session=session, filters=filters, snap=snap),
     )
     return json_response({"items": items, "next_cursor": nxt, "total": total}, next_link(request, nxt))
 
@@ -141,15 +148,15 @@ def get_result(
 ) -> Response:
     """A result stays readable at its URL even when retracted (`"retracted": true`). Its ETag changes
     exactly when the result does: send it as `If-Match` to PATCH it."""
-    row = find_result(session=session, result_id=result_id)
+    row = find_result(session=session, result_id=result_id, snap=query.snap)
     rep = representation(request, query.format, query.bom)
     etag = result_etag(row.id, row.revision, rep, epoch=read_epoch(session=session))
     control = IMMUTABLE if query.at else cache_control()
     headers = {"ETag": etag, "Cache-Control": control, "Vary": "Accept"}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    public = to_public(row, source_ref_map(session=session, ids={row.source_id})[row.source_id])
-    response = respond(request, public, fmt=query.format, bom=query.bom)
+    sources = source_ref_map(session=session, ids={row.source_id}, snap=query.snap)
+    response = respond(request, to_public(row, sources[row.source_id]), fmt=query.format, bom=query.bom)
     response.headers.update(headers)
     return response
 
@@ -257,9 +264,9 @@ def get_citation(
     exactly as cited, forever. Format by `?format=` or `Accept` (`application/vnd.citationstyles.csl+json`,
     `application/x-bibtex`, `application/x-research-info-systems`, `text/plain`)."""
     at = query.at or datetime.now(UTC)
-    row = find_result(session=session, result_id=result_id)
+    row = find_result(session=session, result_id=result_id, snap=query.snap)
     url = request.url_for("get_result", result_id=row.id).include_query_params(at=instant_text(at))
-    figure = cited_figure(session=session, row=row, url=str(url), at=at)
+    figure = cited_figure(session=session, row=row, url=str(url), at=at, snap=query.snap)
     fmt = cite_format(query.format, request.headers.get("accept"))
     media = CITE_TYPES[fmt]
     headers = {"Vary": "Accept", **({"Cache-Control": IMMUTABLE} if query.at else {})}

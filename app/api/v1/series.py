@@ -57,7 +57,7 @@ def get_series(
     The same counting rules as the totals: duplicates once, countries' shares and running totals never
     added. `scope=cumulative` (one operation) or `programme` gives the newest running total per year.
     CSV: one row per point, led by metric, operation, scope and by."""
-    m = resolve_metric(session=session, metric=query.metric)
+    m, snap = resolve_metric(session=session, metric=query.metric), query.snap
     op = resolve_operation_param(session=session, operation=query.operation)
     scope, by = query.scope, query.by
     key = ("series", m.slug, op, scope.value, by)
@@ -65,7 +65,7 @@ def get_series(
         request,
         version,
         key,
-        lambda: series(session=session, metric=m, operation=op, scope=scope.value, by=by),
+        lambda: series(session=session, metric=m, operation=op, scope=scope.value, by=by, snap=snap),
     )
     lead = {"metric": data.metric, "operation": data.operation, "scope": data.scope, "by": data.by}
     return respond(

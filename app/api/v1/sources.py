@@ -54,12 +54,14 @@ def get_sources(
 ) -> Response:
     """Documents by id, without their text (its `length` in characters is given); paged like every
     list. As CSV, every source."""
+    snap = query.snap
     if representation(request, query.format, query.bom) != "json":
-        return csv_response(
-            SourceSummary, (s.model_dump(mode="json") for s in iter_sources(session=session)), bom=query.bom
-        )
-    items, nxt = list_sources(session=session, limit=query.limit, cursor=query.cursor)
-    total = cached_value(request, version, ("count", "sources"), lambda: count_sources(session=session))
+        rows = (s.model_dump(mode="json") for s in iter_sources(session=session, snap=snap))
+        return csv_response(SourceSummary, rows, bom=query.bom)
+    items, nxt = list_sources(session=session, limit=query.limit, cursor=query.cursor, snap=snap)
+    total = cached_value(
+        request, version, ("count", "sources"), lambda: count_sources(session=session, snap=snap)
+    )
     return json_response(
         Page[SourceSummary](items=items, next_cursor=nxt, total=total), next_link(request, nxt)
     )
@@ -80,8 +82,9 @@ def get_source(
 ) -> Response:
     """The stored text is the evidence: every result's `quote` is `text[quote_start:quote_end]`.
     `results` lists the results the source supports (retracted ones flagged)."""
-    src = find_source(session=session, source_id=source_id)
-    return respond(request, source_detail(session=session, source=src), fmt=query.format, bom=query.bom)
+    src = find_source(session=session, source_id=source_id, snap=query.snap)
+    detail = source_detail(session=session, source=src, snap=query.snap)
+    return respond(request, detail, fmt=query.format, bom=query.bom)
 
 
 # ---------------------------------------------------------------- writes (curation)

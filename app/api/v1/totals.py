@@ -7,6 +7,7 @@ from app.api.v1.params import FormatQuery
 from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation
 from app.http.openapi import read_responses
 from app.read.aggregates import all_totals_json, all_totals_rows
+from app.read.checks import all_totals_rows_of, computed_all_totals, totals_json
 from app.schemas.totals import AllTotals, MetricTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
@@ -28,12 +29,22 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
     2023-06-08), whose latest report per metric stands under `cumulative`; they are never added to an
     operation's figures. CSV: one row per metric; programme rows have an empty `operation`."""
 
+    snap = query.snap
     if representation(request, query.format, query.bom) != "json":
-        return csv_response(MetricTotals, all_totals_rows(session=session), lead=["operation"], bom=query.bom)
+        rows = (
+            all_totals_rows_of(computed_all_totals(session=session, snap=snap))
+            if snap.past
+            else all_totals_rows(session=session)
+        )
+        return csv_response(MetricTotals, rows, lead=["operation"], bom=query.bom)
     body = cached_value(
         request,
         version,
         ("totals", "*"),
-        lambda: all_totals_json(session=session, kept=request.app.state.caches.totals),
+        lambda: (
+            totals_json(computed_all_totals(session=session, snap=snap))
+            if snap.past
+            else all_totals_json(session=session, kept=request.app.state.caches.totals)
+        ),
     )
     return Response(body, media_type=JSON_TYPE)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.csv_format import csv_stream
 from app.models import DataVersion, Source
+from app.read.asof import Snapshot
 from app.read.datapackage import tables
 from app.read.datapackage.tables import Column, text_path
 from app.read.datapackage.texts import KEYWORDS, About, Document, citation_cff, readme
@@ -68,7 +69,7 @@ class Table:
     fields: list[Column]
     primary_key: str
     foreign_keys: list[tuple[str, str, str]]  # (field, resource, field); resource "" for itself
-    make: Callable[[Session], tables.Rows]
+    make: Callable[[Session, Snapshot], tables.Rows]
 
 
 TABLES = [
@@ -120,9 +121,11 @@ def rfc3339(stamp: datetime) -> str:
     return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _source_texts(session: Session) -> Iterator[tuple[Source, bytes]]:
-    """Every source with its text as UTF-8, one at a time (never all texts in memory)."""
-    ids = list(session.exec(select(Source.id).order_by(col(Source.id))))
+def _source_texts(session: Session, snap: Snapshot) -> Iterator[tuple[Source, bytes]]:
+    """Every source (stored by `snap`'s instant) with its text as UTF-8, one at a time (never all
+    texts in memory)."""
+    s = snap.source
+    ids = list(session.exec(select(s.id).order_by(col(s.id))))
     for sid in ids:
         source = session.get(Source, sid)
         if source is not None:
@@ -181,17 +184,17 @@ class Contents:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _write_tables(session: Session, sink: Sink, contents: Contents) -> None:
+def _write_tables(session: Session, snap: Snapshot, sink: Sink, contents: Contents) -> None:
     for table in TABLES:
-        rows = tables.Counted(table.make(session))
+        rows = tables.Counted(table.make(session, snap))
         header = tables.HEADERS[table.name]
         written = _put(sink, f"{table.name}.csv", csv_stream(header, rows.rows()))
         contents.resources.append(_table_resource(table, written))
         contents.rows[table.name] = rows.count
 
 
-def _write_texts(session: Session, sink: Sink, contents: Contents) -> None:
-    for source, text in _source_texts(session):
+def _write_texts(session: Session, snap: Snapshot, sink: Sink, contents: Contents) -> None:
+    for source, text in _source_texts(session, snap):
         chunks = (text[i : i + CHUNK] for i in range(0, len(text), CHUNK))
         contents.resources.append(_text_resource(source, _put(sink, text_path(source.id or 0), chunks)))
         contents.documents.append(
@@ -217,12 +220,13 @@ def descriptor(contents: Contents, created: datetime) -> dict[str, Any]:
 
 
 def write_package(*, session: Session, sink: Sink, at: datetime | None = None) -> list[str]:
-    """Write every member of the package to `sink` (as the data stood at `at`, when given, the session
-    then being an `at=` session); the member paths, in the order written."""
+    """Write every member of the package to `sink` (as the data stood at `at`, when given); the member
+    paths, in the order written."""
     created = created_at(session, at)
     contents = Contents()
-    _write_tables(session, sink, contents)
-    _write_texts(session, sink, contents)
+    snap = Snapshot(at)
+    _write_tables(session, snap, sink, contents)
+    _write_texts(session, snap, sink, contents)
     names = [r["path"] for r in contents.resources]
     about = About(TITLE, DESCRIPTION, rfc3339(created), at is not None, LICENSE, contents.rows)
     for path, body in (

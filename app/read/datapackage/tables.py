@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.csv_format import Row, columns
 from app.domain.cells import Neutralised
 from app.models import Qualifier, Scope
+from app.read.asof import Snapshot
 from app.read.catalog import list_metrics
 from app.read.operations import list_operations, list_phases
 from app.read.results import ResultFilter, SortKey, iter_result_cells
@@ -206,32 +207,33 @@ def _rows(items: Iterable[BaseModel]) -> Iterator[dict[str, Any]]:
     return (i.model_dump(mode="json") for i in items)
 
 
-def operations_rows(session: Session) -> Rows:
+def operations_rows(session: Session, snap: Snapshot) -> Rows:
     """Every operation, in display order."""
-    return _rows(list_operations(session=session))
+    return _rows(list_operations(session=session, snap=snap))
 
 
-def phases_rows(session: Session) -> Rows:
+def phases_rows(session: Session, snap: Snapshot) -> Rows:
     """Every phase, oldest first."""
-    return _rows(list_phases(session=session))
+    return _rows(list_phases(session=session, snap=snap))
 
 
-def metrics_rows(session: Session) -> Rows:
+def metrics_rows(session: Session, _snap: Snapshot) -> Rows:
     """Every metric, by slug."""
     return _rows(list_metrics(session=session))
 
 
-def sources_rows(session: Session) -> Rows:
+def sources_rows(session: Session, snap: Snapshot) -> Rows:
     """Every source without its text, with the path of its text file, by id."""
     return (
-        {**s.model_dump(mode="json"), "text_path": text_path(s.id)} for s in iter_sources(session=session)
+        {**s.model_dump(mode="json"), "text_path": text_path(s.id)}
+        for s in iter_sources(session=session, snap=snap)
     )
 
 
-def results_rows(session: Session) -> Rows:
+def results_rows(session: Session, snap: Snapshot) -> Rows:
     """Every result, retracted ones included, by id: the cells of `GET /results?format=csv`."""
     every = ResultFilter(include_retracted=True)
-    return iter_result_cells(session=session, filters=every, sort=(SortKey("id"),))
+    return iter_result_cells(session=session, filters=every, sort=(SortKey("id"),), snap=snap)
 
 
 HEADERS = {
