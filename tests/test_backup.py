@@ -22,6 +22,8 @@ from tests.factories import SOURCE, FreshDatabase, cli_key, free_port, require_p
 
 BOTH = ["sqlite", "postgres"]
 
+pytestmark = pytest.mark.slow  # every test runs the CLI or a server: `make test` runs them, test-fast not
+
 
 def seeded(backend: str, tmp: Path) -> FreshDatabase:
     """A fresh database, migrated and seeded."""

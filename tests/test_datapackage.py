@@ -13,6 +13,7 @@ from pathlib import Path
 
 import frictionless
 import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -198,6 +199,7 @@ def scope_of(url: str) -> Iterator[Iterator[Session]]:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_the_cli_writes_the_same_files(tmp_path):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     env = {"DATABASE_URL": db, "PATH": "/usr/bin:/bin"}

@@ -179,6 +179,7 @@ def test_backup_and_restore_report_their_steps(seeded, tmp_path):
     assert again.totals == [4] and again.steps == [1, 1, 1, 1]
 
 
+@pytest.mark.slow
 def test_backup_and_restore_off_a_terminal_print_only_their_final_line(seeded, tmp_path):
     backup = _cli(seeded, "db", "backup", str(tmp_path / "b.db"))
     assert backup.stdout.count("\n") == 1 and backup.stdout.startswith("opstats db backup: wrote ")
@@ -191,30 +192,35 @@ def test_backup_and_restore_off_a_terminal_print_only_their_final_line(seeded, t
 # --------------------------------------------------------------------------------- the commands
 
 
+@pytest.mark.slow
 def test_seed_check_off_a_terminal_prints_only_its_final_line():
     r = _cli("sqlite://", "seed", "--check")
     assert r.stdout == "opstats seed: seeds are valid\n"
     _no_bar(r.stderr)
 
 
+@pytest.mark.slow
 def test_seed_again_off_a_terminal_prints_only_its_final_line(seeded):
     r = _cli(seeded, "seed")
     assert r.stdout == "opstats seed: nothing changed\n"
     _no_bar(r.stderr)
 
 
+@pytest.mark.slow
 def test_export_off_a_terminal_prints_only_its_final_line(seeded, tmp_path):
     r = _cli(seeded, "export", "--out", str(tmp_path / "x"))
     assert r.stdout.count("\n") == 1 and r.stdout.startswith("opstats export: wrote ")
     _no_bar(r.stdout + r.stderr)
 
 
+@pytest.mark.slow
 def test_rebuild_off_a_terminal_prints_only_its_final_line(seeded):
     r = _cli(seeded, "db", "rebuild-aggregates")
     assert r.stdout.count("\n") == 1 and r.stdout.startswith("rebuilt ")
     _no_bar(r.stdout + r.stderr)
 
 
+@pytest.mark.slow
 def test_on_a_terminal_the_commands_draw_their_bar_on_stderr(seeded, tmp_path):
     """FORCE_COLOR makes rich take stderr for a terminal: the bar is drawn there, stdout keeps one line."""
     r = _cli(seeded, "export", "--out", str(tmp_path / "x"), FORCE_COLOR="1")
@@ -224,6 +230,7 @@ def test_on_a_terminal_the_commands_draw_their_bar_on_stderr(seeded, tmp_path):
     assert "passes/s" in r.stderr and r.stdout.startswith("rebuilt ")
 
 
+@pytest.mark.slow
 def test_make_million_off_a_terminal_prints_only_its_final_line(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     r = _run([sys.executable, "bench/make_million.py", "--results", "3000"], _plain_env(url))
