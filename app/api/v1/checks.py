@@ -4,10 +4,10 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import SessionDep, VersionDep
 from app.api.v1.params import FormatQuery
-from app.http.negotiation import cached_value, respond
+from app.api.v1.totals import all_totals_body
+from app.http.negotiation import respond
 from app.http.openapi import read_responses
-from app.read.aggregates import all_totals_json
-from app.read.checks import all_findings, computed_all_totals, totals_json
+from app.read.checks import all_findings
 from app.schemas.changes import Finding, Findings
 from app.schemas.totals import AllTotals
 
@@ -29,17 +29,7 @@ def get_checks(request: Request, session: SessionDep, version: VersionDep, query
     reported by its date) and `duplicate_reports_differ` (reports of one figure that state different
     values). The totals of each metric carry the same findings under `warnings`. Retracted results are
     not checked; nothing is changed automatically."""
-    snap = query.snap
-    body = cached_value(
-        request,
-        version,
-        ("totals", "*"),
-        lambda: (
-            totals_json(computed_all_totals(session=session, snap=snap))
-            if snap.past
-            else all_totals_json(session=session, kept=request.app.state.caches.totals)
-        ),
-    )
+    body = all_totals_body(request, session, version, query.snap)
     findings = Findings(items=all_findings(AllTotals.model_validate_json(body)))
     rows = lambda: [f.model_dump(mode="json") for f in findings.items]  # noqa: E731
     return respond(request, findings, fmt=query.format, bom=query.bom, model=Finding, rows=rows)

@@ -1,12 +1,14 @@
 """Totals of every operation, with the organisation-wide programme figures apart."""
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from app.api.deps import SessionDep, VersionDep
 from app.api.v1.params import FormatQuery
 from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation
 from app.http.openapi import read_responses
 from app.read.aggregates import all_totals_json, all_totals_rows
+from app.read.asof import Snapshot
 from app.read.checks import all_totals_rows_of, computed_all_totals, totals_json
 from app.schemas.totals import AllTotals, MetricTotals
 
@@ -37,7 +39,13 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
             else all_totals_rows(session=session)
         )
         return csv_response(MetricTotals, rows, lead=["operation"], bom=query.bom)
-    body = cached_value(
+    return Response(all_totals_body(request, session, version, snap), media_type=JSON_TYPE)
+
+
+def all_totals_body(request: Request, session: Session, version: int, snap: Snapshot) -> bytes:
+    """Every operation's totals as JSON (cached under one key, which /checks reads too): the stored
+    totals for the present, computed from the snapshot for the past."""
+    body: bytes = cached_value(
         request,
         version,
         ("totals", "*"),
@@ -47,4 +55,4 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
             else all_totals_json(session=session, kept=request.app.state.caches.totals)
         ),
     )
-    return Response(body, media_type=JSON_TYPE)
+    return body
