@@ -17,7 +17,7 @@ from app import db as storage
 from app.config import get_settings
 from app.curation.results import create_result, retract_row, update_result_checked
 from app.curation.totals import mark_stale
-from app.curation.unit_of_work import UnitOfWork
+from app.curation.unit_of_work import UnitOfWork, finish
 from app.curation.verify import CheckedFigure
 from app.db import make_engine
 from app.models import Operation, Result, TotalsAggregate
@@ -150,6 +150,7 @@ def apply(session: Session, made: list[str], step: tuple) -> None:
                     uow, row, dataclasses.replace(checked_of(row), duplicate_of=target.id), reason="l"
                 )
     uow.run_hooks()
+    finish(uow)  # revisions and audit entries, as a committed write has them
 
 
 def assert_maintained_equal_recompute(session: Session) -> None:

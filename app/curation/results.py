@@ -108,7 +108,7 @@ def _link_source(uow: UnitOfWork, result: Result) -> None:
 
 def _recompute(uow: UnitOfWork) -> None:
     """Bring the maintained totals up to date with this write's result changes (in its transaction)."""
-    recompute_totals(session=uow.session, entries=uow.entries)
+    recompute_totals(session=uow.session, entries=uow.entries, instant=uow.instant)
 
 
 def recompute_totals_on(uow: UnitOfWork) -> None:

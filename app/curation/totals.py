@@ -1,24 +1,38 @@
 """Maintained totals, written: every write recomputes the stored totals it touched, in its own
-transaction.
+transaction, and keeps their history.
 
 The stored totals (app/read/aggregates.py reads them) are recomputed with the same counting functions
 a GET without them uses (app/read/totals.py over app/domain/counting.py), so they always equal a
 recompute. `recompute_totals` is the one entry: the totals these audit entries touched, or all of
 them; bulk loads that bypass the write path (bench/make_million.py) and repairs recompute all
 (`opstats db rebuild-aggregates`).
+
+Every change of a stored total closes its open `TotalsRevision` at the write's instant and opens
+the new one, so `at=` totals are read as they stood (app/read/aggregates.py); `history_from` on the
+state row says since when that history is complete (a bulk load past the write path breaks it, the
+next full recompute starts it again).
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as select_models
 
 from app.domain.counting import Fig
-from app.models import AggregateState, AuditLog, Operation, PhaseChoiceAggregate, Result, TotalsAggregate
+from app.models import (
+    AggregateState,
+    AuditLog,
+    Operation,
+    PhaseChoiceAggregate,
+    Result,
+    TotalsAggregate,
+    TotalsRevision,
+)
 from app.progress import SILENT, Progress
 from app.read.aggregates import ChoiceKey, Key, body_hash, operation_key, stored_choices, totals_built
 from app.read.checks import metric_findings, warned
@@ -75,7 +89,29 @@ def _recompute_choices(*, session: Session, keys: Iterable[ChoiceKey]) -> None:
     session.flush()
 
 
-def _recompute_keys(*, session: Session, keys: Iterable[Key]) -> int:
+def _revise(session: Session, key: str, metric: str, row: TotalsAggregate | None, instant: datetime) -> None:
+    """Record that the total of (`key`, `metric`) is `row` from `instant` on (None: there is none):
+    its open revision ends then and a new one begins; one write revises a total at most once."""
+    is_open = (
+        (col(TotalsRevision.operation_key) == key)
+        & (col(TotalsRevision.metric_slug) == metric)
+        & col(TotalsRevision.valid_to).is_(None)
+    )
+    session.execute(delete(TotalsRevision).where(is_open, col(TotalsRevision.valid_from) == instant))
+    session.execute(update(TotalsRevision).where(is_open).values(valid_to=instant))
+    if row is not None:
+        session.add(
+            TotalsRevision(
+                operation_key=key,
+                metric_slug=metric,
+                valid_from=instant,
+                body=row.body,
+                body_hash=row.body_hash,
+            )
+        )
+
+
+def _recompute_keys(*, session: Session, keys: Iterable[Key], instant: datetime) -> int:
     """Recompute the stored totals of these (operation, metric) pairs from the results; how many."""
     done = 0
     for operation, metric in sorted(set(keys), key=lambda k: (k[0] or "", k[1])):
@@ -83,14 +119,17 @@ def _recompute_keys(*, session: Session, keys: Iterable[Key]) -> int:
         totals = metric_totals_of(session=session, operation=operation, metric=metric, choices=choices)
         if totals is not None:
             totals.warnings = metric_findings(session, operation, totals)
-        row = session.get(TotalsAggregate, (operation_key(operation), metric))
-        if totals is None:
+        key = operation_key(operation)
+        row = session.get(TotalsAggregate, (key, metric))
+        fresh = None if totals is None else _stored_row(operation, metric, totals)
+        if (row and row.body_hash) != (fresh and fresh.body_hash):
+            _revise(session, key, metric, fresh, instant)
+        if fresh is None:
             if row is not None:
                 session.delete(row)
         elif row is None:
-            session.add(_stored_row(operation, metric, totals))
+            session.add(fresh)
         else:
-            fresh = _stored_row(operation, metric, totals)
             row.body, row.body_hash = fresh.body, fresh.body_hash
             session.add(row)
         done += 1
@@ -98,8 +137,22 @@ def _recompute_keys(*, session: Session, keys: Iterable[Key]) -> int:
     return done
 
 
-def recompute_all_totals(*, session: Session, progress: Progress = SILENT) -> int:
-    """Recompute every stored total from the results (after a bulk load, or to repair); how many.
+def _revise_all(session: Session, rows: list[TotalsAggregate], instant: datetime) -> None:
+    """After a full recompute: revise every total whose body changed, appeared or went away."""
+    stmt = select(
+        col(TotalsRevision.operation_key), col(TotalsRevision.metric_slug), col(TotalsRevision.body_hash)
+    ).where(col(TotalsRevision.valid_to).is_(None))
+    current = {(k, m): h for k, m, h in session.execute(stmt)}
+    fresh = {(r.operation_key, r.metric_slug): r for r in rows}
+    for key, metric in sorted(current.keys() | fresh.keys()):
+        row = fresh.get((key, metric))
+        if current.get((key, metric)) != (row and row.body_hash):
+            _revise(session, key, metric, row, instant)
+
+
+def recompute_all_totals(*, session: Session, instant: datetime, progress: Progress = SILENT) -> int:
+    """Recompute every stored total from the results (after a bulk load, or to repair) as of the
+    write's `instant`; how many.
 
     Progress counts passes over the results: each operation's phase choices, then each operation's
     totals, then the programme's."""
@@ -130,17 +183,21 @@ def recompute_all_totals(*, session: Session, progress: Progress = SILENT) -> in
     ]
     progress.advance()
     session.add_all(rows)
+    _revise_all(session, rows, instant)
     state = session.get(AggregateState, 1) or AggregateState(id=1)
     state.totals_built = True
+    state.history_from = state.history_from or instant
     session.add(state)
     session.flush()
     return len(rows)
 
 
 def mark_stale(*, session: Session) -> None:
-    """Say the stored totals no longer cover every result (a bulk load wrote past the write path)."""
+    """Say the stored totals, and their history, no longer cover every result (a bulk load wrote
+    past the write path)."""
     state = session.get(AggregateState, 1) or AggregateState(id=1)
     state.totals_built = False
+    state.history_from = None
     session.add(state)
     session.flush()
 
@@ -183,13 +240,14 @@ def touched_keys(*, session: Session, entries: Sequence[AuditLog]) -> Touched | 
     )
 
 
-def recompute_totals(*, session: Session, entries: Sequence[AuditLog]) -> None:
-    """Bring the stored totals up to date with what these entries changed (inside their transaction)."""
+def recompute_totals(*, session: Session, entries: Sequence[AuditLog], instant: datetime) -> None:
+    """Bring the stored totals up to date with what these entries changed (inside their
+    transaction, whose instant the new totals are valid from)."""
     if not totals_built(session=session):
         return  # nothing to keep up: the next full recompute does everything
     touched = touched_keys(session=session, entries=entries)
     if touched is None:
-        recompute_all_totals(session=session)
+        recompute_all_totals(session=session, instant=instant)
     else:
         _recompute_choices(session=session, keys=touched.choices)
-        _recompute_keys(session=session, keys=touched.totals)
+        _recompute_keys(session=session, keys=touched.totals, instant=instant)

@@ -21,6 +21,7 @@ from app.models.tables import (
     ResultRevision,
     Source,
     TotalsAggregate,
+    TotalsRevision,
     Unit,
 )
 
@@ -48,5 +49,6 @@ __all__ = [
     "Scope",
     "Source",
     "TotalsAggregate",
+    "TotalsRevision",
     "Unit",
 ]

@@ -355,6 +355,20 @@ class TotalsAggregate(SQLModel, table=True):
     body_hash: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})  # names `body`
 
 
+class TotalsRevision(SQLModel, table=True):
+    """The totals of one metric of one operation as they stood from `valid_from` until `valid_to`
+    (null: still current): what `at=` totals read (AggregateState.history_from says since when)."""
+
+    __table_args__ = (Index("ix_totalsrevision_valid", "valid_from", "valid_to"),)
+
+    operation_key: str = Field(primary_key=True, max_length=32)
+    metric_slug: str = Field(primary_key=True, max_length=64)
+    valid_from: datetime = Field(primary_key=True)
+    valid_to: datetime | None = None
+    body: str = Field(sa_column=Column(Text, nullable=False))  # MetricTotals as JSON text
+    body_hash: str = Field(max_length=32)
+
+
 class PhaseChoiceAggregate(SQLModel, table=True):
     """The whole-phase figure one phase contributes for one metric (and those competing), kept by writes."""
 
@@ -369,3 +383,4 @@ class AggregateState(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     totals_built: bool = False
+    history_from: datetime | None = None  # totalsrevision holds every total as it stood since then

@@ -80,7 +80,7 @@ def recompute_stored_totals(
 ) -> int:
     """Recompute every maintained total from the results in one audited write (a version bump)."""
     with Session(engine) as session, unit_of_work(WriteContext(session, actor)) as uow:
-        count = recompute_all_totals(session=session, progress=progress)
+        count = recompute_all_totals(session=session, instant=uow.instant, progress=progress)
         uow.record("rebuild", "aggregates", "totals", after={"entries": count})
         return count
 

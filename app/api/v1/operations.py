@@ -7,7 +7,6 @@ from app.api.v1.params import FormatQuery, ListQuery, short_list
 from app.http.negotiation import JSON_TYPE, cached_value, csv_response, representation, respond
 from app.http.openapi import read_responses
 from app.read.aggregates import operation_totals_json, operation_totals_rows
-from app.read.checks import computed_operation_totals, operation_totals_rows_of, totals_json
 from app.read.operations import list_operations, list_phases, operation_public
 from app.schemas.catalog import OperationPublic, PhasePublic
 from app.schemas.common import Page
@@ -82,24 +81,14 @@ def get_operation_totals(
     Cumulative figures, country shares and duplicate reports are never added. CSV: one row per metric."""
     snap = query.snap
     if representation(request, query.format, query.bom) != "json":
-        rows = (
-            operation_totals_rows_of(
-                computed_operation_totals(session=session, operation=operation, snap=snap)
-            )
-            if snap.past
-            else operation_totals_rows(session=session, operation=operation)
-        )
+        rows = operation_totals_rows(session=session, operation=operation, snap=snap)
         return csv_response(MetricTotals, rows, lead=["operation"], bom=query.bom)
     body = cached_value(
         request,
         version,
         ("totals", operation.slug),
-        lambda: (
-            totals_json(computed_operation_totals(session=session, operation=operation, snap=snap))
-            if snap.past
-            else operation_totals_json(
-                session=session, operation=operation, kept=request.app.state.caches.totals
-            )
+        lambda: operation_totals_json(
+            session=session, operation=operation, kept=request.app.state.caches.totals, snap=snap
         ),
     )
     return Response(body, media_type=JSON_TYPE)

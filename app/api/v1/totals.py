@@ -9,7 +9,6 @@ from app.http.negotiation import JSON_TYPE, cached_value, csv_response, represen
 from app.http.openapi import read_responses
 from app.read.aggregates import all_totals_json, all_totals_rows
 from app.read.asof import Snapshot
-from app.read.checks import all_totals_rows_of, computed_all_totals, totals_json
 from app.schemas.totals import AllTotals, MetricTotals
 
 router = APIRouter(prefix="/totals", tags=["totals"])
@@ -33,26 +32,18 @@ def get_totals(request: Request, session: SessionDep, version: VersionDep, query
 
     snap = query.snap
     if representation(request, query.format, query.bom) != "json":
-        rows = (
-            all_totals_rows_of(computed_all_totals(session=session, snap=snap))
-            if snap.past
-            else all_totals_rows(session=session)
-        )
+        rows = all_totals_rows(session=session, snap=snap)
         return csv_response(MetricTotals, rows, lead=["operation"], bom=query.bom)
     return Response(all_totals_body(request, session, version, snap), media_type=JSON_TYPE)
 
 
 def all_totals_body(request: Request, session: Session, version: int, snap: Snapshot) -> bytes:
-    """Every operation's totals as JSON (cached under one key, which /checks reads too): the stored
-    totals for the present, computed from the snapshot for the past."""
+    """Every operation's totals as JSON (cached under one key, which /checks reads too), as they
+    stood at `snap`."""
     body: bytes = cached_value(
         request,
         version,
         ("totals", "*"),
-        lambda: (
-            totals_json(computed_all_totals(session=session, snap=snap))
-            if snap.past
-            else all_totals_json(session=session, kept=request.app.state.caches.totals)
-        ),
+        lambda: all_totals_json(session=session, kept=request.app.state.caches.totals, snap=snap),
     )
     return body
