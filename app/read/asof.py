@@ -14,11 +14,12 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
 
 from app.models import OperationSource, Phase, PhaseSource, Result, ResultRevision, Source
 
@@ -28,13 +29,15 @@ REVISION = ResultRevision.__table__  # type: ignore[attr-defined]
 AS_RESULT = [REVISION.c.result_id.label("id") if c == "id" else REVISION.c[c] for c in RESULT_COLUMNS]
 
 
-class likely(FunctionElement[bool]):
+class likely(FunctionElement[Any]):
     """A condition the planner should take as almost always true: SQLite's `likely(X)`, the bare
     condition elsewhere (PostgreSQL's statistics see it). SQLite, with no histogram, takes a range
     such as `valid_from <= at` to keep a quarter of the rows and reads the whole interval index for
-    it, then sorts; nearly every revision is valid at an instant after it was made."""
+    it, then sorts; nearly every revision is valid at an instant after it was made. Untyped, so
+    SQLite's `WHERE` takes it as it is (a Boolean would be compared `= 1`, hiding the range inside
+    from the planner's weighting)."""
 
-    type = Boolean()
+    type = NullType()
     inherit_cache = True
     name = "likely"
 
@@ -50,8 +53,11 @@ def _likely_sqlite(element: likely, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def valid_at(valid_from: Any, valid_to: Any, at: Any) -> ColumnElement[bool]:
-    """`valid_from <= at < valid_to` (a null `valid_to`: still valid), as the planner should see it."""
-    return likely(and_(valid_from <= at, or_(valid_to.is_(None), valid_to > at)))
+    """`valid_from <= at < valid_to` (a null `valid_to`: still valid), as the planner should see it:
+    the range on `valid_from` likely (it does not choose the index to read), `valid_to` tested in
+    whichever index serves the filters and the sort (each ends with both)."""
+    since = cast(ColumnElement[bool], likely(valid_from <= at))
+    return and_(since, or_(valid_to.is_(None), valid_to > at))
 
 
 def revisions_at(at: datetime) -> Select[Any]:
