@@ -227,6 +227,9 @@ class ResultRevision(SQLModel, table=True):
         # filters, sorts and tests `valid_from <= at < valid_to` from the index alone, as the present
         # does over `result` (the migration `asofidx`; plans in bench/RESULTS-asof.md).
         Index("ix_resultrevision_totals", *TOTALS_COLUMNS, *VALIDITY),
+        # The unfiltered count: `valid_from <= at` a range of it, `valid_to` next (result's count
+        # reads ix_result_totals for `retracted` alone).
+        Index("ix_resultrevision_retracted_valid", "retracted", *VALIDITY),
         Index("ix_resultrevision_result_valid", "result_id", *VALIDITY, "retracted"),
         Index("ix_resultrevision_as_of", "as_of", "result_id", *VALIDITY, "retracted"),
         Index("ix_resultrevision_value_base", "value_base", "result_id", *VALIDITY, "retracted"),

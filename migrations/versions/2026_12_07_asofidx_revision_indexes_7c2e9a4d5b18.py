@@ -24,6 +24,7 @@ depends_on: str | Sequence[str] | None = None
 VALIDITY = ["valid_from", "valid_to"]
 TOTALS = ["operation_slug", "metric_slug", "scope", "retracted"]
 INDEXES = {
+    "ix_resultrevision_retracted_valid": ["retracted", *VALIDITY],
     "ix_resultrevision_result_valid": ["result_id", *VALIDITY, "retracted"],
     "ix_resultrevision_as_of": ["as_of", "result_id", *VALIDITY, "retracted"],
     "ix_resultrevision_value_base": ["value_base", "result_id", *VALIDITY, "retracted"],
