@@ -230,7 +230,7 @@ class ResultRevision(SQLModel, table=True):
         # The unfiltered count: `valid_from <= at` a range of it, `valid_to` next (result's count
         # reads ix_result_totals for `retracted` alone).
         Index("ix_resultrevision_retracted_valid", "retracted", *VALIDITY),
-        Index("ix_resultrevision_result_valid", "result_id", *VALIDITY, "retracted"),
+        Index("ix_resultrevision_retracted_id", "retracted", "result_id", *VALIDITY),
         Index("ix_resultrevision_as_of", "as_of", "result_id", *VALIDITY, "retracted"),
         Index("ix_resultrevision_value_base", "value_base", "result_id", *VALIDITY, "retracted"),
         Index("ix_resultrevision_operation_metric_as_of", *OPERATION_METRIC_AS_OF, *VALIDITY),
