@@ -25,6 +25,7 @@ VALIDITY = ["valid_from", "valid_to"]
 TOTALS = ["operation_slug", "metric_slug", "scope", "retracted"]
 INDEXES = {
     "ix_resultrevision_retracted_valid": ["retracted", *VALIDITY],
+    "ix_resultrevision_metric_valid": ["metric_slug", "retracted", *VALIDITY],
     "ix_resultrevision_retracted_id": ["retracted", "result_id", *VALIDITY],
     "ix_resultrevision_as_of": ["as_of", "result_id", *VALIDITY, "retracted"],
     "ix_resultrevision_value_base": ["value_base", "result_id", *VALIDITY, "retracted"],
