@@ -228,7 +228,7 @@ class ResultRevision(SQLModel, table=True):
         # does over `result` (the migration `asofidx`; plans in bench/RESULTS-asof.md).
         Index("ix_resultrevision_totals", *TOTALS_COLUMNS, *VALIDITY),
         # The unfiltered count and one metric's: `valid_from <= at` a range of the index, `valid_to`
-        # next (a validity test per entry of a wider index cost PostgreSQL 3x the present's count).
+        # next (tested entry by entry in a wider index, such a count cost several times the present's).
         Index("ix_resultrevision_retracted_valid", "retracted", *VALIDITY),
         Index("ix_resultrevision_metric_valid", "metric_slug", "retracted", *VALIDITY),
         Index("ix_resultrevision_retracted_id", "retracted", "result_id", *VALIDITY),
