@@ -34,8 +34,8 @@ from app.domain.cursors import encode_cursor as encode_cursor_of
 from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
-from app.models import Metric, Result
-from app.read.asof import PRESENT, RESULT_COLUMNS, Snapshot
+from app.models import Metric, Result, Source
+from app.read.asof import PRESENT, RESULT_COLUMNS, REVISION, Snapshot, created_by, revisions_at
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
 
@@ -443,10 +443,9 @@ def source_ref_map(*, session: Session, ids: set[int], snap: Snapshot = PRESENT)
     """Source references by id, fetched in one query."""
     if not ids:
         return {}
-    s = snap.source
-    rows = session.exec(
-        select(col(s.id), col(s.title), col(s.published_on), col(s.language)).where(col(s.id).in_(ids))
-    ).all()
+    s = Source  # the table itself, a past snapshot's rows by their creation (no alias to build)
+    stmt = select(col(s.id), col(s.title), col(s.published_on), col(s.language)).where(col(s.id).in_(ids))
+    rows = session.exec(stmt.where(created_by(Source, snap.at)) if snap.at is not None else stmt).all()
     return {i or 0: SourceRef(id=i or 0, title=t, published_on=p, language=lang) for i, t, p, lang in rows}
 
 
@@ -561,6 +560,9 @@ def past_results(session: Session, snap: Snapshot, *where: ColumnElement[bool]) 
 
 
 def past_result(session: Session, result_id: str, snap: Snapshot) -> Result | None:
-    """One result as it stood in a past snapshot, or None."""
-    found = past_results(session, snap, col(snap.result.id) == result_id)
-    return found[0] if found else None
+    """One result as it stood in a past snapshot, or None: its valid revision read from the table
+    by `result_id` (no alias of the snapshot to build for one row)."""
+    assert snap.at is not None
+    stmt = revisions_at(snap.at).where(REVISION.c.result_id == result_id)
+    row = session.connection().execute(stmt).first()
+    return Result(**row._mapping) if row is not None else None
