@@ -7,7 +7,7 @@ valid_to last, so a page's keys and its exact count come from one index, as the 
 The totals index gains the interval too (same name). Statistics refreshed afterwards.
 
 Revision ID: 7c2e9a4d5b18
-Revises: 4b8e2d7f1a90
+Revises: 7d3f9b2c5e18
 Create Date: 2026-12-07 12:20:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = '7c2e9a4d5b18'
-down_revision: str | None = '4b8e2d7f1a90'
+down_revision: str | None = '7d3f9b2c5e18'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
