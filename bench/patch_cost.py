@@ -1,6 +1,7 @@
 """The cost of one correction on a benchmark database: PATCH the note of N results in-process.
 
-    DATABASE_URL=sqlite:////tmp/bench.db RATE_LIMIT_WRITES=100000/minute .venv/bin/python -m bench.patch_cost [N]
+    DATABASE_URL=sqlite:////tmp/bench.db RATE_LIMIT_WRITES=100000/minute \
+        .venv/bin/python -m bench.patch_cost [N]
 
 Each PATCH writes a revision (closing the last), recomputes the totals of the result's metric and
 its history, and one audit entry; prints p50, p90 and max in ms. It writes into the database.
