@@ -133,6 +133,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         settings.rate_limit_auth_failures,
         settings.rate_limit_reads,
         settings.rate_limit_storage,
+        settings.rate_limit_key_prefix,
     )
     app.add_middleware(RateLimitMiddleware, limits=limits, trust_forwarded=settings.trust_forwarded_for)
     app.add_middleware(WritesFirst, slots=app.state.write_slots)
