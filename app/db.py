@@ -4,6 +4,7 @@ SQLite gets WAL and foreign keys so it behaves like the production engine; Alemb
 code so `opstats db ...`, `serve` and the tests migrate the same way.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -15,10 +16,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
 
+log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
@@ -141,10 +144,25 @@ def engine_sessions(engine: Engine | None = None) -> SessionScope:
 
     @contextmanager
     def scope() -> Iterator[Session]:
-        with Session(engine or get_engine()) as session:
+        session = Session(engine or get_engine())
+        try:
             yield session
+        finally:
+            close_quietly(session)
 
     return scope
+
+
+def close_quietly(session: Session) -> None:
+    """Close `session`; a connection found gone by the closing ROLLBACK is not an error (the server
+    rolled it back; SQLAlchemy has discarded it): a read's answer may already be on its way, and a
+    write's outcome was decided by its COMMIT (a PgBouncer or server restart between the two)."""
+    try:
+        session.close()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("connection lost while closing a session: %s", type(exc.orig).__name__)
 
 
 def describe(url: str) -> str:

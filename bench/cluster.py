@@ -57,6 +57,7 @@ class Topology:
     redis_url: str | None = REDIS_URL  # None: per-process limits
     key_prefix: str = field(default_factory=lambda: f"opstats-cluster-{uuid.uuid4().hex[:10]}")
     pooler_setting: bool = True  # False: A through PgBouncer without DATABASE_POOLER (the failure)
+    logs_dir: Path | None = None  # where the logs are copied before the directory goes
     standby_port: int | None = None  # to come: a streaming standby (pg_basebackup -R) for DATABASE_READ_URL
 
     @classmethod
@@ -251,6 +252,7 @@ def cluster(topo: Topology) -> Iterator[Cluster]:
         signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, topo.root, True)
+        stack.callback(_keep_logs, topo)
         if in_main:
             stack.callback(signal.signal, signal.SIGTERM, previous)
         stack.callback(built.stop_primary)
@@ -261,6 +263,15 @@ def cluster(topo: Topology) -> Iterator[Cluster]:
         stack.callback(built.stop_apps)
         built.start_apps()
         yield built
+
+
+def _keep_logs(topo: Topology) -> None:
+    """Copy every log of the topology (the apps', PostgreSQL's, PgBouncer's) to `logs_dir`."""
+    if topo.logs_dir is None:
+        return
+    topo.logs_dir.mkdir(parents=True, exist_ok=True)
+    for log in topo.root.rglob("*.log"):
+        shutil.copy(log, topo.logs_dir / log.name)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -292,44 +303,72 @@ def write_phase(client: httpx.Client, base: str, headers: dict[str, str], label:
     return client.post(f"{base}/api/v1/phases", json=body, headers=headers, timeout=30)
 
 
-def check_writes(built: Cluster, n: int = 50) -> dict[str, Any]:
-    """`n` writes through A, each read through B; ETags of A and B compared after."""
-    a, b = (s.base for s in built.servers)
-    ring, statuses, latencies = KeyRing(built), Counter[int](), []
-    missing, retried = [], 0
+CONCURRENCY = 4  # clients at once: PgBouncer then spreads each app connection's transactions
+
+
+@dataclass
+class WriteLog:
+    """What the concurrent writers of check_writes saw."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    retried: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _writes_then_reads(a: str, b: str, ring: KeyRing, count: int, log: WriteLog) -> None:
+    """`count` writes through `a`, each then read through `b` (retrying for up to 2 s)."""
     with httpx.Client() as client:
-        for i in range(n):
+        for i in range(count):
             t0 = time.perf_counter()
             r = write_phase(client, a, ring.next(), f"w{i}")
-            latencies.append((time.perf_counter() - t0) * 1000)
-            statuses[r.status_code] += 1
-            if r.status_code != 201:
-                continue
-            slug = r.json()["slug"]
-            seen, tries = _read_until(client, f"{b}/api/v1/phases/{slug}")
-            retried += tries > 1
-            if not seen:
-                missing.append(slug)
-        direct = [_timed_write(client, b, ring.next(), f"d{i}") for i in range(min(n, 20))]
+            elapsed = (time.perf_counter() - t0) * 1000
+            seen, tries = (False, 0)
+            if r.status_code == 201:
+                seen, tries = _read_until(client, f"{b}/api/v1/phases/{r.json()['slug']}")
+            with log.lock:
+                log.statuses[r.status_code] += 1
+                log.latencies.append(elapsed)
+                log.retried += tries > 1
+                if r.status_code == 201 and not seen:
+                    log.missing.append(r.json()["slug"])
+
+
+def _concurrently(a: str, b: str, ring: KeyRing, n: int) -> WriteLog:
+    """`n` writes through `a` by CONCURRENCY clients at once, each read through `b`."""
+    log = WriteLog()
+    shares = [n // CONCURRENCY + (k < n % CONCURRENCY) for k in range(CONCURRENCY)]
+    threads = [threading.Thread(target=_writes_then_reads, args=(a, b, ring, c, log)) for c in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return log
+
+
+def check_writes(built: Cluster, n: int = 50) -> dict[str, Any]:
+    """`n` writes through A, each read through B (and as many through B, read through A, for the
+    direct figure); then the ETags of A and B for the same state compared."""
+    a, b = (s.base for s in built.servers)
+    ring = KeyRing(built)
+    pooled = _concurrently(a, b, ring, n)
+    direct = _concurrently(b, a, ring, n)
+    with httpx.Client() as client:
         etags = {base: client.get(f"{base}/api/v1/phases").headers.get("etag") for base in (a, b)}
     return {
         "writes": n,
-        "statuses": dict(statuses),
-        "read_through_b_missing": missing,
-        "read_through_b_retried": retried,
-        "write_ms_p50_pooled": round(statistics.median(latencies), 1),
-        "write_ms_p50_direct": round(statistics.median(direct), 1),
+        "clients": CONCURRENCY,
+        "statuses": dict(pooled.statuses),
+        "statuses_direct": dict(direct.statuses),
+        "read_through_b_missing": pooled.missing,
+        "read_through_b_retried": pooled.retried,
+        "write_ms_p50_pooled": round(statistics.median(pooled.latencies), 1),
+        "write_ms_p50_direct": round(statistics.median(direct.latencies), 1),
         "etags_agree": len(set(etags.values())) == 1 and None not in etags.values(),
         "duplicate_prepared_in_log": _count_in_log(built.servers[0], "DuplicatePreparedStatement"),
         "errors_in_log_a": _count_in_log(built.servers[0], "unhandled error"),
     }
-
-
-def _timed_write(client: httpx.Client, base: str, headers: dict[str, str], label: str) -> float:
-    t0 = time.perf_counter()
-    r = write_phase(client, base, headers, label)
-    assert r.status_code == 201, r.text
-    return (time.perf_counter() - t0) * 1000
 
 
 def _read_until(client: httpx.Client, url: str, within: float = 2.0) -> tuple[bool, int]:
@@ -352,7 +391,7 @@ def check_bouncer_restart(built: Cluster, down_seconds: float = 1.0) -> dict[str
     """Writes and reads through A while PgBouncer is killed (SIGTERM) and started again."""
     a = built.servers[0].base
     ring, stop = KeyRing(built), threading.Event()
-    writes: list[tuple[int, str | None, str | None]] = []  # status, slug, Retry-After
+    writes: list[tuple[int, str | None, str | None, float]] = []  # status, slug, Retry-After, when
     reads = Counter[int]()
 
     def writer() -> None:
@@ -361,7 +400,8 @@ def check_bouncer_restart(built: Cluster, down_seconds: float = 1.0) -> dict[str
                 r = _safe(lambda: write_phase(client, a, ring.next(), "restart"))
                 slug = r.json().get("slug") if r is not None and r.status_code == 201 else None
                 status = r.status_code if r is not None else 0
-                writes.append((status, slug, r.headers.get("retry-after") if r is not None else None))
+                retry = r.headers.get("retry-after") if r is not None else None
+                writes.append((status, slug, retry, time.monotonic()))
 
     def reader() -> None:
         with httpx.Client() as client:
@@ -378,19 +418,23 @@ def check_bouncer_restart(built: Cluster, down_seconds: float = 1.0) -> dict[str
     time.sleep(1.0)
     t0 = time.monotonic()
     built.stop_bouncer()
+    stopped = time.monotonic()
     time.sleep(down_seconds)
     built.start_bouncer()
-    outage = time.monotonic() - t0
+    back = time.monotonic()
     time.sleep(1.5)
     stop.set()
     for t in threads:
         t.join()
     stored = built.phase_slugs()
-    acked = [slug for status, slug, _ in writes if status == 201 and slug]
-    unavailable = [(s, ra) for s, _, ra in writes if s == 503]
+    acked = [slug for status, slug, _, _ in writes if status == 201 and slug]
+    unavailable = [(s, ra) for s, _, ra, _ in writes if s == 503]
+    first_after = min((at for s, _, _, at in writes if s == 201 and at > back), default=None)
     return {
-        "bouncer_down_s": round(outage, 2),
-        "write_statuses": dict(Counter(s for s, _, _ in writes)),
+        "bouncer_stop_s": round(stopped - t0, 2),
+        "bouncer_down_s": round(back - t0, 2),
+        "first_write_after_restart_s": None if first_after is None else round(first_after - back, 2),
+        "write_statuses": dict(Counter(s for s, _, _, _ in writes)),
         "read_statuses": dict(reads),
         "acknowledged_writes": len(acked),
         "lost_acknowledged_writes": sorted(set(acked) - stored),
@@ -461,8 +505,8 @@ def problems(report: dict[str, Any]) -> list[str]:
 def _write_problems(w: dict[str, Any]) -> list[str]:
     """What went wrong in check_writes."""
     out = []
-    if set(w["statuses"]) != {201}:
-        out.append(f"writes through A: {w['statuses']}")
+    if set(w["statuses"]) != {201} or set(w["statuses_direct"]) != {201}:
+        out.append(f"writes through A: {w['statuses']}, through B: {w['statuses_direct']}")
     if w["read_through_b_missing"]:
         out.append(f"{len(w['read_through_b_missing'])} writes not readable through B")
     if w["duplicate_prepared_in_log"]:
@@ -480,9 +524,12 @@ def main() -> int:
     parser.add_argument(
         "--no-pooler-setting", action="store_true", help="A through PgBouncer without DATABASE_POOLER"
     )
+    parser.add_argument("--logs", type=Path, default=None, help="copy the logs here before teardown")
     args = parser.parse_args()
     topo = Topology.local(
-        redis_url=None if args.no_redis else REDIS_URL, pooler_setting=not args.no_pooler_setting
+        redis_url=None if args.no_redis else REDIS_URL,
+        pooler_setting=not args.no_pooler_setting,
+        logs_dir=args.logs,
     )
     if args.no_bouncer:
         topo.bouncer_port = None
