@@ -85,8 +85,7 @@ def postgres_connect_args(url: str) -> dict[str, Any]:
     """psycopg's options for `url`: through a transaction-mode pooler, no server-side prepared
     statements (psycopg prepares a query after its 5th run on a connection; the next transaction
     may land on another server connection: DuplicatePreparedStatement or "does not exist").
-    Direct connections keep them: the app's queries cost about twice as long unprepared
-    (bench/RESULTS-cluster.md)."""
+    Direct connections keep them: planning each query again costs (bench/RESULTS-cluster.md)."""
     return {"prepare_threshold": None} if is_pooled(url) else {}
 
 

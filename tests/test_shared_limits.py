@@ -67,3 +67,21 @@ def test_an_unreachable_storage_counts_per_process_and_never_fails_a_request(ses
         codes = [phase(c, cur, n) for n in range(4)]
     assert codes == [201, 201, 201, 429], "the limit still holds in this process"
     assert any("rate-limit storage unreachable" in r.getMessage() for r in caplog.records)
+
+
+def test_a_failed_storage_is_left_alone_for_a_while_then_tried_again(monkeypatch):
+    from limits import parse
+
+    from app.http.edge import limits as edge
+
+    limiter = edge.Limiter.on(f"redis://127.0.0.1:{free_port()}/0", "unreachable")
+    tried = []
+    real_hit = limiter.shared.hit
+    monkeypatch.setattr(limiter.shared, "hit", lambda *a: tried.append(1) or real_hit(*a))
+    item = parse("2/minute")
+    assert [limiter.hit(item, "k") for _ in range(3)] == [True, True, False], "counted locally"
+    assert len(tried) == 1, "one attempt on the shared storage, then left alone"
+    now = edge.time.monotonic()
+    monkeypatch.setattr(edge.time, "monotonic", lambda: now + edge.RETRY_SHARED + 1)
+    limiter.hit(item, "k")
+    assert len(tried) == 2, "tried again once RETRY_SHARED has passed"

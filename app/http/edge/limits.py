@@ -33,6 +33,11 @@ from app.http.problems import problem_response
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SHARED_SCHEMES = ("redis", "rediss", "valkey", "valkeys")  # storages that take a key prefix
 WARN_EVERY = 60.0  # seconds between two "shared storage unreachable" warnings
+RETRY_SHARED = 5.0  # seconds a failed shared storage is left alone (this process counts meanwhile)
+SHARED_TIMEOUTS: dict[str, float | str | bool] = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
+}  # redis-py's, in seconds
 log = logging.getLogger("opstats")
 
 
@@ -44,23 +49,31 @@ def is_shared(uri: str) -> bool:
 @dataclass
 class Limiter:
     """A moving-window limiter on the configured storage, falling back to this process's memory
-    while a shared storage fails (errors wrapped by `limits` as StorageError)."""
+    while a shared storage fails (errors wrapped by `limits` as StorageError). Its calls block the
+    event loop: a shared storage gets short socket timeouts, and after a failure is left alone for
+    RETRY_SHARED seconds, so an unreachable Redis costs one bounded wait, not one per request."""
 
     shared: MovingWindowRateLimiter
     local: MovingWindowRateLimiter = field(default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
     _warned: float = -WARN_EVERY
+    _down_until: float = 0.0
 
     @classmethod
     def on(cls, uri: str, prefix: str) -> "Limiter":
         """A limiter on storage `uri` (keys under `prefix` in a shared one)."""
-        options: dict[str, str | bool] = (
-            {"key_prefix": prefix, "wrap_exceptions": True} if is_shared(uri) else {}
-        )
+        options: dict[str, float | str | bool] = {}
+        if is_shared(uri):
+            options = {"key_prefix": prefix, "wrap_exceptions": True, **SHARED_TIMEOUTS}
         return cls(MovingWindowRateLimiter(storage_from_string(uri, **options)))
 
+    def _pick(self) -> MovingWindowRateLimiter:
+        """The shared limiter, unless it failed less than RETRY_SHARED seconds ago."""
+        return self.local if time.monotonic() < self._down_until else self.shared
+
     def _fallback(self, exc: Exception) -> MovingWindowRateLimiter:
-        """The local limiter, saying so at most once a minute."""
+        """The local limiter, for RETRY_SHARED seconds; saying so at most once a minute."""
         now = time.monotonic()
+        self._down_until = now + RETRY_SHARED
         if now - self._warned >= WARN_EVERY:
             self._warned = now
             log.warning("rate-limit storage unreachable (%s); counting per process", type(exc).__name__)
@@ -69,21 +82,21 @@ class Limiter:
     def hit(self, item: RateLimitItem, *ids: str) -> bool:
         """Count one request; False when it is past the limit."""
         try:
-            return self.shared.hit(item, *ids)
+            return self._pick().hit(item, *ids)
         except StorageError as exc:
             return self._fallback(exc).hit(item, *ids)
 
     def test(self, item: RateLimitItem, *ids: str) -> bool:
         """True when one more request would be allowed (counts nothing)."""
         try:
-            return self.shared.test(item, *ids)
+            return self._pick().test(item, *ids)
         except StorageError as exc:
             return self._fallback(exc).test(item, *ids)
 
     def get_window_stats(self, item: RateLimitItem, *ids: str) -> WindowStats:
         """When the window resets and what remains."""
         try:
-            return self.shared.get_window_stats(item, *ids)
+            return self._pick().get_window_stats(item, *ids)
         except StorageError as exc:
             return self._fallback(exc).get_window_stats(item, *ids)
 
