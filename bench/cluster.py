@@ -117,6 +117,19 @@ class Cluster:
             conn.execute(text(f'CREATE DATABASE "{DB}"'))
         admin.dispose()
 
+    def _pg_ctl(self, *args: str) -> None:
+        data = self.topo.root / "primary"
+        run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), *args]))
+
+    def stop_primary_fast(self) -> None:
+        """A fast shutdown: sessions are ended, transactions in flight rolled back."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def start_primary_again(self) -> None:
+        data = self.topo.root / "primary"
+        opts = f"-p {self.topo.primary_port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        self._pg_ctl("-l", str(data / "server.log"), "-o", opts, "-w", "start")
+
     def stop_primary(self) -> None:
         data = self.topo.root / "primary"
         if (data / "postmaster.pid").exists():
@@ -282,17 +295,19 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 class KeyRing:
-    """Keys handed out so that none passes the write limit (the limit check uses its own)."""
+    """Keys handed out so that none passes the write limit (the limit check uses its own); made
+    ahead (`prefill`) when the database will be away while they are needed."""
 
-    def __init__(self, built: Cluster, per_key: int = WRITE_LIMIT - 2) -> None:
+    def __init__(self, built: Cluster, per_key: int = WRITE_LIMIT - 2, prefill: int = 0) -> None:
         self.built, self.per_key, self.used = built, per_key, 0
         self.lock = threading.Lock()
-        self.pool: list[str] = []
+        self.pool: list[str] = built.keys(prefill) if prefill else []
 
     def next(self) -> dict[str, str]:
         with self.lock:
             if not self.pool or self.used >= self.per_key:
-                self.pool, self.used = self.built.keys(1), 0
+                self.pool = self.pool[1:] or self.built.keys(10)
+                self.used = 0
             self.used += 1
             return {"Authorization": f"Bearer {self.pool[0]}"}
 
@@ -387,59 +402,101 @@ def _count_in_log(server: Server, needle: str) -> int:
     return server.log.read_text(errors="replace").count(needle) if server.log.exists() else 0
 
 
-def check_bouncer_restart(built: Cluster, down_seconds: float = 1.0) -> dict[str, Any]:
-    """Writes and reads through A while PgBouncer is killed (SIGTERM) and started again."""
-    a = built.servers[0].base
-    ring, stop = KeyRing(built), threading.Event()
-    writes: list[tuple[int, str | None, str | None, float]] = []  # status, slug, Retry-After, when
-    reads = Counter[int]()
+BACKOFF = 0.1  # seconds a load client waits after a 503 (a real one waits Retry-After)
 
-    def writer() -> None:
+
+@dataclass
+class Load:
+    """Writers and a reader running against the instances until stopped, and what they saw."""
+
+    built: Cluster
+    writers: list[str]  # one writer per base URL listed
+    reader: str
+    ring: KeyRing
+    stop: threading.Event = field(default_factory=threading.Event)
+    writes: list[tuple[int, str | None, str | None, float]] = field(default_factory=list)
+    reads: Counter[int] = field(default_factory=Counter)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def _write(self, base: str) -> None:
         with httpx.Client() as client:
-            while not stop.is_set():
-                r = _safe(lambda: write_phase(client, a, ring.next(), "restart"))
-                slug = r.json().get("slug") if r is not None and r.status_code == 201 else None
+            while not self.stop.is_set():
+                r = _safe(lambda: write_phase(client, base, self.ring.next(), "load"))
                 status = r.status_code if r is not None else 0
+                slug = r.json().get("slug") if r is not None and status == 201 else None
                 retry = r.headers.get("retry-after") if r is not None else None
-                writes.append((status, slug, retry, time.monotonic()))
+                self.writes.append((status, slug, retry, time.monotonic()))
+                if status != 201:
+                    time.sleep(BACKOFF)
 
-    def reader() -> None:
+    def _read(self) -> None:
         with httpx.Client() as client:
             n = 0
-            while not stop.is_set():
+            while not self.stop.is_set():
                 n += 1  # a new limit each time: not served from the response cache
-                url = f"{a}/api/v1/results?limit={1 + n % 400}"
+                url = f"{self.reader}/api/v1/results?limit={1 + n % 400}"
                 r = _safe(lambda url=url: client.get(url, timeout=30))  # type: ignore[misc]
-                reads[r.status_code if r is not None else 0] += 1
+                self.reads[r.status_code if r is not None else 0] += 1
+                if r is None or r.status_code != 200:
+                    time.sleep(BACKOFF)
 
-    threads = [threading.Thread(target=f) for f in (writer, writer, reader)]
-    for t in threads:
-        t.start()
-    time.sleep(1.0)
-    t0 = time.monotonic()
-    built.stop_bouncer()
-    stopped = time.monotonic()
-    time.sleep(down_seconds)
-    built.start_bouncer()
-    back = time.monotonic()
-    time.sleep(1.5)
-    stop.set()
-    for t in threads:
-        t.join()
-    stored = built.phase_slugs()
-    acked = [slug for status, slug, _, _ in writes if status == 201 and slug]
-    unavailable = [(s, ra) for s, _, ra, _ in writes if s == 503]
-    first_after = min((at for s, _, _, at in writes if s == 201 and at > back), default=None)
-    return {
-        "bouncer_stop_s": round(stopped - t0, 2),
-        "bouncer_down_s": round(back - t0, 2),
-        "first_write_after_restart_s": None if first_after is None else round(first_after - back, 2),
-        "write_statuses": dict(Counter(s for s, _, _, _ in writes)),
-        "read_statuses": dict(reads),
-        "acknowledged_writes": len(acked),
-        "lost_acknowledged_writes": sorted(set(acked) - stored),
-        "503_without_retry_after": sum(1 for _, ra in unavailable if not ra),
-    }
+    def __enter__(self) -> "Load":
+        self.threads = [threading.Thread(target=self._write, args=(b,)) for b in self.writers]
+        self.threads.append(threading.Thread(target=self._read))
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+    def figures(self, start: float, stopped: float, back: float) -> dict[str, Any]:
+        """What the clients saw around an outage from `start` to `back` (stopped: when it was down)."""
+        stored = self.built.phase_slugs()
+        acked = [slug for status, slug, _, _ in self.writes if status == 201 and slug]
+        unavailable = [ra for s, _, ra, _ in self.writes if s == 503]
+        first_after = min((at for s, _, _, at in self.writes if s == 201 and at > back), default=None)
+        return {
+            "stop_s": round(stopped - start, 2),
+            "down_s": round(back - start, 2),
+            "first_write_after_restart_s": None if first_after is None else round(first_after - back, 2),
+            "write_statuses": dict(Counter(s for s, _, _, _ in self.writes)),
+            "read_statuses": dict(self.reads),
+            "acknowledged_writes": len(acked),
+            "lost_acknowledged_writes": sorted(set(acked) - stored),
+            "503_without_retry_after": sum(1 for ra in unavailable if not ra),
+        }
+
+
+def restart_under_load(
+    built: Cluster, stop: Callable[[], None], start: Callable[[], None], writers: list[str], prefill: int
+) -> dict[str, Any]:
+    """Load for a second, `stop`, a second down, `start`, 1.5 s more load: the figures."""
+    with Load(built, writers, built.servers[0].base, KeyRing(built, prefill=prefill)) as load:
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        stop()
+        stopped = time.monotonic()
+        time.sleep(1.0)
+        start()
+        back = time.monotonic()
+        time.sleep(1.5)
+    return load.figures(t0, stopped, back)
+
+
+def check_bouncer_restart(built: Cluster) -> dict[str, Any]:
+    """Two writers and a reader through A while PgBouncer is killed (SIGTERM) and started again."""
+    a = built.servers[0].base
+    return restart_under_load(built, built.stop_bouncer, built.start_bouncer, [a, a], prefill=0)
+
+
+def check_primary_restart(built: Cluster) -> dict[str, Any]:
+    """A writer on A, one on B and a reader on A while the primary stops (fast) and starts again;
+    the keys are made before (a key is a write)."""
+    bases = [s.base for s in built.servers]
+    return restart_under_load(built, built.stop_primary_fast, built.start_primary_again, bases, prefill=30)
 
 
 def _safe(call: Callable[[], httpx.Response]) -> httpx.Response | None:
@@ -475,6 +532,7 @@ def run_checks(topo: Topology, writes: int = 50) -> dict[str, Any]:
         report["writes"] = check_writes(built, writes)
         if topo.bouncer_port:
             report["bouncer_restart"] = check_bouncer_restart(built)
+        report["primary_restart"] = check_primary_restart(built)
         if topo.redis_url:
             report["shared_limit"] = check_shared_limit(built)
         report["errors_in_logs"] = {s.log.name: _count_in_log(s, "unhandled error") for s in built.servers}
@@ -485,20 +543,29 @@ def run_checks(topo: Topology, writes: int = 50) -> dict[str, Any]:
 def problems(report: dict[str, Any]) -> list[str]:
     """What the report shows went wrong (empty: every check held)."""
     out = _write_problems(report["writes"])
-    r = report.get("bouncer_restart")
-    if r is not None:
-        bad = {s for s in (*r["write_statuses"], *r["read_statuses"]) if s not in (200, 201, 503)}
-        if bad:
-            out.append(f"during the PgBouncer restart: statuses {sorted(bad)}")
-        if r["lost_acknowledged_writes"]:
-            out.append(f"acknowledged writes lost: {r['lost_acknowledged_writes']}")
-        if r["503_without_retry_after"]:
-            out.append(f"{r['503_without_retry_after']} answers 503 without Retry-After")
+    for name in ("bouncer_restart", "primary_restart"):
+        if name in report:
+            out += _restart_problems(name, report[name])
     limit = report.get("shared_limit")
     if limit is not None and limit["accepted"] != limit["limit"]:
         out.append(f"shared limit: {limit['accepted']} writes accepted, limit {limit['limit']}")
     if any(report["errors_in_logs"].values()):
         out.append(f"500s logged: {report['errors_in_logs']}")
+    return out
+
+
+def _restart_problems(name: str, r: dict[str, Any]) -> list[str]:
+    """What went wrong around one restart."""
+    out = []
+    bad = {s for s in (*r["write_statuses"], *r["read_statuses"]) if s not in (200, 201, 503)}
+    if bad:
+        out.append(f"{name}: statuses {sorted(bad)}")
+    if r["lost_acknowledged_writes"]:
+        out.append(f"{name}: acknowledged writes lost: {r['lost_acknowledged_writes']}")
+    if r["503_without_retry_after"]:
+        out.append(f"{name}: {r['503_without_retry_after']} answers 503 without Retry-After")
+    if r["first_write_after_restart_s"] is None:
+        out.append(f"{name}: no write succeeded after the restart")
     return out
 
 
