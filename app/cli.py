@@ -37,11 +37,13 @@ def serve(
     """Apply migrations, seed an empty database from seeds/, then serve the API."""
     import uvicorn
 
-    from app.db import describe
+    from app.db import describe, pooling_notes
     from app.seeds.prepare import prepare_database
 
     url = get_settings().database_url
     err.print(f"opstats: preparing {describe(url)}")
+    for note in pooling_notes():
+        err.print(f"opstats: {note}", highlight=False, soft_wrap=True)
     try:
         report = prepare_database(url)
     except SeedError as exc:

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,6 +15,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./opstats.db"
+    # "transaction": DATABASE_URL goes through a pooler in transaction mode (PgBouncer): no
+    # server-side prepared statements on it, and no session state (app/db.py: pooling_notes).
+    database_pooler: Literal["none", "transaction"] = "none"
+    # A direct connection (bypassing the pooler) for the data-version listener (LISTEN/NOTIFY on a
+    # kept connection, app/versions.py); empty = DATABASE_URL when it is not pooled, else none.
+    database_listen_url: str = ""
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     cache_max_age: int = 60
@@ -34,6 +41,7 @@ class Settings(BaseSettings):
     rate_limit_auth_failures: str = "20/minute"
     rate_limit_reads: str = ""
     rate_limit_storage: str = "memory://"
+    rate_limit_key_prefix: str = "opstats"  # keys' prefix in a shared storage (redis://...)
     trust_forwarded_for: bool = False
     log_format: str = "json"
     shutdown_timeout: int = 20

@@ -4,6 +4,7 @@ SQLite gets WAL and foreign keys so it behaves like the production engine; Alemb
 code so `opstats db ...`, `serve` and the tests migrate the same way.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -15,10 +16,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
 
+log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
@@ -68,7 +71,50 @@ def make_engine(url: str) -> Engine:
     # here, bench/RESULTS.md): the app's version listener sees a restart and replaces the pool
     # (app/versions.py); elsewhere a dead connection fails its one request (503 in the app) and
     # SQLAlchemy then discards every connection made before it.
-    return create_engine(url, **pool_options(url))
+    return create_engine(url, connect_args=postgres_connect_args(url), **pool_options(url))
+
+
+def is_pooled(url: str) -> bool:
+    """True when `url` goes through a transaction-mode pooler: DATABASE_POOLER=transaction and it is
+    not the direct DATABASE_LISTEN_URL."""
+    settings = get_settings()
+    return settings.database_pooler == "transaction" and url != settings.database_listen_url
+
+
+def postgres_connect_args(url: str) -> dict[str, Any]:
+    """psycopg's options for `url`: through a transaction-mode pooler, no server-side prepared
+    statements (psycopg prepares a query after its 5th run on a connection; the next transaction
+    may land on another server connection: DuplicatePreparedStatement or "does not exist").
+    Direct connections keep them: planning each query again costs (bench/RESULTS-cluster.md)."""
+    return {"prepare_threshold": None} if is_pooled(url) else {}
+
+
+def listen_url() -> str | None:
+    """Where the data-version listener and other session-scoped features connect: DATABASE_LISTEN_URL,
+    else DATABASE_URL unless it is pooled (then None: no listener)."""
+    settings = get_settings()
+    if settings.database_listen_url:
+        return settings.database_listen_url
+    return None if is_pooled(settings.database_url) else settings.database_url
+
+
+def pooling_notes() -> list[str]:
+    """What `opstats serve` says at start about a pooled DATABASE_URL: what falls back without a
+    direct URL, and what the direct URL is used for."""
+    settings = get_settings()
+    if settings.database_pooler != "transaction" or is_sqlite(settings.database_url):
+        return []
+    notes = [
+        f"DATABASE_URL {describe(settings.database_url)} is pooled (transaction mode): no prepared statements"
+    ]
+    if settings.database_listen_url:
+        notes.append(f"data-version listener on DATABASE_LISTEN_URL {describe(settings.database_listen_url)}")
+    else:
+        notes.append(
+            "no DATABASE_LISTEN_URL: no data-version listener (LISTEN needs a direct connection);"
+            " every GET reads the version row instead (one query more per request)"
+        )
+    return notes
 
 
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index: the limit SQLite's ANALYZE documentation suggests
@@ -97,10 +143,25 @@ def engine_sessions(engine: Engine | None = None) -> SessionScope:
 
     @contextmanager
     def scope() -> Iterator[Session]:
-        with Session(engine or get_engine()) as session:
+        session = Session(engine or get_engine())
+        try:
             yield session
+        finally:
+            close_quietly(session)
 
     return scope
+
+
+def close_quietly(session: Session) -> None:
+    """Close `session`; a connection found gone by the closing ROLLBACK is not an error (the server
+    rolled it back; SQLAlchemy has discarded it): a read's answer may already be on its way, and a
+    write's outcome was decided by its COMMIT (a PgBouncer or server restart between the two)."""
+    try:
+        session.close()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("connection lost while closing a session: %s", type(exc.orig).__name__)
 
 
 def describe(url: str) -> str:

@@ -17,7 +17,7 @@ from app.api.v1 import api_router
 from app.api.v1.links import add_links
 from app.caches import Caches
 from app.config import get_settings
-from app.db import SessionScope, engine_sessions, get_engine, is_sqlite
+from app.db import SessionScope, engine_sessions, get_engine, is_sqlite, listen_url
 from app.http.conditional import ConditionalGetMiddleware, versioned_paths
 from app.http.cors import ReadOnlyCORS
 from app.http.edge.body import BodyLimitMiddleware
@@ -28,7 +28,7 @@ from app.http.edge.writes import WritesFirst, WriteSlots, WriteTransactionMiddle
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
 from app.read.history import read_data_state
-from app.versions import DataState, QueryVersion, version_source
+from app.versions import DataState, QueryVersion, VersionSource, version_source
 
 DESCRIPTION = """
 Statistics of the CSTO's standing security operations (**Channel**, **Mercenary**, **Illegal**,
@@ -108,10 +108,11 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1
     app.state.write_slots = WriteSlots(slots, settings.write_lock_timeout, settings.writes_first_ms / 1000)
     read = version_reader(scope)
-    versions = (
+    listen = listen_url() if engine is not None else None  # none through a pooler without a direct URL
+    versions: VersionSource = (
         QueryVersion(read)
-        if engine is None
-        else version_source(settings.database_url, read, on_lost=engine.dispose)
+        if engine is None or listen is None
+        else version_source(listen, read, on_lost=engine.dispose)
     )
     app.state.versions = versions
     app.add_middleware(
@@ -132,6 +133,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         settings.rate_limit_auth_failures,
         settings.rate_limit_reads,
         settings.rate_limit_storage,
+        settings.rate_limit_key_prefix,
     )
     app.add_middleware(RateLimitMiddleware, limits=limits, trust_forwarded=settings.trust_forwarded_for)
     app.add_middleware(WritesFirst, slots=app.state.write_slots)

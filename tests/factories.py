@@ -56,6 +56,23 @@ def require_pg() -> None:
     pytest.skip(why)
 
 
+REDIS_URL = os.environ.get("OPSTATS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_redis() -> str:
+    """The test Redis URL; skip (locally) or fail (in CI) when Redis does not answer a PING."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return REDIS_URL
+    except redis.RedisError as exc:
+        why = f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}"
+    if IN_CI:
+        pytest.fail(f"{why} (CI=true: Redis is required)")
+    pytest.skip(why)
+
+
 class FreshDatabase:
     """An empty database of one backend, dropped afterwards."""
 

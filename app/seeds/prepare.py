@@ -19,7 +19,7 @@ from app.read.aggregates import totals_built
 from app.seeds.load import SeedReport, is_empty, seed_database
 from app.writes import WriteContext
 
-LOCK_KEY = 0x0F57A75  # pg_advisory_lock key shared by every opstats process
+LOCK_KEY = 0x0F57A75  # pg_advisory_xact_lock key shared by every opstats process
 
 
 @contextmanager
@@ -40,14 +40,12 @@ def startup_lock(engine: Engine) -> Iterator[None]:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK_KEY})
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-            conn.commit()
+    # A transaction-scoped lock, held by a transaction left open while another connection migrates
+    # and seeds: it needs no session state, so it holds through a transaction-mode pooler too
+    # (a session lock would stay on whichever server connection took it).
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+        yield
 
 
 def prepare_database(url: str | None = None, *, seed_if_empty: bool = True) -> SeedReport | None:

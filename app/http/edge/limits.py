@@ -7,16 +7,21 @@
 - `RATE_LIMIT_READS` (empty = off, the default): GET/HEAD requests per client address.
 Each refusal is a 429 problem with `Retry-After` (seconds until a request is allowed again), sent
 before the body is read. Limits are per process (`RATE_LIMIT_STORAGE`, default `memory://`; any
-storage URI `limits` takes, e.g. `redis://...`, shares them between workers).
+storage URI `limits` takes, e.g. `redis://...`, shares them between workers and instances, under
+`RATE_LIMIT_KEY_PREFIX`). While a shared storage is unreachable each process counts on its own
+(memory) and logs it, rather than refusing or failing every request.
 """
 
 import hashlib
+import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
-from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits import RateLimitItem, WindowStats, parse
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -26,6 +31,74 @@ from app.http.auth import token_of
 from app.http.problems import problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SHARED_SCHEMES = ("redis", "rediss", "valkey", "valkeys")  # storages that take a key prefix
+WARN_EVERY = 60.0  # seconds between two "shared storage unreachable" warnings
+RETRY_SHARED = 5.0  # seconds a failed shared storage is left alone (this process counts meanwhile)
+SHARED_TIMEOUTS: dict[str, float | str | bool] = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
+}  # redis-py's, in seconds
+log = logging.getLogger("opstats")
+
+
+def is_shared(uri: str) -> bool:
+    """True for a storage other processes see (Redis/Valkey, any of their URI variants)."""
+    return urlparse(uri).scheme.split("+")[0] in SHARED_SCHEMES
+
+
+@dataclass
+class Limiter:
+    """A moving-window limiter on the configured storage, falling back to this process's memory
+    while a shared storage fails (errors wrapped by `limits` as StorageError). Its calls block the
+    event loop: a shared storage gets short socket timeouts, and after a failure is left alone for
+    RETRY_SHARED seconds, so an unreachable Redis costs one bounded wait, not one per request."""
+
+    shared: MovingWindowRateLimiter
+    local: MovingWindowRateLimiter = field(default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
+    _warned: float = -WARN_EVERY
+    _down_until: float = 0.0
+
+    @classmethod
+    def on(cls, uri: str, prefix: str) -> "Limiter":
+        """A limiter on storage `uri` (keys under `prefix` in a shared one)."""
+        options: dict[str, float | str | bool] = {}
+        if is_shared(uri):
+            options = {"key_prefix": prefix, "wrap_exceptions": True, **SHARED_TIMEOUTS}
+        return cls(MovingWindowRateLimiter(storage_from_string(uri, **options)))
+
+    def _pick(self) -> MovingWindowRateLimiter:
+        """The shared limiter, unless it failed less than RETRY_SHARED seconds ago."""
+        return self.local if time.monotonic() < self._down_until else self.shared
+
+    def _fallback(self, exc: Exception) -> MovingWindowRateLimiter:
+        """The local limiter, for RETRY_SHARED seconds; saying so at most once a minute."""
+        now = time.monotonic()
+        self._down_until = now + RETRY_SHARED
+        if now - self._warned >= WARN_EVERY:
+            self._warned = now
+            log.warning("rate-limit storage unreachable (%s); counting per process", type(exc).__name__)
+        return self.local
+
+    def hit(self, item: RateLimitItem, *ids: str) -> bool:
+        """Count one request; False when it is past the limit."""
+        try:
+            return self._pick().hit(item, *ids)
+        except StorageError as exc:
+            return self._fallback(exc).hit(item, *ids)
+
+    def test(self, item: RateLimitItem, *ids: str) -> bool:
+        """True when one more request would be allowed (counts nothing)."""
+        try:
+            return self._pick().test(item, *ids)
+        except StorageError as exc:
+            return self._fallback(exc).test(item, *ids)
+
+    def get_window_stats(self, item: RateLimitItem, *ids: str) -> WindowStats:
+        """When the window resets and what remains."""
+        try:
+            return self._pick().get_window_stats(item, *ids)
+        except StorageError as exc:
+            return self._fallback(exc).get_window_stats(item, *ids)
 
 
 @dataclass(frozen=True)
@@ -35,16 +108,18 @@ class RateLimits:
     writes: RateLimitItem | None
     auth_failures: RateLimitItem | None
     reads: RateLimitItem | None
-    limiter: MovingWindowRateLimiter
+    limiter: Limiter
 
     @classmethod
-    def from_settings(cls, writes: str, auth_failures: str, reads: str, storage: str) -> "RateLimits":
+    def from_settings(
+        cls, writes: str, auth_failures: str, reads: str, storage: str, prefix: str = "opstats"
+    ) -> "RateLimits":
         """Parse `120/minute`-style limits; an empty string turns one off."""
         return cls(
             writes=parse(writes) if writes.strip() else None,
             auth_failures=parse(auth_failures) if auth_failures.strip() else None,
             reads=parse(reads) if reads.strip() else None,
-            limiter=MovingWindowRateLimiter(storage_from_string(storage)),
+            limiter=Limiter.on(storage, prefix),
         )
 
     def retry_after(self, item: RateLimitItem, *ids: str) -> int:
