@@ -8,7 +8,7 @@ makes every order total and therefore stable.
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     table,
+    text,
     tuple_,
     type_coerce,
 )
@@ -37,13 +38,13 @@ from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Result
 from app.read.asof import PRESENT, RESULT_COLUMNS, Snapshot
 from app.read.catalog import operation_slugs, resolve_operation
+from app.read.quote_search import QUOTE_INDEX, TRIGRAM, pg_pick, sqlite_pick
 from app.schemas.results import ResultPublic, SourceRef
+from app.sqlite_fold import fold
 
 SORTABLE = ("id", "as_of", "value_base", "value", "metric", "operation", "phase")
 DEFAULT_SORT = "id"
 MAX_SORT_VALUE = 200
-QUOTE_INDEX = "result_quote_fts"  # SQLite's FTS5 trigram index of result.quote (its migration: qidx)
-TRIGRAM = 3  # characters in a trigram: a shorter query has none to look up
 
 
 @dataclass(frozen=True)
@@ -194,19 +195,46 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
     the database's ctype, which folds every script). SQLite: the FTS5 trigram table
     `result_quote_fts` (its tokenizer folds case for every script; one phrase of the query's
     trigrams is exactly "contains"); a query of fewer than three characters has no trigram, so it is
-    tested as every case spelling of itself (`instr`, exact). A past snapshot's results are
-    revisions, not what the index holds: they are scanned."""
+    tested as every case spelling of itself (`instr`, exact). On both, a text with rare trigrams
+    reads only those (app/read/quote_search.py) and checks its candidates for the whole text. A past
+    snapshot's results are revisions, not what the index holds: they are scanned."""
     r = snap.result
     if session.connection().dialect.name != "sqlite" or snap.past:
-        return col(r.quote).ilike(like_pattern(q), escape="\\")
+        return _pg_match(session, q, snap)
     if len(q) < TRIGRAM:
         return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
+    pick = sqlite_pick(session, q)
+    if not pick.terms:
+        return _rowid_in(fts_phrase(q))
+    return and_(
+        _rowid_in(" AND ".join(fts_phrase(term) for term in pick.terms)),
+        func.instr(func.quote_fold(r.quote), fold(q)) > 0,
+    )
+
+
+def _rowid_in(match: str) -> ColumnElement[bool]:
+    """Results whose rowid the quote index gives for the FTS5 query `match`."""
     hits: SelectOfScalar[Any] = (
         select(literal_column("rowid"))
         .select_from(table(QUOTE_INDEX))
-        .where(literal_column(QUOTE_INDEX).op("MATCH")(fts_phrase(q)))
+        .where(literal_column(QUOTE_INDEX).op("MATCH")(match))
     )
     return literal_column(f"{Result.__tablename__}.rowid").in_(hits)
+
+
+def _pg_match(session: Session, q: str, snap: Snapshot) -> ColumnElement[bool]:
+    """`quote ILIKE '%q%'`; for a text with rare trigrams on PostgreSQL's present, the index reads
+    only the `ILIKE` of its rarest pieces and the whole text is checked on an expression the index
+    does not serve (`quote || ''`), so the planner cannot hand all its trigrams to the index."""
+    quote = col(snap.result.quote)
+    whole = quote.ilike(like_pattern(q), escape="\\")
+    if snap.past or session.connection().dialect.name != "postgresql":
+        return whole
+    pick = pg_pick(session, q)
+    if not pick.terms:
+        return whole
+    pieces = [quote.ilike(like_pattern(piece), escape="\\") for piece in pick.terms]
+    return and_(*pieces, (quote + "").ilike(like_pattern(q), escape="\\"))
 
 
 def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> SelectOfScalar[Result]:
@@ -239,8 +267,32 @@ def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> Sel
 
 def count_results(*, session: Session, filters: ResultFilter, snap: Snapshot = PRESENT) -> int:
     """How many results match the filters (all pages)."""
+    index_only = _index_count(session, filters, snap)
+    if index_only is not None:
+        return index_only
     counted = select(func.count()).select_from(filtered(filters, session, snap).subquery())
     return int(session.exec(counted).one())
+
+
+def _index_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
+    """SQLite, a common text and no other filter: the quote index's own count of its matches, less
+    the retracted ones (read through `ix_result_retracted`), instead of reading every match's row;
+    None when this does not apply."""
+    q = filters.q
+    if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    if replace(filters, q=None, include_retracted=False) != ResultFilter() or sqlite_pick(session, q).terms:
+        return None
+    conn = session.connection()
+    hits = f"SELECT count(*) FROM {QUOTE_INDEX} WHERE {QUOTE_INDEX} MATCH :match"
+    total = int(conn.execute(text(hits), {"match": fts_phrase(q)}).scalar_one())
+    if filters.include_retracted:
+        return total
+    retracted = (
+        "SELECT count(*) FROM result INDEXED BY ix_result_retracted "
+        "WHERE retracted = 1 AND instr(quote_fold(quote), :folded) > 0"
+    )
+    return total - int(conn.execute(text(retracted), {"folded": fold(q)}).scalar_one())
 
 
 RESULT_HEAD = ("id", "operation_slug", "phase_slug", "metric_slug", "value", "unit", "number_text",

@@ -1,0 +1,156 @@
+"""Which few trigrams of a quote search (`q=`) to read from the index, and the statistics that say.
+
+Every generated or real quote shares most of its trigrams with the others (" of", "ers", ...), so
+reading all of a query's trigrams reads posting lists of nearly every result even for a phrase
+found a few times. A search instead reads its rarest trigrams only (their documents come from
+statistics) and checks the candidates they give for the whole text, exactly: on SQLite with the
+index's own case folding (`quote_fold`), on PostgreSQL with the same `ILIKE` on an expression the
+index does not serve. Statistics decide speed only, never the answer: a trigram they do not know
+is taken to be rare, and every candidate is checked.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, text
+from sqlmodel import Session
+
+from app.sqlite_fold import fold
+
+QUOTE_INDEX = "result_quote_fts"  # SQLite's FTS5 trigram index of result.quote (its migration: qidx)
+SQLITE_STATS = "result_quote_trigram"  # trigram -> documents (its migration: qsearch)
+SQLITE_STATS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {SQLITE_STATS} "
+    "(trigram TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
+)
+POSTGRES_STATS = "result_quote_trigrams"  # extended statistics on show_trgm(quote)
+TRIGRAM = 3
+MAX_TERMS = 3  # trigrams read at most: each more is one more posting list walked
+ENOUGH = 64  # estimated candidates below which no further trigram is worth reading
+NARROWS = 0.3  # a further piece is read only when at most this share of the results holds it
+COMMON_SHARE = 0.02  # a text whose rarest trigram is in more results than this share is common
+COMMON_FLOOR = 2000  # ... and in more results than this
+PG_MIN_ROWS = 100_000  # below, every trigram is cheap to read and the planner may prefer a scan
+STALE_SHARE = 0.1  # statistics are made again when the results grew or shrank by this share
+STALE_FLOOR = 1000  # ... of at least this many results
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The part of a search the index reads: `terms` (pieces of the query, each found in every
+    match) and `estimate`, the candidates expected; `terms` empty for a common text."""
+
+    terms: tuple[str, ...]
+    estimate: float
+
+
+def fill_sqlite_statistics(conn: Connection) -> None:
+    """Make the trigram statistics afresh from the index's vocabulary (every trigram's documents)."""
+    vocab = "temp.result_quote_vocab"
+    conn.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocab} USING fts5vocab(main, {QUOTE_INDEX}, row)"
+    )
+    conn.exec_driver_sql(f"DELETE FROM {SQLITE_STATS}")
+    conn.exec_driver_sql(f"INSERT INTO {SQLITE_STATS} (trigram, docs) SELECT term, doc FROM {vocab}")
+    conn.exec_driver_sql(f"INSERT INTO {SQLITE_STATS} (trigram, docs) SELECT '', count(*) FROM result")
+    conn.exec_driver_sql(f"DROP TABLE {vocab}")
+
+
+def refresh_sqlite_statistics(conn: Connection) -> bool:
+    """Make the statistics afresh when the results grew or shrank by a tenth since; True if made."""
+    made = conn.exec_driver_sql(f"SELECT docs FROM {SQLITE_STATS} WHERE trigram = ''").scalar()
+    now = int(conn.exec_driver_sql("SELECT count(*) FROM result").scalar_one())
+    if made is not None and abs(now - made) <= STALE_SHARE * max(made, STALE_FLOOR):
+        return False
+    fill_sqlite_statistics(conn)
+    return True
+
+
+def sqlite_trigrams(q: str) -> dict[int, tuple[str, str]]:
+    """The query's trigrams by position: each as the index folds it, and the piece of `q` that
+    spells it."""
+    return {i: (fold(q[i : i + TRIGRAM]), q[i : i + TRIGRAM]) for i in range(len(q) - TRIGRAM + 1)}
+
+
+def sqlite_pick(session: Session, q: str) -> Pick:
+    """The rarest few of the query's trigrams (pieces of `q`), by the statistics."""
+    grams = sqlite_trigrams(q)
+    stmt = text(f"SELECT trigram, docs FROM {SQLITE_STATS} WHERE trigram IN :grams").bindparams(
+        bindparam("grams", expanding=True)
+    )
+    wanted = list(dict.fromkeys(gram for gram, _ in grams.values()))
+    rows = session.connection().execute(stmt, {"grams": [*wanted, ""]}).all()
+    docs: dict[str, int] = {gram: count for gram, count in rows}
+    found = {at: (piece, docs.get(gram, 0)) for at, (gram, piece) in grams.items()}
+    return choose(found, docs.get("", 0))
+
+
+def choose(found: Mapping[int, tuple[str, float]], total: float, at_least: int = 1) -> Pick:
+    """Pieces to read (by position in the query: piece, documents), rarest first, while they still
+    narrow the candidates down; none when even the rarest is common. A piece overlapping one
+    already read says little more (the same characters), so the next is the rarest that does not.
+    `at_least` pieces when there are (PostgreSQL's planner prices one short `ILIKE` as unselective
+    and would rather scan the table)."""
+    ranked = sorted(found, key=lambda at: found[at][1])
+    if not ranked:
+        return Pick((), total)
+    first = found[ranked[0]][1]
+    if first > max(COMMON_FLOOR, COMMON_SHARE * total):
+        return Pick((), first)
+    taken, estimate = [ranked[0]], first
+    for at in ranked[1:]:
+        enough = estimate <= ENOUGH or found[at][1] > NARROWS * total
+        if len(taken) == MAX_TERMS or (enough and len(taken) >= at_least):
+            break
+        if all(abs(at - other) >= TRIGRAM for other in taken):
+            taken.append(at)
+            estimate *= found[at][1] / max(total, 1)
+    return Pick(tuple(dict.fromkeys(found[at][0] for at in taken)), estimate)
+
+
+def pg_pieces(q: str) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """Pieces of `q` (three characters) whose `ILIKE '%piece%'` pg_trgm serves from trigrams it is
+    sure to extract, each with those trigrams (lowercased; words are letters and digits, padded by
+    two spaces before and one after where `q` shows their edge)."""
+    low = q.lower()
+    pieces: dict[int, tuple[str, tuple[str, ...]]] = {}
+    for i in range(len(q) - TRIGRAM + 1):
+        piece, window = q[i : i + TRIGRAM], low[i : i + TRIGRAM]
+        shape = "".join("w" if c.isalnum() else "-" for c in window)
+        if any(c in "%_\\" for c in window):
+            continue
+        if shape == "www":
+            pieces[i] = (piece, (window,))
+        elif shape == "ww-":
+            pieces[i] = (piece, (window[:2] + " ",))
+        elif shape == "-ww":
+            pieces[i] = (piece, ("  " + window[1], " " + window[1:]))
+        elif shape == "-w-":
+            pieces[i] = (piece, ("  " + window[1], " " + window[1] + " "))
+    return pieces
+
+
+def pg_pick(session: Session, q: str) -> Pick:
+    """The rarest few pieces of `q` for pg_trgm, by the most common trigrams ANALYZE found (one not
+    among them is taken to be half as common as the least common that is)."""
+    pieces = pg_pieces(q)
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "FROM pg_stats_ext_exprs AS s, pg_class AS c "
+                "WHERE s.statistics_name = :name AND c.oid = 'result'::regclass"
+            ),
+            {"name": POSTGRES_STATS},
+        )
+        .first()
+    )
+    if row is None or row[0] is None or not pieces or float(row[2]) < PG_MIN_ROWS:
+        return Pick((), 0.0)
+    freqs = dict(zip(row[0], row[1], strict=False))  # the frequencies end with three summary values
+    floor, total = min(freqs.values()) / 2, max(float(row[2]), 0.0)
+    found = {
+        at: (piece, total * max(freqs.get(t, floor) for t in grams)) for at, (piece, grams) in pieces.items()
+    }
+    return choose(found, total, at_least=2)
