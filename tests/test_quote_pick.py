@@ -1,0 +1,109 @@
+"""The rare-trigram path of `q=` gives exactly what the plain index lookup gives.
+
+SQLite: the FTS5 AND of a few pieces plus the `quote_fold` check against the phrase of the whole
+text (the old path); PostgreSQL: the `ILIKE` of rare pieces plus the unindexed recheck against the
+plain `ILIKE`. Random texts of Cyrillic and Latin in both cases and LIKE's metacharacters.
+"""
+
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, col, select
+
+from app.models import Result
+from app.read import quote_search, results
+from app.read.quote_search import choose, fill_sqlite_statistics, pg_pieces
+from app.read.results import ResultFilter, filtered, fts_phrase, like_pattern
+from app.sqlite_fold import fold, fold_table
+
+ALPHABET = 'aAbBoOйЙоОпПиИёЁжЖ%_\\" .-17'
+QUOTES = ["Изъято ОПИЙ 5 кг и гашиш", "ёлка ЁЛКА Ёж ёж", "Seized 100% of_x at a\\b", "%_\\ ж-1 ОПИЙ"]
+
+
+def add_quotes(session: Session, texts: list[str]) -> None:
+    """Copies of the first result with these quotes, then statistics made afresh."""
+    base = session.exec(select(Result).order_by(col(Result.id))).first()
+    assert base is not None
+    for i, quote in enumerate(texts):
+        session.add(Result.model_validate({**base.model_dump(), "id": f"pick-{i}", "quote": quote}))
+    session.flush()
+    if session.connection().dialect.name == "sqlite":
+        fill_sqlite_statistics(session.connection())
+
+
+def ids(session: Session, q: str) -> set[str]:
+    stmt = filtered(ResultFilter(q=q, include_retracted=True), session)
+    return set(session.exec(stmt.with_only_columns(col(Result.id))).all())
+
+
+def plain(session: Session, q: str) -> set[str]:
+    """The old lookup: the FTS5 phrase of q (SQLite), or `quote ILIKE` (PostgreSQL)."""
+    if session.connection().dialect.name == "sqlite":
+        rows = session.connection().exec_driver_sql(
+            "SELECT r.id FROM result AS r WHERE r.rowid IN "
+            "(SELECT rowid FROM result_quote_fts WHERE result_quote_fts MATCH ?)",
+            (fts_phrase(q),),
+        )
+        return {row[0] for row in rows}
+    stmt = select(Result.id).where(col(Result.quote).ilike(like_pattern(q), escape="\\"))
+    return set(session.exec(stmt).all())
+
+
+def test_rare_pieces_give_what_the_whole_text_gives(session, monkeypatch):
+    texts = QUOTES + ["".join(chr(0x430 + (i * 7 + j) % 40) for j in range(12)) + " Ж%_" for i in range(30)]
+    add_quotes(session, texts)
+    monkeypatch.setattr(quote_search, "PG_MIN_ROWS", 0)
+    monkeypatch.setattr(quote_search, "COMMON_FLOOR", 10**9)  # every text takes the rare path
+    picked = []
+    monkeypatch.setattr(
+        results, "sqlite_pick", lambda s, q: picked.append(q) or quote_search.sqlite_pick(s, q)
+    )
+    monkeypatch.setattr(results, "pg_pick", lambda s, q: picked.append(q) or quote_search.pg_pick(s, q))
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        q=st.one_of(
+            st.text(ALPHABET, min_size=3, max_size=8), st.sampled_from(texts).map(lambda t: t[2:9].swapcase())
+        )
+    )
+    def check(q: str) -> None:
+        assert ids(session, q) == plain(session, q), q
+
+    check()
+    assert picked
+
+
+def test_choose_reads_rare_pieces_apart():
+    found = {0: ("abc", 10.0), 1: ("bcd", 11.0), 5: ("xyz", 200.0), 9: ("com", 900.0)}
+    pick = choose(found, 1000.0)
+    assert pick.terms[0] == "abc" and "bcd" not in pick.terms  # overlapping: says little more
+    assert choose({0: ("abc", 50_000.0)}, 100_000.0).terms == ()  # common: the whole phrase instead
+
+
+def test_pg_pieces_are_pieces_of_the_text():
+    q = "bench-proxy-2003-7 officers"
+    for piece, grams in pg_pieces(q).values():
+        assert piece in q and grams and all(len(g) == 3 for g in grams)
+    assert "%_" not in "".join(p for p, _ in pg_pieces("100%_ab").values())
+
+
+def test_the_fold_is_the_index_fold():
+    """Python's fold of every cased character equals what FTS5's trigram tokenizer makes of it."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='trigram')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, row)")
+    sample = "ОПИЙ ёЁ ЖжAbc ΣσςİıKſ"
+    conn.execute("INSERT INTO t(x) VALUES (?)", (sample,))
+    terms = {row[0] for row in conn.execute("SELECT term FROM v")}
+    assert terms == {fold(sample)[i : i + 3] for i in range(len(sample) - 2)}
+    assert all(fold(v) == v for v in fold_table().values())  # folding twice changes nothing
+
+
+@pytest.mark.parametrize("q", ["ОПИЙ", "ёлка", "0% of_"])
+def test_quote_fold_in_sql(session, q):
+    """`quote_fold` on a SQLite connection is the Python fold."""
+    if session.connection().dialect.name != "sqlite":
+        pytest.skip("SQLite's function")
+    assert session.connection().exec_driver_sql("SELECT quote_fold(?)", (q,)).scalar() == fold(q)
