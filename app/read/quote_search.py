@@ -30,6 +30,7 @@ ENOUGH = 64  # estimated candidates below which no further trigram is worth read
 NARROWS = 0.3  # a further piece is read only when at most this share of the results holds it
 COMMON_SHARE = 0.02  # a text whose rarest trigram is in more results than this share is common
 COMMON_FLOOR = 2000  # ... and in more results than this
+HEAP_COST = 3000  # a candidate's row checked on PostgreSQL, in posting list entries read (EXPLAIN)
 PG_MIN_ROWS = 100_000  # below, every trigram is cheap to read and the planner may prefer a scan
 STALE_SHARE = 0.1  # statistics are made again when the results grew or shrank by this share
 STALE_FLOOR = 1000  # ... of at least this many results
@@ -85,17 +86,21 @@ def sqlite_pick(session: Session, q: str) -> Pick:
     return choose(found, docs.get("", 0))
 
 
-def choose(found: Mapping[int, tuple[str, float]], total: float, at_least: int = 1) -> Pick:
+def choose(
+    found: Mapping[int, tuple[str, float]], total: float, at_least: int = 1, *, combined: bool = False
+) -> Pick:
     """Pieces to read (by position in the query: piece, documents), rarest first, while they still
     narrow the candidates down; none when even the rarest is common. A piece overlapping one
     already read says little more (the same characters), so the next is the rarest that does not.
     `at_least` pieces when there are (PostgreSQL's planner prices one short `ILIKE` as unselective
-    and would rather scan the table)."""
+    and would rather scan the table). `combined`: whether the text is common is told by the estimate
+    of all pieces read together rather than by the rarest alone (where a misjudged text costs little:
+    on PostgreSQL every candidate's row is read either way)."""
     ranked = sorted(found, key=lambda at: found[at][1])
     if not ranked:
         return Pick((), total)
-    first = found[ranked[0]][1]
-    if first > max(COMMON_FLOOR, COMMON_SHARE * total):
+    first, common = found[ranked[0]][1], max(COMMON_FLOOR, COMMON_SHARE * total)
+    if first > common and not combined:
         return Pick((), first)
     taken, estimate = [ranked[0]], first
     for at in ranked[1:]:
@@ -105,6 +110,8 @@ def choose(found: Mapping[int, tuple[str, float]], total: float, at_least: int =
         if all(abs(at - other) >= TRIGRAM for other in taken):
             taken.append(at)
             estimate *= found[at][1] / max(total, 1)
+    if estimate > common:
+        return Pick((), estimate)
     return Pick(tuple(dict.fromkeys(found[at][0] for at in taken)), estimate)
 
 
@@ -132,7 +139,8 @@ def pg_pieces(q: str) -> dict[int, tuple[str, tuple[str, ...]]]:
 
 def pg_pick(session: Session, q: str) -> Pick:
     """The rarest few pieces of `q` for pg_trgm, by the most common trigrams ANALYZE found (one not
-    among them is taken to be half as common as the least common that is)."""
+    among them is taken to be half as common as the least common that is); none when reading every
+    trigram of the text costs less than reading the pieces' and checking their extra candidates."""
     pieces = pg_pieces(q)
     row = (
         session.connection()
@@ -153,4 +161,9 @@ def pg_pick(session: Session, q: str) -> Pick:
     found = {
         at: (piece, total * max(freqs.get(t, floor) for t in grams)) for at, (piece, grams) in pieces.items()
     }
-    return choose(found, total, at_least=2)
+    pick = choose(found, total, at_least=2, combined=True)
+    chosen = {t for at, (piece, grams) in pieces.items() if piece in pick.terms for t in grams}
+    every = {t for _, grams in pieces.values() for t in grams}
+    read_all = total * sum(freqs.get(t, floor) for t in every)
+    read_pieces = total * sum(freqs.get(t, floor) for t in chosen) + HEAP_COST * pick.estimate
+    return pick if read_pieces < read_all else Pick((), pick.estimate)
