@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from app.models import Result
 from app.read import quote_search, results
 from app.read.quote_search import choose, fill_sqlite_statistics, pg_pieces
-from app.read.results import ResultFilter, filtered, fts_phrase, like_pattern
+from app.read.results import (
+    ResultFilter,
+    count_results,
+    filtered,
+    fts_phrase,
+    like_pattern,
+    list_results,
+    parse_sort,
+)
 from app.sqlite_fold import fold, fold_table
 
 ALPHABET = 'aAbBoOйЙоОпПиИёЁжЖ%_\\" .-17'
@@ -107,3 +115,39 @@ def test_quote_fold_in_sql(session, q):
     if session.connection().dialect.name != "sqlite":
         pytest.skip("SQLite's function")
     assert session.connection().exec_driver_sql("SELECT quote_fold(?)", (q,)).scalar() == fold(q)
+
+
+@pytest.mark.parametrize("walk_rows", [3, 5000])
+def test_common_texts_checked_in_sort_order_give_the_same_pages(session, monkeypatch, walk_rows):
+    """Every text taken as common: pages walked in sort order (settled or given up after `walk_rows`
+    rows) and counts checked row by row or from the index alone equal the plain lookup, by cursor."""
+    texts = QUOTES + [f"seized {i} кг ОПИЙ of_x" if i % 3 else f"no {i}" for i in range(20)]
+    add_quotes(session, texts)
+    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0), ("WALK_SHARE", 0.0)):
+        monkeypatch.setattr(quote_search, name, value)
+    monkeypatch.setattr(results, "WALK_ROWS", walk_rows)
+    base = session.get(Result, "pick-0")
+    assert base is not None
+    for q, sort, others in (
+        ("опий", "-value_base", {}),
+        ("SEIZED", "as_of", {"metric": base.metric_slug}),
+        ("of_", "-id", {"operation": base.operation_slug}),
+        ("кг о", "id", {}),
+    ):
+        filters = ResultFilter(q=q, **others)
+        expected = {i for i in plain(session, q) if (row := session.get(Result, i)) and not row.retracted}
+        expected = {
+            i
+            for i in expected
+            if all(getattr(session.get(Result, i), f"{k}_slug") == v for k, v in others.items())
+        }
+        seen, cursor = [], None
+        while True:
+            items, cursor = list_results(
+                session=session, filters=filters, sort=parse_sort(sort), limit=2, cursor=cursor
+            )
+            seen += [item["id"] for item in items]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)), (q, sort)
+        assert count_results(session=session, filters=filters) == len(expected), (q, sort)

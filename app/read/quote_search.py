@@ -32,6 +32,7 @@ COMMON_SHARE = 0.02  # a text whose rarest trigram is in more results than this 
 COMMON_FLOOR = 2000  # ... and in more results than this
 HEAP_COST = 3000  # a candidate's row checked on PostgreSQL, in posting list entries read (EXPLAIN)
 PG_MIN_ROWS = 100_000  # below, every trigram is cheap to read and the planner may prefer a scan
+WALK_SHARE = 0.01  # a common text expected in this share of the results: its page checks rows first
 STALE_SHARE = 0.1  # statistics are made again when the results grew or shrank by this share
 STALE_FLOOR = 1000  # ... of at least this many results
 
@@ -43,6 +44,13 @@ class Pick:
 
     terms: tuple[str, ...]
     estimate: float
+    total: float = 0.0  # the results the statistics were made from
+
+    @property
+    def walkable(self) -> bool:
+        """A common text (no pieces) expected in so many results that a page is likely found sooner
+        by checking rows in sort order than by reading all its matches."""
+        return not self.terms and self.total > 0 and self.estimate >= WALK_SHARE * self.total
 
 
 def fill_sqlite_statistics(conn: Connection) -> None:
@@ -98,10 +106,10 @@ def choose(
     on PostgreSQL every candidate's row is read either way)."""
     ranked = sorted(found, key=lambda at: found[at][1])
     if not ranked:
-        return Pick((), total)
+        return Pick((), total, total)
     first, common = found[ranked[0]][1], max(COMMON_FLOOR, COMMON_SHARE * total)
     if first > common and not combined:
-        return Pick((), first)
+        return Pick((), together(found, ranked, total), total)
     taken, estimate = [ranked[0]], first
     for at in ranked[1:]:
         enough = estimate <= ENOUGH or found[at][1] > NARROWS * total
@@ -111,8 +119,18 @@ def choose(
             taken.append(at)
             estimate *= found[at][1] / max(total, 1)
     if estimate > common:
-        return Pick((), estimate)
-    return Pick(tuple(dict.fromkeys(found[at][0] for at in taken)), estimate)
+        return Pick((), estimate, total)
+    return Pick(tuple(dict.fromkeys(found[at][0] for at in taken)), estimate, total)
+
+
+def together(found: Mapping[int, tuple[str, float]], ranked: list[int], total: float) -> float:
+    """The results expected to hold the rarest few non-overlapping pieces at once (independence)."""
+    taken, estimate = [ranked[0]], found[ranked[0]][1]
+    for at in ranked[1:]:
+        if len(taken) < MAX_TERMS and all(abs(at - other) >= TRIGRAM for other in taken):
+            taken.append(at)
+            estimate *= found[at][1] / max(total, 1)
+    return estimate
 
 
 def pg_pieces(q: str) -> dict[int, tuple[str, tuple[str, ...]]]:
@@ -155,7 +173,7 @@ def pg_pick(session: Session, q: str) -> Pick:
         .first()
     )
     if row is None or row[0] is None or not pieces or float(row[2]) < PG_MIN_ROWS:
-        return Pick((), 0.0)
+        return Pick((), 0.0, 0.0)
     freqs = dict(zip(row[0], row[1], strict=False))  # the frequencies end with three summary values
     floor, total = min(freqs.values()) / 2, max(float(row[2]), 0.0)
     found = {
@@ -166,4 +184,4 @@ def pg_pick(session: Session, q: str) -> Pick:
     every = {t for _, grams in pieces.values() for t in grams}
     read_all = total * sum(freqs.get(t, floor) for t in every)
     read_pieces = total * sum(freqs.get(t, floor) for t in chosen) + HEAP_COST * pick.estimate
-    return pick if read_pieces < read_all else Pick((), pick.estimate)
+    return pick if read_pieces < read_all else Pick((), pick.estimate, total)

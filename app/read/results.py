@@ -270,7 +270,28 @@ def count_results(*, session: Session, filters: ResultFilter, snap: Snapshot = P
     index_only = _index_count(session, filters, snap)
     if index_only is not None:
         return index_only
+    checked = _checked_count(session, filters, snap)
+    if checked is not None:
+        return checked
     counted = select(func.count()).select_from(filtered(filters, session, snap).subquery())
+    return int(session.exec(counted).one())
+
+
+def _checked_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
+    """SQLite, a common text beside other filters that leave at most WALK_ROWS results: those rows
+    checked one by one (`quote_fold`, the index's meaning) instead of reading all the text's matches
+    from the index; None when this does not apply."""
+    q = filters.q
+    if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    others = replace(filters, q=None)
+    if replace(others, include_retracted=False) == ResultFilter() or sqlite_pick(session, q).terms:
+        return None
+    rows = filtered(others, session, snap).with_only_columns(literal(1)).limit(WALK_ROWS + 1).subquery()
+    if int(session.exec(select(func.count()).select_from(rows)).one()) > WALK_ROWS:
+        return None
+    holds = func.instr(func.quote_fold(snap.result.quote), fold(q)) > 0
+    counted = select(func.count()).select_from(filtered(others, session, snap).where(holds).subquery())
     return int(session.exec(counted).one())
 
 
@@ -366,6 +387,16 @@ def _page_rows(
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
     r, s = snap.result, snap.source
     key = _row_key(session, snap)
+    walked = _walked_keys(session, filters, keys, after, limit, snap)
+    if walked is not None:
+        stmt = (
+            select(*csv_columns(snap))
+            .select_from(r)
+            .join(s, col(s.id) == col(r.source_id))
+            .where(key.in_(walked))
+            .order_by(*_order(r, keys))
+        )
+        return [page_item(row) for row in session.connection().execute(stmt)] if walked else []
     ids = filtered(filters, session, snap).with_only_columns(key.label("key")).select_from(r)
     if after is not None:
         ids = ids.where(_after(r, keys, after))
@@ -378,6 +409,38 @@ def _page_rows(
         .order_by(*_order(r, keys))
     )
     return [page_item(row) for row in session.connection().execute(stmt)]
+
+
+WALK_ROWS = 5000  # rows a common text's page or count checks one by one before it reads the index
+
+
+def _walked_keys(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    snap: Snapshot,
+) -> list[Any] | None:
+    """SQLite, a text in many results: the page's row keys found by checking the rows in sort order
+    (`quote_fold`, the index's meaning), at most WALK_ROWS of them, instead of reading all its
+    matches from the index to keep `limit`; None when this does not apply or the rows checked did
+    not settle the page (the sort order puts the matches later)."""
+    q = filters.q
+    if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    if not sqlite_pick(session, q).walkable:
+        return None
+    r = snap.result
+    holds = func.instr(func.quote_fold(r.quote), fold(q)) > 0
+    walk = filtered(replace(filters, q=None), session, snap).with_only_columns(
+        _row_key(session, snap).label("key"), holds.label("holds")
+    )
+    if after is not None:
+        walk = walk.where(_after(r, keys, after))
+    rows = session.connection().execute(walk.order_by(*_order(r, keys)).limit(WALK_ROWS)).all()
+    found = [row_key for row_key, match in rows if match][:limit]
+    return found if len(found) == limit or len(rows) < WALK_ROWS else None
 
 
 def list_results(
