@@ -25,9 +25,9 @@ SQLITE_STATS_DDL = (
 )
 POSTGRES_STATS = "result_quote_trigrams"  # extended statistics on show_trgm(quote)
 TRIGRAM = 3
-MAX_TERMS = 3  # trigrams read at most: each more is one more posting list walked
+MAX_TERMS = 4  # trigrams read at most: each more is one more posting list walked
 ENOUGH = 64  # estimated candidates below which no further trigram is worth reading
-NARROWS = 0.3  # a further piece is read only when at most this share of the results holds it
+NARROWS = 0.5  # a further piece is read only when at most this share of the results holds it
 COMMON_SHARE = 0.02  # a text whose rarest trigram is in more results than this share is common
 COMMON_FLOOR = 2000  # ... and in more results than this
 HEAP_COST = 3000  # a candidate's row checked on PostgreSQL, in posting list entries read (EXPLAIN)
