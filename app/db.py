@@ -18,8 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
-from app.read.quote_search import refresh_sqlite_statistics
-from app.sqlite_fold import register_fold
+from app.quote_index import refresh_sqlite_statistics, register_fold
 
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
@@ -83,7 +82,7 @@ def refresh_statistics(engine: Engine) -> None:
     a metric's one-year page sorted by value by walking the whole metric in value order (1M results:
     ~10,000 index entries for 100 rows, instead of one year's ~2,500). A bounded ANALYZE: a few
     bounded cost at any size; and the quote search's trigram statistics, made afresh when the results
-    grew or shrank by a tenth since (app/read/quote_search.py). Nothing to do on PostgreSQL, whose
+    grew or shrank by a tenth since (app/quote_index.py). Nothing to do on PostgreSQL, whose
     ANALYZE and autovacuum keep both."""
     if not is_sqlite(str(engine.url)):
         return

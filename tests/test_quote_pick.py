@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
+from app import quote_index
 from app.models import Result
-from app.read import quote_search, results
-from app.read.quote_search import choose, fill_sqlite_statistics, pg_pieces
+from app.quote_index import choose, fill_sqlite_statistics, fold, fold_table, pg_pieces
+from app.read import results
 from app.read.results import (
     ResultFilter,
     count_results,
@@ -24,7 +25,6 @@ from app.read.results import (
     list_results,
     parse_sort,
 )
-from app.sqlite_fold import fold, fold_table
 
 ALPHABET = 'aAbBoOйЙоОпПиИёЁжЖ%_\\" .-17'
 QUOTES = ["Изъято ОПИЙ 5 кг и гашиш", "ёлка ЁЛКА Ёж ёж", "Seized 100% of_x at a\\b", "%_\\ ж-1 ОПИЙ"]
@@ -62,13 +62,13 @@ def plain(session: Session, q: str) -> set[str]:
 def test_rare_pieces_give_what_the_whole_text_gives(session, monkeypatch):
     texts = QUOTES + ["".join(chr(0x430 + (i * 7 + j) % 40) for j in range(12)) + " Ж%_" for i in range(30)]
     add_quotes(session, texts)
-    monkeypatch.setattr(quote_search, "PG_MIN_ROWS", 0)
-    monkeypatch.setattr(quote_search, "COMMON_FLOOR", 10**9)  # every text takes the rare path
+    monkeypatch.setattr(quote_index, "PG_MIN_ROWS", 0)
+    monkeypatch.setattr(quote_index, "COMMON_FLOOR", 10**9)  # every text takes the rare path
     picked = []
     monkeypatch.setattr(
-        results, "sqlite_pick", lambda s, q: picked.append(q) or quote_search.sqlite_pick(s, q)
+        results, "sqlite_pick", lambda s, q: picked.append(q) or quote_index.sqlite_pick(s, q)
     )
-    monkeypatch.setattr(results, "pg_pick", lambda s, q: picked.append(q) or quote_search.pg_pick(s, q))
+    monkeypatch.setattr(results, "pg_pick", lambda s, q: picked.append(q) or quote_index.pg_pick(s, q))
 
     @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
@@ -124,7 +124,7 @@ def test_common_texts_checked_in_sort_order_give_the_same_pages(session, monkeyp
     texts = QUOTES + [f"seized {i} кг ОПИЙ of_x" if i % 3 else f"no {i}" for i in range(20)]
     add_quotes(session, texts)
     for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0), ("WALK_SHARE", 0.0)):
-        monkeypatch.setattr(quote_search, name, value)
+        monkeypatch.setattr(quote_index, name, value)
     monkeypatch.setattr(results, "WALK_ROWS", walk_rows)
     base = session.get(Result, "pick-0")
     assert base is not None

@@ -36,11 +36,10 @@ from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Result
+from app.quote_index import QUOTE_INDEX, TRIGRAM, fold, pg_pick, sqlite_pick
 from app.read.asof import PRESENT, RESULT_COLUMNS, Snapshot
 from app.read.catalog import operation_slugs, resolve_operation
-from app.read.quote_search import QUOTE_INDEX, TRIGRAM, pg_pick, sqlite_pick
 from app.schemas.results import ResultPublic, SourceRef
-from app.sqlite_fold import fold
 
 SORTABLE = ("id", "as_of", "value_base", "value", "metric", "operation", "phase")
 DEFAULT_SORT = "id"
@@ -196,7 +195,7 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
     `result_quote_fts` (its tokenizer folds case for every script; one phrase of the query's
     trigrams is exactly "contains"); a query of fewer than three characters has no trigram, so it is
     tested as every case spelling of itself (`instr`, exact). On both, a text with rare trigrams
-    reads only those (app/read/quote_search.py) and checks its candidates for the whole text. A past
+    reads only those (app/quote_index.py) and checks its candidates for the whole text. A past
     snapshot's results are revisions, not what the index holds: they are scanned."""
     r = snap.result
     if session.connection().dialect.name != "sqlite" or snap.past:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from app.read.quote_search import SQLITE_STATS_DDL, fill_sqlite_statistics
+from app.quote_index import SQLITE_STATS_DDL, fill_sqlite_statistics
 
 revision: str = "8c1f5e2a7d34"
 down_revision: str | None = "4b8e2d7f1a90"

@@ -7,15 +7,23 @@ statistics) and checks the candidates they give for the whole text, exactly: on 
 index's own case folding (`quote_fold`), on PostgreSQL with the same `ILIKE` on an expression the
 index does not serve. Statistics decide speed only, never the answer: a trigram they do not know
 is taken to be rare, and every candidate is checked.
+
+Case folding: the quote index (`result_quote_fts`, tokenizer `trigram`) folds each character of
+a quote with FTS5's own table before it makes trigrams, so "the quote contains q" there means
+`fold(quote)` contains `fold(q)`. The check of a search's candidates uses the same fold: the one
+the linked SQLite library applies, learnt from that library (every character of the planes that
+have letter case, through a trigram table in memory), never a copy of a Unicode table that
+another SQLite build might not share. SQLite's own `lower()` folds ASCII only: it cannot check.
 """
 
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
-
-from app.sqlite_fold import fold
 
 QUOTE_INDEX = "result_quote_fts"  # SQLite's FTS5 trigram index of result.quote (its migration: qidx)
 SQLITE_STATS = "result_quote_trigram"  # trigram -> documents (its migration: qsearch)
@@ -185,3 +193,39 @@ def pg_pick(session: Session, q: str) -> Pick:
     read_all = total * sum(freqs.get(t, floor) for t in every)
     read_pieces = total * sum(freqs.get(t, floor) for t in chosen) + HEAP_COST * pick.estimate
     return pick if read_pieces < read_all else Pick((), pick.estimate, total)
+
+
+CASED_PLANES = 0x20000  # the Basic and Supplementary Multilingual Planes: every cased letter
+SURROGATES = range(0xD800, 0xE000)  # not characters: no UTF-8 text holds them
+
+
+@lru_cache
+def fold_table() -> dict[int, str]:
+    """Every character the FTS5 trigram tokenizer folds to another, and what to (a constant of the
+    linked library: computed once per process)."""
+    chars = [chr(c) for c in range(1, CASED_PLANES) if c not in SURROGATES]
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE probe USING fts5(t, tokenize='trigram')")
+        conn.execute("CREATE VIRTUAL TABLE probe_terms USING fts5vocab(probe, instance)")
+        conn.execute("INSERT INTO probe(rowid, t) VALUES (1, ?)", ("".join(chars) + "  ",))
+        rows = conn.execute("SELECT term, offset FROM probe_terms").fetchall()
+    finally:
+        conn.close()
+    return {ord(chars[offset]): term[0] for term, offset in rows if term[0] != chars[offset]}
+
+
+def fold(text: str) -> str:
+    """`text` as the quote index sees it (FTS5's trigram case folding, character by character)."""
+    return text.translate(fold_table())
+
+
+def register_fold(dbapi_conn: Any) -> None:
+    """Make `quote_fold(text)` callable in SQL on this SQLite connection (deterministic: a pure
+    function of its argument)."""
+    table = fold_table()
+
+    def quote_fold(value: str | None) -> str | None:
+        return None if value is None else value.translate(table)
+
+    dbapi_conn.create_function("quote_fold", 1, quote_fold, deterministic=True)
