@@ -25,6 +25,7 @@ from app.read.results import (
     list_results,
     parse_sort,
 )
+from tests.factories import retract
 
 ALPHABET = 'aAbBoOйЙоОпПиИёЁжЖ%_\\" .-17'
 QUOTES = ["Изъято ОПИЙ 5 кг и гашиш", "ёлка ЁЛКА Ёж ёж", "Seized 100% of_x at a\\b", "%_\\ ж-1 ОПИЙ"]
@@ -151,3 +152,22 @@ def test_common_texts_checked_in_sort_order_give_the_same_pages(session, monkeyp
                 break
         assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)), (q, sort)
         assert count_results(session=session, filters=filters) == len(expected), (q, sort)
+
+
+@pytest.mark.parametrize("include_retracted", [False, True])
+def test_a_common_texts_count_from_the_index_leaves_retracted_results_out(
+    session, monkeypatch, include_retracted
+):
+    """The index's own count of a common text (no other filter) less its retracted matches, read
+    through ix_result_retracted, is the count of the rows themselves."""
+    add_quotes(session, [f"common text {i} ОПИЙ" for i in range(6)])
+    retract(session, "pick-1")
+    retract(session, "pick-4")
+    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0)):
+        monkeypatch.setattr(quote_index, name, value)
+    for q in ("опий", "COMMON TEXT", "xt 4"):
+        gone = {i for i in plain(session, q) if (row := session.get(Result, i)) and row.retracted}
+        expected = len(plain(session, q)) - (0 if include_retracted else len(gone))
+        assert gone or include_retracted or q == "xt 4", q
+        filters = ResultFilter(q=q, include_retracted=include_retracted)
+        assert count_results(session=session, filters=filters) == expected, q
