@@ -121,7 +121,8 @@ def describe(url: str) -> str:
 # cannot describe them: SQLite's FTS5 table with its shadow tables, its trigram statistics and the
 # index of retracted results; PostgreSQL's pg_trgm GIN index.
 QUOTE_INDEX_OBJECTS = frozenset(
-    {"result_quote_fts", "ix_result_quote_trgm", "result_quote_trigram", "ix_result_retracted"}
+    {"result_quote_fts", "ix_result_quote_trgm", "result_quote_trigram", "result_quote_vocab"}
+    | {"ix_result_retracted", "ix_result_quote_last", "ix_result_quote_second_last"}
     | {f"result_quote_fts_{shadow}" for shadow in ("data", "idx", "docsize", "config")}
 )
 

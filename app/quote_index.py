@@ -26,6 +26,8 @@ from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session
 
 QUOTE_INDEX = "result_quote_fts"  # SQLite's FTS5 trigram index of result.quote (its migration: qidx)
+QUOTE_VOCAB = "result_quote_vocab"  # fts5vocab 'row' of the quote index (its migration: qsearch)
+LAST_CHARACTER = "\U0010ffff"  # sorts after every character: the upper end of a prefix's range
 SQLITE_STATS = "result_quote_trigram"  # trigram -> documents (its migration: qsearch)
 SQLITE_STATS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {SQLITE_STATS} "
@@ -63,14 +65,24 @@ class Pick:
 
 def fill_sqlite_statistics(conn: Connection) -> None:
     """Make the trigram statistics afresh from the index's vocabulary (every trigram's documents)."""
-    vocab = "temp.result_quote_vocab"
-    conn.exec_driver_sql(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocab} USING fts5vocab(main, {QUOTE_INDEX}, row)"
-    )
     conn.exec_driver_sql(f"DELETE FROM {SQLITE_STATS}")
-    conn.exec_driver_sql(f"INSERT INTO {SQLITE_STATS} (trigram, docs) SELECT term, doc FROM {vocab}")
+    conn.exec_driver_sql(f"INSERT INTO {SQLITE_STATS} (trigram, docs) SELECT term, doc FROM {QUOTE_VOCAB}")
     conn.exec_driver_sql(f"INSERT INTO {SQLITE_STATS} (trigram, docs) SELECT '', count(*) FROM result")
-    conn.exec_driver_sql(f"DROP TABLE {vocab}")
+
+
+def sqlite_starting(session: Session, prefixes: set[str], *, live: bool = True) -> dict[str, int]:
+    """Every trigram that starts with one of `prefixes` (folded), with its documents: from the
+    index's live vocabulary (read by range: exact, but it counts each trigram's documents), or,
+    not `live`, from the statistics (an estimate: fast whatever the counts)."""
+    source = f"SELECT term, doc FROM {QUOTE_VOCAB}" if live else f"SELECT trigram, docs FROM {SQLITE_STATS}"
+    key = "term" if live else "trigram"
+    stmt = text(f"{source} WHERE {key} >= :low AND {key} <= :high AND {key} != ''")
+    conn = session.connection()
+    return {
+        term: int(docs)
+        for prefix in sorted(prefixes)
+        for term, docs in conn.execute(stmt, {"low": prefix, "high": prefix + LAST_CHARACTER}).all()
+    }
 
 
 def refresh_sqlite_statistics(conn: Connection) -> bool:

@@ -171,3 +171,26 @@ def test_a_common_texts_count_from_the_index_leaves_retracted_results_out(
         assert gone or include_retracted or q == "xt 4", q
         filters = ResultFilter(q=q, include_retracted=include_retracted)
         assert count_results(session=session, filters=filters) == expected, q
+
+
+SHORT_QUOTES = ["ab", "a", "xyKG", "ж", "Жx", "x%", "end kg", "Kg start", "mid kG mid", "zЖ", "q_\\"]
+
+
+def test_short_texts_from_indexes_give_every_spelling_anywhere(session):
+    """One or two characters, at the start, the middle, the last two places of a quote and in
+    quotes shorter than a trigram: what the candidates from the vocabulary and the last-character
+    indexes give, checked, equals testing every row for every spelling."""
+    add_quotes(session, SHORT_QUOTES)
+    if session.connection().dialect.name != "sqlite":
+        pytest.skip("SQLite's path")
+    rows = session.exec(select(Result.id, Result.quote)).all()
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        q=st.one_of(st.text("abxyKkGgЖжz%_\\ ", min_size=1, max_size=2), st.sampled_from(["kg", "ж", "a"]))
+    )
+    def check(q: str) -> None:
+        spellings = results.case_variants(q)
+        assert ids(session, q) == {i for i, quote in rows if any(s in quote for s in spellings)}, q
+
+    check()

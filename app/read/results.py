@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
     tuple_,
     type_coerce,
+    union_all,
 )
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -36,7 +37,7 @@ from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Result
-from app.quote_index import QUOTE_INDEX, TRIGRAM, fold, pg_pick, sqlite_pick
+from app.quote_index import QUOTE_INDEX, TRIGRAM, fold, pg_pick, sqlite_pick, sqlite_starting
 from app.read.asof import PRESENT, RESULT_COLUMNS, Snapshot
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
@@ -194,14 +195,18 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
     the database's ctype, which folds every script). SQLite: the FTS5 trigram table
     `result_quote_fts` (its tokenizer folds case for every script; one phrase of the query's
     trigrams is exactly "contains"); a query of fewer than three characters has no trigram, so it is
-    tested as every case spelling of itself (`instr`, exact). On both, a text with rare trigrams
+    tested as every case spelling of itself (`instr`, exact) on the candidates _short_candidates
+    finds from indexes. On both, a text with rare trigrams
     reads only those (app/quote_index.py) and checks its candidates for the whole text. A past
     snapshot's results are revisions, not what the index holds: they are scanned."""
     r = snap.result
     if session.connection().dialect.name != "sqlite" or snap.past:
         return _pg_match(session, q, snap)
     if len(q) < TRIGRAM:
-        return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
+        spellings = case_variants(q)
+        spelled = or_(*(func.instr(Result.quote, spelling) > 0 for spelling in spellings))
+        candidates = _short_candidates(session, spellings)
+        return spelled if candidates is None else and_(candidates, spelled)
     pick = sqlite_pick(session, q)
     if not pick.terms:
         return _rowid_in(fts_phrase(q))
@@ -209,6 +214,30 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
         _rowid_in(" AND ".join(fts_phrase(term) for term in pick.terms)),
         func.instr(func.quote_fold(r.quote), fold(q)) > 0,
     )
+
+
+def _short_candidates(session: Session, spellings: list[str]) -> ColumnElement[bool] | None:
+    """Every result that may hold one of `spellings` (one or two characters), from indexes: where a
+    spelling stands at least three characters before the quote's end, a trigram of the index starts
+    with it (folded: the index's live vocabulary, read by range, gives them all); elsewhere it
+    starts at the quote's last or second-to-last character (`ix_result_quote_last`,
+    `ix_result_quote_second_last`; quotes shorter than three characters too). None when those
+    trigrams are in more than WALK_ROWS results by the statistics: checking every row the other
+    filters leave (or every row) then costs no more than so many candidates, far less beside filters."""
+    r = Result.__table__  # type: ignore[attr-defined]
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    prefixes = {fold(spelling) for spelling in spellings}
+    if sum(sqlite_starting(session, prefixes, live=False).values()) > WALK_ROWS:
+        return None
+    terms = sqlite_starting(session, prefixes)
+    second_last = func.substr(r.c.quote, literal_column("-2"), literal_column("1"))
+    parts: list[Any] = [select(rowid).where(second_last.in_(sorted({s[0] for s in spellings})))]
+    if len(spellings[0]) == 1:
+        parts.append(select(rowid).where(func.substr(r.c.quote, literal_column("-1")).in_(spellings)))
+    if terms:
+        match = literal_column(QUOTE_INDEX).op("MATCH")(" OR ".join(fts_phrase(t) for t in terms))
+        parts.append(select(literal_column("rowid")).select_from(table(QUOTE_INDEX)).where(match))
+    return rowid.in_(union_all(*parts))
 
 
 def _rowid_in(match: str) -> ColumnElement[bool]:

@@ -7,7 +7,10 @@ refreshed by `refresh_statistics` when the results have grown or shrunk by a ten
 extended statistics on `show_trgm(quote)` (most common trigrams and their frequencies), kept
 fresh by ANALYZE and autovacuum like every other statistic.
 SQLite also gets `ix_result_retracted` (the retracted results only), so a count of a common text
-is the index's count minus its retracted matches, without reading every match's row.
+is the index's count minus its retracted matches, without reading every match's row; the FTS5
+vocabulary as a table (`result_quote_vocab`); and indexes of each quote's last and second-to-last
+character: a text of one or two characters is found from the trigrams that start with it (the
+vocabulary, by range) and from those two indexes (the places where no trigram starts).
 
 Revision ID: 8c1f5e2a7d34
 Revises: 4b8e2d7f1a90
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from app.quote_index import SQLITE_STATS_DDL, fill_sqlite_statistics
+from app.quote_index import QUOTE_INDEX, QUOTE_VOCAB, SQLITE_STATS_DDL, fill_sqlite_statistics
 
 revision: str = "8c1f5e2a7d34"
 down_revision: str | None = "4b8e2d7f1a90"
@@ -27,9 +30,18 @@ depends_on: str | Sequence[str] | None = None
 
 SQLITE_UP = [
     SQLITE_STATS_DDL,
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {QUOTE_VOCAB} USING fts5vocab({QUOTE_INDEX}, row)",
     "CREATE INDEX IF NOT EXISTS ix_result_retracted ON result (id) WHERE retracted = 1",
+    "CREATE INDEX IF NOT EXISTS ix_result_quote_last ON result (substr(quote, -1))",
+    "CREATE INDEX IF NOT EXISTS ix_result_quote_second_last ON result (substr(quote, -2, 1))",
 ]
-SQLITE_DOWN = ["DROP INDEX IF EXISTS ix_result_retracted", "DROP TABLE IF EXISTS result_quote_trigram"]
+SQLITE_DOWN = [
+    "DROP INDEX IF EXISTS ix_result_quote_second_last",
+    "DROP INDEX IF EXISTS ix_result_quote_last",
+    "DROP INDEX IF EXISTS ix_result_retracted",
+    f"DROP TABLE IF EXISTS {QUOTE_VOCAB}",
+    "DROP TABLE IF EXISTS result_quote_trigram",
+]
 POSTGRES_UP = [
     "CREATE STATISTICS IF NOT EXISTS result_quote_trigrams ON (show_trgm(quote)) FROM result",
     "ANALYZE result",
