@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+from app.quote_index import refresh_sqlite_statistics, register_fold
 
 log = logging.getLogger("opstats")
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -32,7 +33,8 @@ def is_sqlite(url: str) -> bool:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     """Foreign keys on, WAL for concurrent readers, a bounded busy wait (then 503) instead of 'locked',
-    and a bounded page cache: each pooled connection keeps its own, so their sum grows with the pool."""
+    and a bounded page cache: each pooled connection keeps its own, so their sum grows with the pool;
+    `quote_fold`, the quote index's case folding, for checking a quote search's candidates."""
     settings = get_settings()
     busy_ms = int(settings.write_lock_timeout * 1000)
     cur = dbapi_conn.cursor()
@@ -42,6 +44,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.execute(f"PRAGMA cache_size=-{max(64, settings.sqlite_cache_kib)}")
     cur.close()
+    register_fold(dbapi_conn)
 
 
 def pool_options(url: str) -> dict[str, Any]:
@@ -124,12 +127,15 @@ def refresh_statistics(engine: Engine) -> None:
     """Give SQLite's planner row counts, as PostgreSQL's autovacuum keeps them: without any, it answers
     a metric's one-year page sorted by value by walking the whole metric in value order (1M results:
     ~10,000 index entries for 100 rows, instead of one year's ~2,500). A bounded ANALYZE: a few
-    bounded cost at any size. Nothing to do on PostgreSQL."""
+    bounded cost at any size; and the quote search's trigram statistics, made afresh when the results
+    grew or shrank by a tenth since (app/quote_index.py). Nothing to do on PostgreSQL, whose
+    ANALYZE and autovacuum keep both."""
     if not is_sqlite(str(engine.url)):
         return
     with engine.begin() as conn:
         conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         conn.exec_driver_sql("ANALYZE")
+        refresh_sqlite_statistics(conn)
 
 
 @lru_cache
@@ -172,10 +178,12 @@ def describe(url: str) -> str:
 # ---------------------------------------------------------------- migrations
 
 
-# What the quote index's migration (4b8e2d7f1a90) makes outside the models, which cannot describe
-# them: SQLite's FTS5 table with its shadow tables, PostgreSQL's pg_trgm GIN index.
+# What the quote index's migrations (4b8e2d7f1a90, 8c1f5e2a7d34) make outside the models, which
+# cannot describe them: SQLite's FTS5 table with its shadow tables, its trigram statistics and the
+# index of retracted results; PostgreSQL's pg_trgm GIN index.
 QUOTE_INDEX_OBJECTS = frozenset(
-    {"result_quote_fts", "ix_result_quote_trgm"}
+    {"result_quote_fts", "ix_result_quote_trgm", "result_quote_trigram", "result_quote_vocab"}
+    | {"ix_result_retracted", "ix_result_quote_last", "ix_result_quote_second_last"}
     | {f"result_quote_fts_{shadow}" for shadow in ("data", "idx", "docsize", "config")}
 )
 

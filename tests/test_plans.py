@@ -189,6 +189,7 @@ def test_postgres_serves_a_quote_search_from_its_trigram_index(fresh_db, filters
             plans = [
                 "\n".join(str(r[0]) for r in session.connection().exec_driver_sql(f"EXPLAIN {st}", params))
                 for st, params in statements
+                if "ILIKE" in st  # not the look-up of the trigram statistics
             ]
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ makes every order total and therefore stable.
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -22,8 +22,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     table,
+    text,
     tuple_,
     type_coerce,
+    union_all,
 )
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -35,6 +37,7 @@ from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Result, Source
+from app.quote_index import QUOTE_INDEX, TRIGRAM, fold, pg_pick, sqlite_pick, sqlite_starting
 from app.read.asof import PRESENT, RESULT_COLUMNS, REVISION, Snapshot, created_by, revisions_at
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
@@ -42,8 +45,6 @@ from app.schemas.results import ResultPublic, SourceRef
 SORTABLE = ("id", "as_of", "value_base", "value", "metric", "operation", "phase")
 DEFAULT_SORT = "id"
 MAX_SORT_VALUE = 200
-QUOTE_INDEX = "result_quote_fts"  # SQLite's FTS5 trigram index of result.quote (its migration: qidx)
-TRIGRAM = 3  # characters in a trigram: a shorter query has none to look up
 
 
 @dataclass(frozen=True)
@@ -194,19 +195,74 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
     the database's ctype, which folds every script). SQLite: the FTS5 trigram table
     `result_quote_fts` (its tokenizer folds case for every script; one phrase of the query's
     trigrams is exactly "contains"); a query of fewer than three characters has no trigram, so it is
-    tested as every case spelling of itself (`instr`, exact). A past snapshot's results are
-    revisions, not what the index holds: they are scanned."""
+    tested as every case spelling of itself (`instr`, exact) on the candidates _short_candidates
+    finds from indexes. On both, a text with rare trigrams
+    reads only those (app/quote_index.py) and checks its candidates for the whole text. A past
+    snapshot's results are revisions, not what the index holds: they are scanned."""
     r = snap.result
     if session.connection().dialect.name != "sqlite" or snap.past:
-        return col(r.quote).ilike(like_pattern(q), escape="\\")
+        return _pg_match(session, q, snap)
     if len(q) < TRIGRAM:
-        return or_(*(func.instr(Result.quote, spelling) > 0 for spelling in case_variants(q)))
+        spellings = case_variants(q)
+        spelled = or_(*(func.instr(Result.quote, spelling) > 0 for spelling in spellings))
+        candidates = _short_candidates(session, spellings)
+        return spelled if candidates is None else and_(candidates, spelled)
+    pick = sqlite_pick(session, q)
+    if not pick.terms:
+        return _rowid_in(fts_phrase(q))
+    return and_(
+        _rowid_in(" AND ".join(fts_phrase(term) for term in pick.terms)),
+        func.instr(func.quote_fold(r.quote), fold(q)) > 0,
+    )
+
+
+def _short_candidates(session: Session, spellings: list[str]) -> ColumnElement[bool] | None:
+    """Every result that may hold one of `spellings` (one or two characters), from indexes: where a
+    spelling stands at least three characters before the quote's end, a trigram of the index starts
+    with it (folded: the index's live vocabulary, read by range, gives them all); elsewhere it
+    starts at the quote's last or second-to-last character (`ix_result_quote_last`,
+    `ix_result_quote_second_last`; quotes shorter than three characters too). None when those
+    trigrams are in more than WALK_ROWS results by the statistics: checking every row the other
+    filters leave (or every row) then costs no more than so many candidates, far less beside filters."""
+    r = Result.__table__  # type: ignore[attr-defined]
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    prefixes = {fold(spelling) for spelling in spellings}
+    if sum(sqlite_starting(session, prefixes, live=False).values()) > WALK_ROWS:
+        return None
+    terms = sqlite_starting(session, prefixes)
+    second_last = func.substr(r.c.quote, literal_column("-2"), literal_column("1"))
+    parts: list[Any] = [select(rowid).where(second_last.in_(sorted({s[0] for s in spellings})))]
+    if len(spellings[0]) == 1:
+        parts.append(select(rowid).where(func.substr(r.c.quote, literal_column("-1")).in_(spellings)))
+    if terms:
+        match = literal_column(QUOTE_INDEX).op("MATCH")(" OR ".join(fts_phrase(t) for t in terms))
+        parts.append(select(literal_column("rowid")).select_from(table(QUOTE_INDEX)).where(match))
+    return rowid.in_(union_all(*parts))
+
+
+def _rowid_in(match: str) -> ColumnElement[bool]:
+    """Results whose rowid the quote index gives for the FTS5 query `match`."""
     hits: SelectOfScalar[Any] = (
         select(literal_column("rowid"))
         .select_from(table(QUOTE_INDEX))
-        .where(literal_column(QUOTE_INDEX).op("MATCH")(fts_phrase(q)))
+        .where(literal_column(QUOTE_INDEX).op("MATCH")(match))
     )
     return literal_column(f"{Result.__tablename__}.rowid").in_(hits)
+
+
+def _pg_match(session: Session, q: str, snap: Snapshot) -> ColumnElement[bool]:
+    """`quote ILIKE '%q%'`; for a text with rare trigrams on PostgreSQL's present, the index reads
+    only the `ILIKE` of its rarest pieces and the whole text is checked on an expression the index
+    does not serve (`quote || ''`), so the planner cannot hand all its trigrams to the index."""
+    quote = col(snap.result.quote)
+    whole = quote.ilike(like_pattern(q), escape="\\")
+    if snap.past or session.connection().dialect.name != "postgresql":
+        return whole
+    pick = pg_pick(session, q)
+    if not pick.terms:
+        return whole
+    pieces = [quote.ilike(like_pattern(piece), escape="\\") for piece in pick.terms]
+    return and_(*pieces, (quote + "").ilike(like_pattern(q), escape="\\"))
 
 
 def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> SelectOfScalar[Result]:
@@ -239,8 +295,53 @@ def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> Sel
 
 def count_results(*, session: Session, filters: ResultFilter, snap: Snapshot = PRESENT) -> int:
     """How many results match the filters (all pages)."""
+    index_only = _index_count(session, filters, snap)
+    if index_only is not None:
+        return index_only
+    checked = _checked_count(session, filters, snap)
+    if checked is not None:
+        return checked
     counted = select(func.count()).select_from(filtered(filters, session, snap).subquery())
     return int(session.exec(counted).one())
+
+
+def _checked_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
+    """SQLite, a common text beside other filters that leave at most WALK_ROWS results: those rows
+    checked one by one (`quote_fold`, the index's meaning) instead of reading all the text's matches
+    from the index; None when this does not apply."""
+    q = filters.q
+    if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    others = replace(filters, q=None)
+    if replace(others, include_retracted=False) == ResultFilter() or sqlite_pick(session, q).terms:
+        return None
+    rows = filtered(others, session, snap).with_only_columns(literal(1)).limit(WALK_ROWS + 1).subquery()
+    if int(session.exec(select(func.count()).select_from(rows)).one()) > WALK_ROWS:
+        return None
+    holds = func.instr(func.quote_fold(snap.result.quote), fold(q)) > 0
+    counted = select(func.count()).select_from(filtered(others, session, snap).where(holds).subquery())
+    return int(session.exec(counted).one())
+
+
+def _index_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
+    """SQLite, a common text and no other filter: the quote index's own count of its matches, less
+    the retracted ones (read through `ix_result_retracted`), instead of reading every match's row;
+    None when this does not apply."""
+    q = filters.q
+    if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    if replace(filters, q=None, include_retracted=False) != ResultFilter() or sqlite_pick(session, q).terms:
+        return None
+    conn = session.connection()
+    hits = f"SELECT count(*) FROM {QUOTE_INDEX} WHERE {QUOTE_INDEX} MATCH :match"
+    total = int(conn.execute(text(hits), {"match": fts_phrase(q)}).scalar_one())
+    if filters.include_retracted:
+        return total
+    retracted = (
+        "SELECT count(*) FROM result INDEXED BY ix_result_retracted "
+        "WHERE retracted = 1 AND instr(quote_fold(quote), :folded) > 0"
+    )
+    return total - int(conn.execute(text(retracted), {"folded": fold(q)}).scalar_one())
 
 
 RESULT_HEAD = ("id", "operation_slug", "phase_slug", "metric_slug", "value", "unit", "number_text",
@@ -314,6 +415,16 @@ def _page_rows(
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
     r, s = snap.result, snap.source
     key = _row_key(session, snap)
+    walked = _walked_keys(session, filters, keys, after, limit, snap)
+    if walked is not None:
+        stmt = (
+            select(*csv_columns(snap))
+            .select_from(r)
+            .join(s, col(s.id) == col(r.source_id))
+            .where(key.in_(walked))
+            .order_by(*_order(r, keys))
+        )
+        return [page_item(row) for row in session.connection().execute(stmt)] if walked else []
     ids = filtered(filters, session, snap).with_only_columns(key.label("key")).select_from(r)
     if after is not None:
         ids = ids.where(_after(r, keys, after))
@@ -326,6 +437,38 @@ def _page_rows(
         .order_by(*_order(r, keys))
     )
     return [page_item(row) for row in session.connection().execute(stmt)]
+
+
+WALK_ROWS = 5000  # rows a common text's page or count checks one by one before it reads the index
+
+
+def _walked_keys(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    snap: Snapshot,
+) -> list[Any] | None:
+    """SQLite, a text in many results: the page's row keys found by checking the rows in sort order
+    (`quote_fold`, the index's meaning), at most WALK_ROWS of them, instead of reading all its
+    matches from the index to keep `limit`; None when this does not apply or the rows checked did
+    not settle the page (the sort order puts the matches later)."""
+    q = filters.q
+    if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    if not sqlite_pick(session, q).walkable:
+        return None
+    r = snap.result
+    holds = func.instr(func.quote_fold(r.quote), fold(q)) > 0
+    walk = filtered(replace(filters, q=None), session, snap).with_only_columns(
+        _row_key(session, snap).label("key"), holds.label("holds")
+    )
+    if after is not None:
+        walk = walk.where(_after(r, keys, after))
+    rows = session.connection().execute(walk.order_by(*_order(r, keys)).limit(WALK_ROWS)).all()
+    found = [row_key for row_key, match in rows if match][:limit]
+    return found if len(found) == limit or len(rows) < WALK_ROWS else None
 
 
 def list_results(
