@@ -79,6 +79,81 @@ def test_no_session_info_flags():
         assert "session.info" not in path.read_text(), path.relative_to(APP)
 
 
+CONTAINERS = {"list", "dict", "set", "defaultdict", "OrderedDict", "deque", "Counter", "bytearray"}
+MUTATORS = {"append", "extend", "add", "update", "pop", "clear", "insert", "remove", "setdefault"}
+MUTATORS |= {"discard", "popitem", "appendleft", "sort", "reverse"}
+LITERALS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+# Module-level containers a function may write into that are nonetheless constants: none today.
+# Name one here ("app/x.py:NAME") only with the reason it is not state.
+CONSTANTS_ALLOWED: set[str] = set()
+
+
+def _is_container(node: ast.expr) -> bool:
+    if isinstance(node, LITERALS):
+        return True
+    if isinstance(node, ast.Call):
+        f = node.func
+        return (f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")) in CONTAINERS
+    return False
+
+
+def _module_containers(tree: ast.Module) -> set[str]:
+    """Names bound at module level to a list, dict, set (literal or constructor call)."""
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and _is_container(node.value):
+            out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and _is_container(node.value):
+            out |= {node.target.id} if isinstance(node.target, ast.Name) else set()
+    return out
+
+
+def _written_in_functions(tree: ast.Module, names: set[str]) -> set[str]:
+    """Which of `names` a function writes into (a mutating method, an item or attribute assigned or
+    deleted), and every name a function declares `global`."""
+    found: set[str] = set()
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Global):
+                found |= set(node.names)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                v = node.func.value
+                if node.func.attr in MUTATORS and isinstance(v, ast.Name) and v.id in names:
+                    found.add(v.id)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for t in targets:
+                    held = (
+                        getattr(t, "value", None) if isinstance(t, (ast.Subscript, ast.Attribute)) else None
+                    )
+                    if isinstance(held, ast.Name) and held.id in names:
+                        found.add(held.id)
+    return found
+
+
+def module_state(source: str) -> set[str]:
+    """The module-level mutables of `source` that its functions change: state, not constants."""
+    tree = ast.parse(source)
+    return _written_in_functions(tree, _module_containers(tree))
+
+
+def test_the_module_state_check_finds_state():
+    """The check below can fail: it finds the patterns it forbids."""
+    assert module_state("_at = [0.0]\ndef f():\n    _at[0] = 1.0\n") == {"_at"}
+    assert module_state("SEEN = set()\ndef f(x):\n    SEEN.add(x)\n") == {"SEEN"}
+    assert module_state("n = 0\ndef f():\n    global n\n    n += 1\n") == {"n"}
+    assert module_state("KINDS = {'a': 1}\ndef f():\n    return KINDS['a']\n") == set()
+
+
+def test_no_module_global_holds_state():
+    """State lives in objects made with the app (app.state, the caches' registry), never in a module."""
+    for path in modules():
+        state = {f"{path.relative_to(APP.parent)}:{n}" for n in module_state(path.read_text())}
+        assert not state - CONSTANTS_ALLOWED, f"module-level state: {sorted(state - CONSTANTS_ALLOWED)}"
+
+
 def test_only_http_code_raises_http_problems():
     for path in modules():
         if path.is_relative_to(APP / "http") or path.is_relative_to(APP / "api"):
