@@ -3,6 +3,7 @@
 import ast
 import base64
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,6 +153,49 @@ def test_no_module_global_holds_state():
     for path in modules():
         state = {f"{path.relative_to(APP.parent)}:{n}" for n in module_state(path.read_text())}
         assert not state - CONSTANTS_ALLOWED, f"module-level state: {sorted(state - CONSTANTS_ALLOWED)}"
+
+
+def code_map() -> dict[str, str]:
+    """The README's code map: each entry's path (its first column) and its whole text."""
+    readme = (APP.parent / "README.md").read_text()
+    block = readme.split("## Development", 1)[1].split("```", 2)[1]
+    entries: dict[str, str] = {}
+    path = ""
+    for line in block.splitlines():
+        if line and not line[0].isspace():
+            path, _, rest = line.partition("  ")
+            entries[path.strip()] = rest
+        elif path:
+            entries[path.strip()] += " " + line.strip()
+    return entries
+
+
+def test_the_readmes_code_map_matches_the_tree():
+    """Every path the map names exists; every package and module under app/ is named in its entry."""
+    entries = code_map()
+    for path in entries:
+        first, *others = [p.strip() for p in path.split(",")]
+        folder = Path(first).parent if first.endswith(".py") else None
+        names = [first, *(str(folder / o) for o in others)] if folder else [first]
+        for name in names:
+            target = APP.parent / name.removesuffix("/").replace("*", "")
+            assert name.endswith("*.lock") or target.exists(), f"the code map names {name}, not in the tree"
+    text = " ".join(f"{p} {t}" for p, t in entries.items())
+    for module in modules():
+        rel = module.relative_to(APP.parent)
+        if module.name == "__init__.py":
+            continue
+        folder = f"{rel.parent}/"
+        entry = next((t for p, t in entries.items() if p == folder), None)
+        if entry is None:  # a module named on its own line, or a package within one named above
+            owner = next((t for p, t in entries.items() if p == str(rel.parent.parent) + "/"), "")
+            named = str(rel) in text or rel.name in text or f"{rel.parent.name}/" in owner
+            assert named, f"the code map does not name {rel}"
+            continue
+        assert re.search(rf"\b{module.stem}\b", entry), f"the code map's {folder} does not name {module.stem}"
+    for package in [d for d in APP.rglob("*") if d.is_dir() and (d / "__init__.py").exists()]:
+        rel = package.relative_to(APP.parent)
+        assert f"{rel}/" in text or f"{rel.name}/" in text, f"the code map does not name {rel}/"
 
 
 def test_only_http_code_raises_http_problems():
