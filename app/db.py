@@ -70,8 +70,8 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No ping before each checkout (a round trip each: a keyed write went from p50 24 to 20 ms
-    # here, bench/RESULTS.md): the app's version listener sees a restart and replaces the pool
+    # No ping before each checkout (a round trip each, on every write: bench/RESULTS.md): the
+    # app's version listener sees a restart and replaces the pool
     # (app/versions.py); elsewhere a dead connection fails its one request (503 in the app) and
     # SQLAlchemy then discards every connection made before it.
     return create_engine(url, connect_args=postgres_connect_args(url), **pool_options(url))

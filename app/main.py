@@ -25,6 +25,7 @@ from app.http.edge.limits import RateLimitMiddleware, RateLimits
 from app.http.edge.observability import AccessLogMiddleware, Metrics
 from app.http.edge.security import SecurityHeadersMiddleware
 from app.http.edge.writes import WritesFirst, WriteSlots, WriteTransactionMiddleware, install_busy_handlers
+from app.http.idempotency import Sweeper
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
 from app.read.history import read_data_state
@@ -103,6 +104,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     scope = sessions or engine_sessions(engine)
     app.state.sessions = scope
     app.state.key_owner = key_owner
+    app.state.idempotency = Sweeper()  # when this app last dropped expired Idempotency-Key records
     app.state.caches = caches = Caches.create(settings.response_cache_size, settings.response_cache_bytes)
     install_busy_handlers(app)
     slots = settings.write_concurrency if not is_sqlite(settings.database_url) else 1

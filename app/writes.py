@@ -55,15 +55,25 @@ class WriteContext:
     closed: bool = False
     _instant: datetime | None = None
     _steps: list[Step] = field(default_factory=list)
+    _on_lock: list[Callable[[], None]] = field(default_factory=list)
 
     def lock(self) -> None:
-        """Take the write lock, once, before the write's first statement."""
+        """Take the write lock, once, before the write's first statement; then run what must be
+        checked under it (`when_locked`: the idempotency claim)."""
         if self.locked:
             return
         if self.before_lock is not None:
             self.before_lock()
         lock_for_write(self.session)
         self.locked = True
+        steps, self._on_lock = self._on_lock, []
+        for step in steps:
+            step()
+
+    def when_locked(self, step: Callable[[], None]) -> None:
+        """Run `step` as soon as the write lock is held, in the hop that takes it (before any other
+        statement of the write), so work done before the lock (a page fetch) is re-checked under it."""
+        self._on_lock.append(step)
 
     @property
     def instant(self) -> datetime:
@@ -97,4 +107,5 @@ class WriteContext:
         self.session.rollback()
 
     def _reset(self) -> None:
-        self.closed, self.locked, self.version, self._instant, self._steps = True, False, None, None, []
+        self.closed, self.locked, self.version, self._instant = True, False, None, None
+        self._steps, self._on_lock = [], []

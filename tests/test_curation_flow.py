@@ -1,5 +1,7 @@
 """The curator's whole flow over HTTP on both engines: source → candidates → accept → patch → retract."""
 
+import pytest
+
 from app.read.history import read_data_version
 from tests.factories import PHASE, SAMPLE, SOURCE, add_source, bearer
 
@@ -274,3 +276,19 @@ def test_accept_with_a_null_qualifier_value_or_unit_keeps_the_candidates_guess(c
     assert r.status_code == 201, r.text
     kept = ("qualifier", "value", "unit")
     assert [r.json()[k] for k in kept] == [hashish[k] for k in kept]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"qualifier": 5}, "qualifier"), ({"qualifier": "roughly"}, "qualifier"), ({"value": "many"}, "value")],
+)
+def test_a_malformed_accept_is_a_422_naming_the_field_at_the_top(client, session, body, field):
+    """The schema's own 422s name the field in the top-level `field`, like the curation's 422s."""
+    cur = bearer(session)
+    source_id = add_source(client, cur)
+    client.post("/api/v1/phases", json=PHASE, headers=cur)
+    cands = client.post(f"/api/v1/sources/{source_id}/candidates", headers=cur).json()["items"]
+    hashish = find(cands, "640 kg of hashish")
+    r = client.post(f"/api/v1/candidates/{hashish['id']}/accept", json=body, headers=cur)
+    assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert r.headers["content-type"] == "application/problem+json"

@@ -3,6 +3,7 @@
 import ast
 import base64
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,124 @@ def test_no_session_info_flags():
     """Cross-cutting state is passed (a WriteContext, a Snapshot), never hidden in session.info."""
     for path in modules():
         assert "session.info" not in path.read_text(), path.relative_to(APP)
+
+
+CONTAINERS = {"list", "dict", "set", "defaultdict", "OrderedDict", "deque", "Counter", "bytearray"}
+MUTATORS = {"append", "extend", "add", "update", "pop", "clear", "insert", "remove", "setdefault"}
+MUTATORS |= {"discard", "popitem", "appendleft", "sort", "reverse"}
+LITERALS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+# Module-level containers a function may write into that are nonetheless constants: none today.
+# Name one here ("app/x.py:NAME") only with the reason it is not state.
+CONSTANTS_ALLOWED: set[str] = set()
+
+
+def _is_container(node: ast.expr) -> bool:
+    if isinstance(node, LITERALS):
+        return True
+    if isinstance(node, ast.Call):
+        f = node.func
+        return (f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")) in CONTAINERS
+    return False
+
+
+def _module_containers(tree: ast.Module) -> set[str]:
+    """Names bound at module level to a list, dict, set (literal or constructor call)."""
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and _is_container(node.value):
+            out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and _is_container(node.value):
+            out |= {node.target.id} if isinstance(node.target, ast.Name) else set()
+    return out
+
+
+def _written_in_functions(tree: ast.Module, names: set[str]) -> set[str]:
+    """Which of `names` a function writes into (a mutating method, an item or attribute assigned or
+    deleted), and every name a function declares `global`."""
+    found: set[str] = set()
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Global):
+                found |= set(node.names)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                v = node.func.value
+                if node.func.attr in MUTATORS and isinstance(v, ast.Name) and v.id in names:
+                    found.add(v.id)
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                for t in targets:
+                    held = (
+                        getattr(t, "value", None) if isinstance(t, (ast.Subscript, ast.Attribute)) else None
+                    )
+                    if isinstance(held, ast.Name) and held.id in names:
+                        found.add(held.id)
+    return found
+
+
+def module_state(source: str) -> set[str]:
+    """The module-level mutables of `source` that its functions change: state, not constants."""
+    tree = ast.parse(source)
+    return _written_in_functions(tree, _module_containers(tree))
+
+
+def test_the_module_state_check_finds_state():
+    """The check below can fail: it finds the patterns it forbids."""
+    assert module_state("_at = [0.0]\ndef f():\n    _at[0] = 1.0\n") == {"_at"}
+    assert module_state("SEEN = set()\ndef f(x):\n    SEEN.add(x)\n") == {"SEEN"}
+    assert module_state("n = 0\ndef f():\n    global n\n    n += 1\n") == {"n"}
+    assert module_state("KINDS = {'a': 1}\ndef f():\n    return KINDS['a']\n") == set()
+
+
+def test_no_module_global_holds_state():
+    """State lives in objects made with the app (app.state, the caches' registry), never in a module."""
+    for path in modules():
+        state = {f"{path.relative_to(APP.parent)}:{n}" for n in module_state(path.read_text())}
+        assert not state - CONSTANTS_ALLOWED, f"module-level state: {sorted(state - CONSTANTS_ALLOWED)}"
+
+
+def code_map() -> dict[str, str]:
+    """The README's code map: each entry's path (its first column) and its whole text."""
+    readme = (APP.parent / "README.md").read_text()
+    block = readme.split("## Development", 1)[1].split("```", 2)[1]
+    entries: dict[str, str] = {}
+    path = ""
+    for line in block.splitlines():
+        if line and not line[0].isspace():
+            path, _, rest = line.partition("  ")
+            entries[path.strip()] = rest
+        elif path:
+            entries[path.strip()] += " " + line.strip()
+    return entries
+
+
+def test_the_readmes_code_map_matches_the_tree():
+    """Every path the map names exists; every package and module under app/ is named in its entry."""
+    entries = code_map()
+    for path in entries:
+        first, *others = [p.strip() for p in path.split(",")]
+        folder = Path(first).parent if first.endswith(".py") else None
+        names = [first, *(str(folder / o) for o in others)] if folder else [first]
+        for name in names:
+            target = APP.parent / name.removesuffix("/").replace("*", "")
+            assert name.endswith("*.lock") or target.exists(), f"the code map names {name}, not in the tree"
+    text = " ".join(f"{p} {t}" for p, t in entries.items())
+    for module in modules():
+        rel = module.relative_to(APP.parent)
+        if module.name == "__init__.py":
+            continue
+        folder = f"{rel.parent}/"
+        entry = next((t for p, t in entries.items() if p == folder), None)
+        if entry is None:  # a module named on its own line, or a package within one named above
+            owner = next((t for p, t in entries.items() if p == str(rel.parent.parent) + "/"), "")
+            named = str(rel) in text or rel.name in text or f"{rel.parent.name}/" in owner
+            assert named, f"the code map does not name {rel}"
+            continue
+        assert re.search(rf"\b{module.stem}\b", entry), f"the code map's {folder} does not name {module.stem}"
+    for package in [d for d in APP.rglob("*") if d.is_dir() and (d / "__init__.py").exists()]:
+        rel = package.relative_to(APP.parent)
+        assert f"{rel}/" in text or f"{rel.name}/" in text, f"the code map does not name {rel}/"
 
 
 def test_only_http_code_raises_http_problems():

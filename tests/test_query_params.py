@@ -235,3 +235,47 @@ def test_any_cursor_on_any_list_is_a_page_or_a_4xx_naming_cursor(client, url, cu
     assert r.status_code < 500, r.text
     if r.status_code != 200:
         assert r.status_code in (400, 422) and r.json()["parameter"] == "cursor", r.text
+
+
+def cursor_lists() -> list[str]:
+    """Every GET of the OpenAPI document that takes a `cursor` (a list), as a URL to call."""
+    paths = create_app().openapi()["paths"]
+    listed = [
+        p
+        for p, ops in paths.items()
+        if any(q["name"] == "cursor" and q["in"] == "query" for q in ops.get("get", {}).get("parameters", []))
+    ]
+    return [GET_URLS.get(p, p) for p in sorted(listed)]
+
+
+# Crafted cursors (each kind was a 500 once): JSON without "v", a JSON list, number, string, not
+# base64, base64 of what is not JSON, our shape with wrong types inside, non-ASCII.
+CRAFTED_CURSORS = [
+    b64(b'{"k": "results", "s": "id"}'),
+    b64(b"[1, 2, 3]"),
+    b64(b"3.5"),
+    b64(b'"a string"'),
+    "not*base64!",
+    b64(b"{not json"),
+    b64(b"\xff\xfe\x00junk"),
+    b64(b'{"k": 1, "s": null, "v": [{}]}'),
+    b64(b'{"k": "results", "s": "id", "v": [[1], {"x": 2}]}'),
+    b64(b'{"k": "results", "s": "id", "v": "1"}'),
+    "%C3%A9t%C3%A9",
+]
+
+
+def test_every_list_of_the_openapi_document_is_known():
+    """A new list must be added to GET_URLS (with its path filled in) to be swept below."""
+    paths = set(create_app().openapi()["paths"])
+    assert all(u.startswith("/") and "{" not in u for u in cursor_lists()), cursor_lists()
+    assert len(cursor_lists()) >= 7 and paths
+
+
+@pytest.mark.parametrize("url", cursor_lists())
+def test_a_crafted_cursor_is_a_4xx_problem_on_every_list(client, url):
+    for cursor in CRAFTED_CURSORS:
+        r = client.get(with_query(url, f"cursor={cursor}"))
+        assert r.status_code in (400, 422), (url, cursor, r.text)
+        assert r.headers["content-type"] == "application/problem+json", (url, cursor)
+        assert r.json()["parameter"] == "cursor", (url, cursor, r.text)

@@ -92,7 +92,8 @@ def active_key(write: WriteContext, token: str) -> ApiKey | None:
     Idempotency-Key record and for its scope); the lookup is the write's first statement, so the
     context takes the write lock first."""
     if token not in write.keys:
-        write.lock()
+        write.lock()  # (what runs under the lock first, the idempotency claim, may look it up)
+    if token not in write.keys:
         write.keys[token] = find_active_key(session=write.session, key=token)
     return write.keys[token]
 
@@ -119,10 +120,7 @@ def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
                 if token in write.keys
                 else await run_in_threadpool(active_key, write, token)
             )
-        if key is None:
-            raise unauthorized("The API key is unknown or revoked.")
-        if RANK.get(key.scope, 0) < RANK[scope.value]:
-            raise forbidden(required=scope.value, name=key.name, has=key.scope)
+        key = _checked(key, scope)
         if write is not None:
             write.actor = key.name
         return key
@@ -130,7 +128,33 @@ def require_scope(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
     return dependency
 
 
+def _checked(key: ApiKey | None, scope: KeyScope) -> ApiKey:
+    """The key, or the 401 (none) or 403 (its scope is too low)."""
+    if key is None:
+        raise unauthorized("The API key is unknown or revoked.")
+    if RANK.get(key.scope, 0) < RANK[scope.value]:
+        raise forbidden(required=scope.value, name=key.name, has=key.scope)
+    return key
+
+
+def scope_before_lock(scope: KeyScope) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency for slow work before a write's lock (a page fetch): the key checked in a read
+    session of its own, no slot or lock taken, so no one unauthorised gets the work done; the write's
+    own key check (`require_scope`) looks it up again under the lock (a key revoked meanwhile)."""
+
+    def lookup(request: Request, token: str) -> ApiKey | None:
+        with read_session(request) as session:
+            return find_active_key(session=session, key=token)
+
+    async def dependency(request: Request, credentials: Credentials) -> ApiKey:
+        token = bearer_token(credentials)
+        return _checked(await run_in_threadpool(lookup, request, token), scope)
+
+    return dependency
+
+
 CuratorDep = Annotated[ApiKey, Depends(require_scope(KeyScope.curator))]
+CuratorBeforeLockDep = Annotated[ApiKey, Depends(scope_before_lock(KeyScope.curator))]
 AdminDep = Annotated[ApiKey, Depends(require_scope(KeyScope.admin))]
 
 

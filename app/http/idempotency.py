@@ -11,10 +11,13 @@ How it works (one piece, used by every POST route through `idempotent_post`):
 3. A concurrent duplicate waits for the owner: on SQLite behind the write lock, on PostgreSQL on the
    primary key of the uncommitted record; then it finds the record: another fingerprint → 422; the
    stored status, body and headers (Location, Content-Type, ETag) are replayed.
-Records older than settings.idempotency_ttl_hours are swept at most once a minute per process, and
-an expired record (or one left "in progress" by an older version of this code) is dropped when its
-key is claimed again. The key check and the claim share one thread hop, and the answer is stored on
-the record in the commit's own hop, the endpoint's (app.http.edge.writes: WriteRoute, before_commit).
+Records older than settings.idempotency_ttl_hours are swept at most once a minute per app (its
+`Sweeper`, app.state.idempotency), and an expired record (or one left "in progress" by an older
+version of this code) is dropped when its key is claimed again. The claim is made when the write lock
+is taken (`WriteContext.when_locked`), in the hop of the key check; a route that does slow work
+before its lock (POST /sources fetching a page) answers a replay before that work
+(`replay_before_lock`) and is claimed under the lock all the same. The answer is stored on the
+record in the commit's own hop, the endpoint's (app.http.edge.writes: WriteRoute, before_commit).
 A request without a valid key skips all this: the route itself answers 401/403.
 """
 
@@ -22,6 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
@@ -34,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 from app.http.auth import token_of
-from app.http.edge.writes import WriteRoute, request_write, take_write_slot
+from app.http.edge.writes import WriteRoute, request_write
 from app.http.problems import ProblemError
 from app.models import IdempotencyRecord
 from app.models.tables import utcnow
@@ -68,17 +72,28 @@ def actor_of(request: Request, write: WriteContext) -> str | None:
 
 
 SWEEP_SECONDS = 60.0
-_swept_at = [float("-inf")]  # when this process last dropped expired records
 
 
-def sweep_expired(*, session: Session) -> None:
-    """Drop records past settings.idempotency_ttl_hours (at most once a minute per process; an
-    expired record of the key being claimed is dropped by the claim itself)."""
-    now = time.monotonic()
-    if now - _swept_at[0] < SWEEP_SECONDS:
-        return
-    _swept_at[0] = now
-    session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < expiry_cutoff()))
+class Sweeper:
+    """When this app last dropped expired records (made with the app: `app.state.idempotency`)."""
+
+    def __init__(self, every: float = SWEEP_SECONDS) -> None:
+        self.every, self.swept_at = every, float("-inf")
+
+    def due(self) -> bool:
+        """True at most once per `every` seconds (and then counts as swept)."""
+        now = time.monotonic()
+        if now - self.swept_at < self.every:
+            return False
+        self.swept_at = now
+        return True
+
+
+def sweep_expired(*, session: Session, sweeper: Sweeper) -> None:
+    """Drop records past settings.idempotency_ttl_hours (at most once a minute per app; an expired
+    record of the key being claimed is dropped by the claim itself)."""
+    if sweeper.due():
+        session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < expiry_cutoff()))
 
 
 def expiry_cutoff() -> datetime:
@@ -101,14 +116,22 @@ def held_record(session: Session, actor: str, key: str) -> IdempotencyRecord | N
 
 
 def claim(
-    *, session: Session, actor: str, key: str, method: str, path: str, digest: str, at: datetime
+    *,
+    session: Session,
+    actor: str,
+    key: str,
+    method: str,
+    path: str,
+    digest: str,
+    at: datetime,
+    sweeper: Sweeper,
 ) -> IdempotencyRecord | None:
     """Make this request the owner of the key (None), or return the record that already holds it.
 
     Runs inside the request's write transaction: the insert is uncommitted until the write commits.
     A concurrent owner's uncommitted insert makes this one wait (PostgreSQL: on the primary key;
     SQLite: behind the write lock) and then do nothing: the record is looked up again."""
-    sweep_expired(session=session)
+    sweep_expired(session=session, sweeper=sweeper)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for _ in range(3):
         existing = held_record(session, actor, key)
@@ -152,8 +175,73 @@ def answer_existing(rec: IdempotencyRecord, digest: str) -> Response:
     return Response(content=rec.response_body or "", status_code=rec.status_code, headers=headers)
 
 
+class Replayed(Exception):
+    """The request's key already holds a committed answer: this one is sent instead of the route's."""
+
+    def __init__(self, answer: Response) -> None:
+        super().__init__("replayed")
+        self.answer = answer
+
+
+@dataclass
+class KeyClaim:
+    """A request's Idempotency-Key, claimed once the write lock is held (`WriteContext.when_locked`),
+    so a route may do slow work first (a page fetch) and still claim under the lock."""
+
+    request: Request
+    write: WriteContext
+    key: str
+    digest: str
+
+    def under_lock(self) -> None:
+        """Whose key this is and the claim on it; Replayed when a committed answer holds the key."""
+        actor = actor_of(self.request, self.write)
+        if actor is None:
+            return  # the route answers 401
+        session, key = self.write.session, self.key
+        existing = claim(
+            session=session,
+            actor=actor,
+            key=key,
+            method="POST",
+            path=self.request.url.path,
+            digest=self.digest,
+            at=self.write.instant,
+            sweeper=self.request.app.state.idempotency,
+        )
+        if existing is not None:
+            raise Replayed(answer_existing(existing, self.digest))
+        self.write.before_commit(
+            lambda answer: complete(session=session, actor=actor, key=key, response=answer)
+        )
+
+    def replay_early(self, actor: str) -> None:
+        """Before the lock (and before slow work): Replayed when a committed answer holds the key
+        already, read in a session of its own (the write's takes the lock at its first statement)."""
+        with self.request.app.state.sessions() as session:
+            rec = session.get(IdempotencyRecord, (actor, self.key))
+            fresh = rec is not None and rec.created_at.replace(tzinfo=None) >= expiry_cutoff().replace(
+                tzinfo=None
+            )
+            if rec is not None and rec.status_code is not None and fresh:
+                raise Replayed(answer_existing(rec, self.digest))
+
+
+CLAIM_STATE = "idempotency_claim"
+
+
+async def replay_before_lock(request: Request, actor: str) -> None:
+    """For a route doing slow work before its write lock: answer a replay now (Replayed), without
+    the work; the claim under the lock checks again."""
+    state: Any = request.scope.get("state", {})
+    pending = state.get(CLAIM_STATE) if isinstance(state, dict) else None
+    if isinstance(pending, KeyClaim):
+        await run_in_threadpool(pending.replay_early, actor)
+
+
 async def run_idempotently(request: Request, key: str, handler: Handler) -> Response:
-    """Claim the key, then run the route once and keep its answer; or answer from the record."""
+    """Claim the key when the write lock is taken, then run the route once and keep its answer; or
+    answer from the record."""
     if len(key) > MAX_KEY:
         raise ProblemError(
             422,
@@ -162,33 +250,18 @@ async def run_idempotently(request: Request, key: str, handler: Handler) -> Resp
             parameter=HEADER,
         )
     write = request_write(request)
-    if write is None:  # not behind the write middleware: nothing to make atomic with
-        return await handler(request)
-    session = write.session
+    if write is None or not token_of(request.headers.get("authorization")):
+        return await handler(request)  # not behind the write middleware, or the route answers 401
     body = await request.body()
-    digest = fingerprint(request.method, request.url.path, request.url.query, body)
-    path = request.url.path
-
-    def start() -> tuple[str | None, IdempotencyRecord | None]:
-        """In one thread hop: the write lock, whose key this is, and the claim on it."""
-        write.lock()
-        actor = actor_of(request, write)
-        if actor is None:
-            return None, None
-        return actor, claim(
-            session=session, actor=actor, key=key, method="POST", path=path, digest=digest, at=write.instant
-        )
-
-    if not token_of(request.headers.get("authorization")):
-        return await handler(request)  # the route answers 401
-    await take_write_slot(request)
-    actor, existing = await run_in_threadpool(start)
-    if actor is None:
+    pending = KeyClaim(
+        request, write, key, fingerprint(request.method, request.url.path, request.url.query, body)
+    )
+    request.scope.setdefault("state", {})[CLAIM_STATE] = pending
+    write.when_locked(pending.under_lock)
+    try:
         return await handler(request)
-    if existing is not None:
-        return answer_existing(existing, digest)
-    write.before_commit(lambda answer: complete(session=session, actor=actor, key=key, response=answer))
-    return await handler(request)
+    except Replayed as replayed:
+        return replayed.answer
 
 
 class IdempotentRoute(WriteRoute):

@@ -160,7 +160,8 @@ class Result(SQLModel, table=True):
         Index("ix_result_metric_as_of", "metric_slug", "as_of", "retracted", "value_base", "value", "id"),
         # Pages of one metric sorted by value_base: values are in that metric's unit, so one metric's
         # rows sit in one stretch of ix_result_value_base_id (opium, ×1000 kg, a third of the way in);
-        # without this PostgreSQL walks that index from the start to fill a small LIMIT (1.25 s at 1M).
+        # without this PostgreSQL walks that index from the start to fill a small LIMIT
+        # (bench/RESULTS.md).
         Index(
             "ix_result_metric_value_base",
             "metric_slug",

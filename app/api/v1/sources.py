@@ -2,17 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CuratorWriteDep, SessionDep, VersionDep
+from app.api.deps import CuratorBeforeLockDep, CuratorWriteDep, SessionDep, VersionDep
 from app.api.v1.params import AsOfParams, Bom, Format, FormatQuery
 from app.config import get_settings
 from app.curation.candidates import candidate_public, extract_for_source
 from app.curation.pages import fetch_limits
-from app.curation.sources import add_source, resolve_document
+from app.curation.sources import Document, add_source, resolve_document
 from app.http.edge.writes import WriteRoute
-from app.http.idempotency import idempotent_post
+from app.http.idempotency import idempotent_post, replay_before_lock
 from app.http.negotiation import (
     cached_value,
     csv_response,
@@ -90,6 +91,16 @@ def get_source(
 # ---------------------------------------------------------------- writes (curation)
 
 
+async def resolved_document(request: Request, key: CuratorBeforeLockDep, data: SourceCreate) -> Document:
+    """The document a request describes, its page fetched before the write takes its slot and lock
+    (a slow page holds no other writer); a replay of an Idempotency-Key answers without a fetch."""
+    await replay_before_lock(request, key.name)
+    return await run_in_threadpool(resolve_document, data, fetch_limits(get_settings()))
+
+
+DocumentDep = Annotated[Document, Depends(resolved_document)]
+
+
 @idempotent_post(
     router,
     "",
@@ -101,11 +112,10 @@ def get_source(
     },
 )
 def post_source(
-    session: SessionDep, response: Response, write: CuratorWriteDep, data: SourceCreate
+    document: DocumentDep, session: SessionDep, response: Response, write: CuratorWriteDep
 ) -> SourceDetail:
     """201 with the new source; the same text again is recognised (content hash): 200 with the stored one.
     Send `text`, a saved page as `html`, or only a `url` to have the page fetched (guarded)."""
-    document = resolve_document(data, fetch_limits(get_settings()))
     src, created = add_source(write=write, document=document)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/sources/{src.id}"
