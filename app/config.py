@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./opstats.db"
+    database_read_url: str = ""  # a PostgreSQL hot standby for GETs (app/replica.py); empty: none
+    read_replica_timeout: float = 0.5  # connect and statement timeout on the standby, seconds
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     cache_max_age: int = 60

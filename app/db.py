@@ -4,6 +4,7 @@ SQLite gets WAL and foreign keys so it behaves like the production engine; Alemb
 code so `opstats db ...`, `serve` and the tests migrate the same way.
 """
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -69,6 +70,19 @@ def make_engine(url: str) -> Engine:
     # (app/versions.py); elsewhere a dead connection fails its one request (503 in the app) and
     # SQLAlchemy then discards every connection made before it.
     return create_engine(url, **pool_options(url))
+
+
+def make_read_engine(url: str, timeout: float) -> Engine:
+    """An engine on a read-only standby that gives up fast (connect and statement timeout), so a
+    slow or dead standby costs a request `timeout` at most before it reads from the primary."""
+    connect = max(1, math.ceil(timeout))  # libpq's connect_timeout is whole seconds
+    options = f"-c statement_timeout={max(1, int(timeout * 1000))}"
+    return create_engine(  # one snapshot per session: the version row checked is the data read
+        url,
+        connect_args={"connect_timeout": connect, "options": options},
+        isolation_level="REPEATABLE READ",
+        **pool_options(url),
+    )
 
 
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index: the limit SQLite's ANALYZE documentation suggests
