@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # A direct connection (bypassing the pooler) for the data-version listener (LISTEN/NOTIFY on a
     # kept connection, app/versions.py); empty = DATABASE_URL when it is not pooled, else none.
     database_listen_url: str = ""
+    database_read_url: str = ""  # a PostgreSQL hot standby for GETs (app/replica.py); empty: none
+    read_replica_timeout: float = 0.5  # connect and statement timeout on the standby, seconds
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     cache_max_age: int = 60

@@ -5,6 +5,7 @@ code so `opstats db ...`, `serve` and the tests migrate the same way.
 """
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
@@ -118,6 +119,19 @@ def pooling_notes() -> list[str]:
             " every GET reads the version row instead (one query more per request)"
         )
     return notes
+
+
+def make_read_engine(url: str, timeout: float) -> Engine:
+    """An engine on a read-only standby that gives up fast (connect and statement timeout), so a
+    slow or dead standby costs a request `timeout` at most before it reads from the primary."""
+    connect = max(1, math.ceil(timeout))  # libpq's connect_timeout is whole seconds
+    options = f"-c statement_timeout={max(1, int(timeout * 1000))}"
+    return create_engine(  # one snapshot per session: the version row checked is the data read
+        url,
+        connect_args={"connect_timeout": connect, "options": options},
+        isolation_level="REPEATABLE READ",
+        **pool_options(url),
+    )
 
 
 ANALYSIS_LIMIT = 400  # rows ANALYZE reads per index: the limit SQLite's ANALYZE documentation suggests

@@ -17,7 +17,7 @@ from app.api.v1 import api_router
 from app.api.v1.links import add_links
 from app.caches import Caches
 from app.config import get_settings
-from app.db import SessionScope, engine_sessions, get_engine, is_sqlite, listen_url
+from app.db import SessionScope, engine_sessions, get_engine, is_sqlite, listen_url, make_read_engine
 from app.http.conditional import ConditionalGetMiddleware, versioned_paths
 from app.http.cors import ReadOnlyCORS
 from app.http.edge.body import BodyLimitMiddleware
@@ -29,6 +29,7 @@ from app.http.idempotency import Sweeper
 from app.http.openapi import install_openapi
 from app.http.problems import install_problem_handlers
 from app.read.history import read_data_state
+from app.replica import Replica
 from app.versions import DataState, QueryVersion, VersionSource, version_source
 
 DESCRIPTION = """
@@ -117,6 +118,7 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
         else version_source(listen, read, on_lost=engine.dispose)
     )
     app.state.versions = versions
+    app.state.replica = replica_of(settings.database_read_url, settings.read_replica_timeout, engine)
     app.add_middleware(
         WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots, announce=versions.wait_for
     )
@@ -144,6 +146,13 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics, routes=lambda: app.router.routes)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def replica_of(url: str, timeout: float, primary: Engine | None) -> Replica | None:
+    """The standby GETs read from (DATABASE_READ_URL), only beside the app's own PostgreSQL engine."""
+    if not url or primary is None or is_sqlite(url):
+        return None
+    return Replica(make_read_engine(url, timeout))
 
 
 def state_gauges(

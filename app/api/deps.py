@@ -23,9 +23,25 @@ RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 
 @contextmanager
 def read_session(request: Request) -> Iterator[Session]:
-    """A request's own session (an `at=` read takes its snapshot from its query: app/read/asof.py)."""
+    """A request's own session (an `at=` read takes its snapshot from its query: app/read/asof.py):
+    on the standby when there is one at the version the HTTP layer read, else on the primary."""
+    standby = standby_session(request)
+    if standby is not None:
+        with standby:
+            yield standby
+        return
     with request.app.state.sessions() as session:
         yield session
+
+
+def standby_session(request: Request) -> Session | None:
+    """A GET's session on the standby (DATABASE_READ_URL) when it has replayed this request's version."""
+    replica = getattr(request.app.state, "replica", None)
+    version = getattr(request.state, "data_version", None)
+    if replica is None or request.method not in ("GET", "HEAD") or not isinstance(version, int):
+        return None
+    session: Session | None = replica.session_at(version)
+    return session
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

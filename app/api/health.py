@@ -1,6 +1,7 @@
 """Liveness and readiness probes (outside /api/v1: they describe the process, not the data)."""
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -35,7 +36,7 @@ def metrics(request: Request, _: NoQuery) -> Response:
 
 
 @router.get("/readyz", summary="The database answers in time and is migrated to head")
-async def readyz(request: Request, _: NoQuery) -> dict[str, str]:
+async def readyz(request: Request, _: NoQuery) -> dict[str, Any]:
     """503 problem when the database is down, stalled (no answer within READY_TIMEOUT seconds, e.g.
     an exhausted pool) or not at the expected migration."""
     timeout = get_settings().ready_timeout
@@ -48,4 +49,17 @@ async def readyz(request: Request, _: NoQuery) -> dict[str, str]:
     head = head_revision()
     if current != head:
         raise Unavailable(f"The database is at migration {current}, not {head}.")
-    return {"status": "ready", "migration": str(current)}
+    replica = getattr(request.app.state, "replica", None)
+    if replica is None:
+        return {"status": "ready", "migration": str(current)}
+    standby = await run_in_threadpool(replica.status, _known_version(request))
+    status = "ready" if standby["state"] != "down" else "degraded"  # reads go to the primary
+    return {"status": status, "migration": str(current), "standby": standby}
+
+
+def _known_version(request: Request) -> int | None:
+    """The primary's data version as this process knows it (the listener's, or a query)."""
+    try:
+        return int(request.app.state.versions.read().version)
+    except Exception:  # the primary is checked above; a version is only for the lag
+        return None

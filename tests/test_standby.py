@@ -1,0 +1,162 @@
+"""Reads from a real streaming standby (DATABASE_READ_URL): from it once it has replayed the version
+the app knows, from the primary before, and when it is down; never an older answer, never a 5xx.
+
+Builds its own primary and standby (bench/standby.py) on their own ports; fails in CI when the
+PostgreSQL server binaries are missing, skips locally."""
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app import db as storage
+from app.config import get_settings
+from app.curation.keys import create_key
+from app.main import create_app
+from app.models import KeyScope
+from bench.standby import Topology, available, standby_topology
+from tests.factories import IN_CI, SOURCE, free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.standby]
+
+
+@pytest.fixture(scope="module")
+def topology() -> Iterator[Topology]:
+    """A migrated primary and its streaming standby, for this module."""
+    if not available():
+        if IN_CI:
+            pytest.fail("PostgreSQL server binaries are missing (CI=true: the standby tests are required)")
+        pytest.skip("PostgreSQL server binaries are missing")
+    with standby_topology(free_port(), free_port()) as topo:
+        storage.upgrade(topo.primary_url)
+        yield topo
+
+
+@pytest.fixture(scope="module")
+def standby_engine(topology: Topology) -> Iterator[Engine]:
+    """Autocommit connections to the standby, for the test's own checks and controls."""
+    engine = create_engine(topology.standby_url, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(topology: Topology, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The app on the primary, reading from the standby."""
+    monkeypatch.setenv("DATABASE_URL", topology.primary_url)
+    monkeypatch.setenv("DATABASE_READ_URL", topology.standby_url)
+    monkeypatch.setenv("RATE_LIMIT_WRITES", "10000/minute")
+    get_settings.cache_clear()
+    storage.get_engine.cache_clear()
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+    storage.get_engine().dispose()
+    storage.get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def curator() -> dict[str, str]:
+    """A committed curator key on the primary."""
+    with Session(storage.get_engine()) as session:
+        _, key = create_key(session=session, name=f"c-{uuid.uuid4().hex[:6]}", scope=KeyScope.curator)
+        session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+def write(client: TestClient, headers: dict[str, str]) -> None:
+    """A new source through the app (a new data version)."""
+    body = dict(SOURCE, title=f"standby {uuid.uuid4().hex}", text=SOURCE["text"] + uuid.uuid4().hex)
+    r = client.post("/api/v1/sources", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+
+
+def standby_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT version FROM dataversion WHERE id = 1")).scalar_one())
+
+
+def replayed(engine: Engine, version: int, timeout: float = 20.0) -> float:
+    """Seconds until the standby has replayed `version`."""
+    start = time.monotonic()
+    while standby_version(engine) < version:
+        assert time.monotonic() - start < timeout, "the standby did not replay in time"
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+def read(client: TestClient, floor: int) -> int:
+    """A GET of the sources: 200, at a version no lower than `floor`; its Data-Version."""
+    r = client.get("/api/v1/sources", params={"limit": 5})
+    assert r.status_code == 200, r.text
+    version = int(r.headers["data-version"])
+    assert version >= floor, (version, floor)
+    return version
+
+
+def test_a_write_is_read_from_the_standby_once_replayed(client, standby_engine):
+    replica = client.app.state.replica
+    cur = curator()
+    write(client, cur)
+    known = read(client, 0)
+    lag = replayed(standby_engine, known)
+    used = replica.stats.used
+    write(client, cur)
+    after = read(client, known + 1)  # a cache miss at the new version
+    replayed(standby_engine, after)
+    client.get("/api/v1/sources", params={"limit": 6})  # another query at that version
+    assert replica.stats.used > used, replica.stats
+    print(f"standby replayed a write in {lag * 1000:.1f} ms")
+
+
+def test_a_lagging_standby_is_passed_over_for_the_primary(client, standby_engine):
+    replica = client.app.state.replica
+    cur = curator()
+    write(client, cur)
+    seen = read(client, 0)
+    replayed(standby_engine, seen)
+    with standby_engine.connect() as conn:
+        conn.execute(text("SELECT pg_wal_replay_pause()"))
+    try:
+        used, lagging = replica.stats.used, replica.stats.lagging
+        for _ in range(3):
+            write(client, cur)
+            seen = read(client, seen + 1)  # the new version, so from the primary
+        assert standby_version(standby_engine) < seen
+        assert replica.stats.used == used and replica.stats.lagging > lagging, replica.stats
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        standby = ready.json()["standby"]
+        assert standby["state"] == "paused" and standby["lag_versions"] >= 3, standby
+        print(f"paused standby: {standby}")
+    finally:
+        with standby_engine.connect() as conn:
+            conn.execute(text("SELECT pg_wal_replay_resume()"))
+    replayed(standby_engine, seen)
+    assert client.get("/readyz").json()["standby"]["lag_versions"] == 0
+
+
+def test_a_dead_standby_moves_reads_to_the_primary(client, topology, standby_engine):
+    cur = curator()
+    seen = read(client, 0)
+    statuses: list[int] = []
+    try:
+        for i in range(12):
+            if i == 4:
+                topology.stop_standby("immediate")
+            write(client, cur)
+            seen = read(client, seen + 1)
+            statuses.append(client.get("/api/v1/sources", params={"limit": 7}).status_code)
+        assert set(statuses) == {200}, statuses
+        assert client.app.state.replica.stats.failed >= 1
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "degraded" and ready.json()["standby"]["state"] == "down"
+    finally:
+        topology.start_standby()
+        standby_engine.dispose()
+    replayed(standby_engine, seen, timeout=60)
