@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     rate_limit_reads: str = ""
     rate_limit_storage: str = "memory://"
     rate_limit_key_prefix: str = "opstats"  # keys' prefix in a shared storage (redis://...)
+    quote_count_limit: int = 1000  # a quote search's `total` counts this many matches at most (0: all)
     trust_forwarded_for: bool = False
     log_format: str = "json"
     shutdown_timeout: int = 20

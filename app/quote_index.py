@@ -34,6 +34,13 @@ SQLITE_STATS_DDL = (
     "(trigram TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
 )
 POSTGRES_STATS = "result_quote_trigrams"  # extended statistics on show_trgm(quote)
+POSTGRES_GRAMS_INDEX = "ix_result_quote_grams"  # GIN on quote_grams(quote) (its migration: qgrams)
+POSTGRES_GRAMS_DDL = (  # a quote's one- and two-character pieces, as ILIKE lowers them (qgrams)
+    "CREATE OR REPLACE FUNCTION quote_grams(t text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT coalesce(array_agg(DISTINCT substr(l, i, n)), '{}') FROM lower(t) AS l, "
+    "generate_series(1, length(l)) AS i, (VALUES (1), (2)) AS w(n) WHERE i + n - 1 <= length(l) $$"
+)
 TRIGRAM = 3
 MAX_TERMS = 4  # trigrams read at most: each more is one more posting list walked
 ENOUGH = 64  # estimated candidates below which no further trigram is worth reading
@@ -42,7 +49,6 @@ COMMON_SHARE = 0.02  # a text whose rarest trigram is in more results than this 
 COMMON_FLOOR = 2000  # ... and in more results than this
 HEAP_COST = 3000  # a candidate's row checked on PostgreSQL, in posting list entries read (EXPLAIN)
 PG_MIN_ROWS = 100_000  # below, every trigram is cheap to read and the planner may prefer a scan
-WALK_SHARE = 0.01  # a common text expected in this share of the results: its page checks rows first
 STALE_SHARE = 0.1  # statistics are made again when the results grew or shrank by this share
 STALE_FLOOR = 1000  # ... of at least this many results
 
@@ -58,9 +64,11 @@ class Pick:
 
     @property
     def walkable(self) -> bool:
-        """A common text (no pieces) expected in so many results that a page is likely found sooner
-        by checking rows in sort order than by reading all its matches."""
-        return not self.terms and self.total > 0 and self.estimate >= WALK_SHARE * self.total
+        """A common text (no pieces: its rarest trigram is in many results), whose page is likely
+        found sooner by checking rows in sort order than by reading all its matches. The estimate
+        of its pieces together cannot tell (phrases repeat, pieces are not independent), and a walk
+        that does not settle the page costs a bounded number of rows."""
+        return not self.terms and self.total > 0
 
 
 def fill_sqlite_statistics(conn: Connection) -> None:
@@ -205,6 +213,30 @@ def pg_pick(session: Session, q: str) -> Pick:
     read_all = total * sum(freqs.get(t, floor) for t in every)
     read_pieces = total * sum(freqs.get(t, floor) for t in chosen) + HEAP_COST * pick.estimate
     return pick if read_pieces < read_all else Pick((), pick.estimate, total)
+
+
+def pg_short_estimate(session: Session, q: str) -> float:
+    """The results expected to hold a text of one or two characters: its rarest lowered piece by the
+    most common elements ANALYZE found in `quote_grams(quote)` (one not among them: half the least
+    common that is); every result when there are no statistics."""
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "FROM pg_stats AS s, pg_class AS c WHERE s.tablename = :index AND s.attname = :column "
+                "AND c.oid = 'result'::regclass"
+            ),
+            {"index": POSTGRES_GRAMS_INDEX, "column": "quote_grams"},
+        )
+        .first()
+    )
+    if row is None or row[0] is None:
+        return float("inf")
+    freqs = dict(zip(row[0], row[1], strict=False))  # the frequencies end with three summary values
+    floor, low = min(freqs.values()) / 2, q.lower()
+    pieces = {low[i : i + n] for n in (1, 2) for i in range(len(low) - n + 1)}
+    return max(float(row[2]), 0.0) * float(min(freqs.get(piece, floor) for piece in pieces))
 
 
 CASED_PLANES = 0x20000  # the Basic and Supplementary Multilingual Planes: every cased letter

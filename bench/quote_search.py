@@ -57,9 +57,11 @@ def summary(name: str, times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--slowest", type=int, default=0, help="also list the slowest requests")
     args = parser.parse_args()
     engine = get_engine()
     times: dict[str, list[float]] = {kind: [] for kind in SEARCHES}
+    each: list[tuple[float, str]] = []
     with TestClient(create_app()) as client:
         client.get("/api/v1/results?limit=1")
         for _ in range(args.rounds):
@@ -69,10 +71,13 @@ def main() -> None:
                 start = time.perf_counter()
                 assert client.get(path).status_code == 200, path
                 times[kind].append((time.perf_counter() - start) * 1000)
+                each.append((times[kind][-1], path))
     for kind, kind_times in times.items():
         print(summary(kind, kind_times))
     print(summary("indexed", times["rare"] + times["absent"] + times["common"]))
     print(summary("all", [t for kind_times in times.values() for t in kind_times]))
+    for ms, path in sorted(each, reverse=True)[: args.slowest]:
+        print(f"{ms:8.1f} ms  {path}")
 
 
 if __name__ == "__main__":

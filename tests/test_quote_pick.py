@@ -27,6 +27,8 @@ from app.read.results import (
 )
 from tests.factories import retract
 
+few_matches = results._few_matches
+
 ALPHABET = 'aAbBoOйЙоОпПиИёЁжЖ%_\\" .-17'
 QUOTES = ["Изъято ОПИЙ 5 кг и гашиш", "ёлка ЁЛКА Ёж ёж", "Seized 100% of_x at a\\b", "%_\\ ж-1 ОПИЙ"]
 
@@ -124,7 +126,7 @@ def test_common_texts_checked_in_sort_order_give_the_same_pages(session, monkeyp
     rows) and counts checked row by row or from the index alone equal the plain lookup, by cursor."""
     texts = QUOTES + [f"seized {i} кг ОПИЙ of_x" if i % 3 else f"no {i}" for i in range(20)]
     add_quotes(session, texts)
-    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0), ("WALK_SHARE", 0.0)):
+    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0)):
         monkeypatch.setattr(quote_index, name, value)
     monkeypatch.setattr(results, "WALK_ROWS", walk_rows)
     base = session.get(Result, "pick-0")
@@ -151,7 +153,7 @@ def test_common_texts_checked_in_sort_order_give_the_same_pages(session, monkeyp
             if cursor is None:
                 break
         assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)), (q, sort)
-        assert count_results(session=session, filters=filters) == len(expected), (q, sort)
+        assert count_results(session=session, filters=filters).total == len(expected), (q, sort)
 
 
 @pytest.mark.parametrize("include_retracted", [False, True])
@@ -170,7 +172,7 @@ def test_a_common_texts_count_from_the_index_leaves_retracted_results_out(
         expected = len(plain(session, q)) - (0 if include_retracted else len(gone))
         assert gone or include_retracted or q == "xt 4", q
         filters = ResultFilter(q=q, include_retracted=include_retracted)
-        assert count_results(session=session, filters=filters) == expected, q
+        assert count_results(session=session, filters=filters).total == expected, q
 
 
 SHORT_QUOTES = ["ab", "a", "xyKG", "ж", "Жx", "x%", "end kg", "Kg start", "mid kG mid", "zЖ", "q_\\"]
@@ -179,10 +181,9 @@ SHORT_QUOTES = ["ab", "a", "xyKG", "ж", "Жx", "x%", "end kg", "Kg start", "mid
 def test_short_texts_from_indexes_give_every_spelling_anywhere(session):
     """One or two characters, at the start, the middle, the last two places of a quote and in
     quotes shorter than a trigram: what the candidates from the vocabulary and the last-character
-    indexes give, checked, equals testing every row for every spelling."""
+    indexes (SQLite) or the pieces index (PostgreSQL) give, checked, equals testing every row for
+    every spelling."""
     add_quotes(session, SHORT_QUOTES)
-    if session.connection().dialect.name != "sqlite":
-        pytest.skip("SQLite's path")
     rows = session.exec(select(Result.id, Result.quote)).all()
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -194,3 +195,42 @@ def test_short_texts_from_indexes_give_every_spelling_anywhere(session):
         assert ids(session, q) == {i for i, quote in rows if any(s in quote for s in spellings)}, q
 
     check()
+
+
+@pytest.mark.parametrize("few", [False, True])
+def test_pages_sorted_from_few_matches_equal_the_walked_ones(session, monkeypatch, few):
+    """PostgreSQL: a text the index finds in few results has its matches found first and only those
+    sorted (`few`), else the planner's walk; both give every match once, in order, by cursor, for
+    texts with trigrams and without (one or two characters)."""
+    texts = QUOTES + [f"seized {i} кг ОПИЙ of_x" if i % 3 else f"no {i} Ж%" for i in range(20)]
+    add_quotes(session, texts)
+    retract(session, "pick-5")
+    postgres = session.connection().dialect.name == "postgresql"
+    if postgres:
+        session.connection().exec_driver_sql("ANALYZE result")  # statistics of quote_grams(quote)
+    rare = lambda _s, q: quote_index.Pick((q[:3],), 1.0, 1.0)  # noqa: E731 -- a piece of q: in every match
+    monkeypatch.setattr(results, "pg_pick", rare)
+    monkeypatch.setattr(results, "FEW_MATCHES", 10**9 if few else -1)
+    taken = []
+    monkeypatch.setattr(results, "_few_matches", lambda *a: taken.append(a) or few_matches(*a))
+    for q, sort in (("опий", "-value_base"), ("SEIZED", "as_of,-id"), ("of_", "-id"), ("ж", "value"),
+                    ("%", "-as_of"), ("o", "metric,-value_base")):  # fmt: skip
+        expected = [
+            row.id
+            for row in session.exec(filtered(ResultFilter(), session)).all()
+            if q.lower() in row.quote.lower()
+        ]
+        seen, cursor = [], None
+        while True:
+            items, cursor = list_results(
+                session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=3, cursor=cursor
+            )
+            seen += [item["id"] for item in items]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)), (q, sort)
+        whole, _ = list_results(
+            session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=500, cursor=None
+        )
+        assert [item["id"] for item in whole] == seen, (q, sort)
+    assert len(taken) >= 6 and {a[1].q for a in taken if few_matches(*a) is not (few and postgres)} == set()

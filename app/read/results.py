@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     and_,
     case,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -37,7 +39,15 @@ from app.domain.cursors import foreign_cursor
 from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Result, Source
-from app.quote_index import QUOTE_INDEX, TRIGRAM, fold, pg_pick, sqlite_pick, sqlite_starting
+from app.quote_index import (
+    QUOTE_INDEX,
+    TRIGRAM,
+    fold,
+    pg_pick,
+    pg_short_estimate,
+    sqlite_pick,
+    sqlite_starting,
+)
 from app.read.asof import PRESENT, RESULT_COLUMNS, REVISION, Snapshot, created_by, revisions_at
 from app.read.catalog import operation_slugs, resolve_operation
 from app.schemas.results import ResultPublic, SourceRef
@@ -250,19 +260,28 @@ def _rowid_in(match: str) -> ColumnElement[bool]:
     return literal_column(f"{Result.__tablename__}.rowid").in_(hits)
 
 
-def _pg_match(session: Session, q: str, snap: Snapshot) -> ColumnElement[bool]:
+def _pg_match(session: Session, q: str, snap: Snapshot, *, narrow: bool = False) -> ColumnElement[bool]:
     """`quote ILIKE '%q%'`; for a text with rare trigrams on PostgreSQL's present, the index reads
     only the `ILIKE` of its rarest pieces and the whole text is checked on an expression the index
-    does not serve (`quote || ''`), so the planner cannot hand all its trigrams to the index."""
+    does not serve (`quote || ''`), so the planner cannot hand all its trigrams to the index. A text
+    of one or two characters (no trigram) takes its candidates from `ix_result_quote_grams`: every
+    quote that holds it holds its lowered pieces. Beside other filters that leave few rows
+    (`narrow`), those rows are checked and no quote index is read."""
     quote = col(snap.result.quote)
     whole = quote.ilike(like_pattern(q), escape="\\")
     if snap.past or session.connection().dialect.name != "postgresql":
         return whole
+    checked = (quote + "").ilike(like_pattern(q), escape="\\")
+    if narrow:
+        return checked
+    if len(q) < TRIGRAM:  # no trigram: the pieces index (qgrams) gives the candidates
+        if pg_short_estimate(session, q) > FEW_MATCHES:
+            return whole
+        return and_(func.quote_grams(quote).op("@>")(func.quote_grams(literal(q, String))), checked)
     pick = pg_pick(session, q)
     if not pick.terms:
         return whole
-    pieces = [quote.ilike(like_pattern(piece), escape="\\") for piece in pick.terms]
-    return and_(*pieces, (quote + "").ilike(like_pattern(q), escape="\\"))
+    return and_(*(quote.ilike(like_pattern(piece), escape="\\") for piece in pick.terms), checked)
 
 
 def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> SelectOfScalar[Result]:
@@ -288,13 +307,46 @@ def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> Sel
         stmt = stmt.where(col(r.as_of) >= f.date_from)
     if f.date_to is not None:
         stmt = stmt.where(col(r.as_of) <= f.date_to)
-    if f.q:
+    if f.q and _narrow_on_postgres(session, f, snap):
+        stmt = stmt.where(_pg_match(session, f.q, snap, narrow=True))
+    elif f.q:
         stmt = stmt.where(quote_match(session, f.q, snap))
     return stmt
 
 
-def count_results(*, session: Session, filters: ResultFilter, snap: Snapshot = PRESENT) -> int:
-    """How many results match the filters (all pages)."""
+def _narrow_on_postgres(session: Session, f: ResultFilter, snap: Snapshot) -> bool:
+    """PostgreSQL's present: whether the filters other than `q` leave at most WALK_ROWS results
+    (counted, at most WALK_ROWS + 1 of them), so checking those rows beats any quote index read."""
+    others = replace(f, q=None)
+    if snap.past or session.connection().dialect.name != "postgresql":
+        return False
+    if replace(others, include_retracted=False) == ResultFilter():
+        return False
+    rows = filtered(others, session, snap).with_only_columns(literal(1)).limit(WALK_ROWS + 1).subquery()
+    return int(session.exec(select(func.count()).select_from(rows)).one()) <= WALK_ROWS
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many results a list matches: exactly, or, `lower_bound`, at least `total`."""
+
+    total: int
+    lower_bound: bool = False
+
+
+def count_results(
+    *, session: Session, filters: ResultFilter, snap: Snapshot = PRESENT, limit: int = 0
+) -> Count:
+    """How many results match the filters (all pages). A quote search (`q`) counts at most `limit`
+    matches (0: every one) and says when there are more: its exact count costs as much as its
+    matches, where one page of it costs a page."""
+    if filters.q and limit > 0:
+        return _bounded_count(session, filters, snap, limit)
+    return Count(_exact_count(session, filters, snap))
+
+
+def _exact_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int:
+    """Every matching result counted, from the quote index alone where it can tell."""
     index_only = _index_count(session, filters, snap)
     if index_only is not None:
         return index_only
@@ -303,6 +355,41 @@ def count_results(*, session: Session, filters: ResultFilter, snap: Snapshot = P
         return checked
     counted = select(func.count()).select_from(filtered(filters, session, snap).subquery())
     return int(session.exec(counted).one())
+
+
+def _bounded_count(session: Session, filters: ResultFilter, snap: Snapshot, limit: int) -> Count:
+    """At most `limit` + 1 matches counted (rows the other filters leave few of: all of them)."""
+    checked = _checked_count(session, filters, snap)
+    if checked is not None:
+        return Count(checked)
+    rows = _matches(session, filters, snap).limit(limit + 1).subquery()
+    found = int(session.exec(select(func.count()).select_from(rows)).one())
+    return Count(limit, lower_bound=True) if found > limit else Count(found)
+
+
+def _matches(session: Session, filters: ResultFilter, snap: Snapshot) -> Select[Any]:
+    """A row per match, in the order the quote index gives them where it streams them (SQLite's
+    present: the index drives and each hit's row is checked against the other filters, so a LIMIT
+    stops reading posting lists early), else in the database's own order."""
+    q = filters.q
+    if q is None or snap.past or len(q) < TRIGRAM or session.connection().dialect.name != "sqlite":
+        return filtered(filters, session, snap).with_only_columns(literal(1))
+    pick = sqlite_pick(session, q)
+    match = " AND ".join(fts_phrase(term) for term in pick.terms) if pick.terms else fts_phrase(q)
+    others = filtered(replace(filters, q=None), session, snap)
+    hits = table(QUOTE_INDEX, literal_column("rowid"))
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    stmt = (
+        select(literal(1))
+        .select_from(hits)
+        .join(Result, rowid == hits.c.rowid)
+        .where(literal_column(QUOTE_INDEX).op("MATCH")(match))
+    )
+    if others.whereclause is not None:
+        stmt = stmt.where(others.whereclause)
+    if pick.terms:
+        stmt = stmt.where(func.instr(func.quote_fold(Result.quote), fold(q)) > 0)
+    return stmt
 
 
 def _checked_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
@@ -425,10 +512,8 @@ def _page_rows(
             .order_by(*_order(r, keys))
         )
         return [page_item(row) for row in session.connection().execute(stmt)] if walked else []
-    ids = filtered(filters, session, snap).with_only_columns(key.label("key")).select_from(r)
-    if after is not None:
-        ids = ids.where(_after(r, keys, after))
-    page = ids.order_by(*_order(r, keys)).limit(limit).subquery("page")
+    ids = _ordered_keys(session, filters, keys, after, snap)
+    page = ids.limit(limit).subquery("page")
     stmt = (
         select(*csv_columns(snap))
         .select_from(page)
@@ -437,6 +522,45 @@ def _page_rows(
         .order_by(*_order(r, keys))
     )
     return [page_item(row) for row in session.connection().execute(stmt)]
+
+
+def _ordered_keys(
+    session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, snap: Snapshot
+) -> Select[Any]:
+    """The matching rows' keys (`key`) after the cursor, in sort order. On PostgreSQL's present, a
+    text the index finds in few results is matched first (a MATERIALIZED CTE of the matches' sort
+    values) and those few are sorted: given the LIMIT, the planner would rather walk the sort order
+    and test each row, which reads every result when the matches are few or come last."""
+    if not _few_matches(session, filters, snap):
+        r = snap.result
+        ids = filtered(filters, session, snap).with_only_columns(_row_key(session, snap).label("key"))
+        ids = ids.select_from(r)
+        return (ids if after is None else ids.where(_after(r, keys, after))).order_by(*_order(r, keys))
+    sort_columns = [col(getattr(Result, name)) for name in SORT_COLUMNS]
+    found = filtered(filters, session, snap).with_only_columns(*sort_columns)
+    matches = aliased(Result, found.cte("matches").prefix_with("MATERIALIZED"), adapt_on_names=True)
+    ids = select(col(matches.id).label("key")).select_from(matches)
+    ids = ids if after is None else ids.where(_after(matches, keys, after))
+    return ids.order_by(*_order(matches, keys))
+
+
+SORT_COLUMNS = ("id", "as_of", "value_base", "value", "metric_slug", "operation_slug", "phase_slug")
+
+
+def _few_matches(session: Session, filters: ResultFilter, snap: Snapshot) -> bool:
+    """PostgreSQL's present, a quote search its index finds in at most FEW_MATCHES results (by the
+    statistics: a piece not among ANALYZE's most common ones is taken to be in half as many results
+    as the least common that is, an overestimate for most)."""
+    q = filters.q
+    if q is None or snap.past or session.connection().dialect.name != "postgresql":
+        return False
+    if len(q) < TRIGRAM:
+        return pg_short_estimate(session, q) <= FEW_MATCHES
+    pick = pg_pick(session, q)
+    return bool(pick.terms) and pick.estimate <= FEW_MATCHES
+
+
+FEW_MATCHES = 20_000  # matches sorted whole (their sort values only) rather than the sort order walked
 
 
 WALK_ROWS = 5000  # rows a common text's page or count checks one by one before it reads the index
@@ -453,22 +577,38 @@ def _walked_keys(
     """SQLite, a text in many results: the page's row keys found by checking the rows in sort order
     (`quote_fold`, the index's meaning), at most WALK_ROWS of them, instead of reading all its
     matches from the index to keep `limit`; None when this does not apply or the rows checked did
-    not settle the page (the sort order puts the matches later)."""
+    not settle the page (the sort order puts the matches later). The order is read first (keys
+    only, from an index), then its rows checked a chunk at a time: a check beside the sort would
+    run on every row the sort sorts, not only on the rows it keeps."""
     q = filters.q
     if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
         return None
     if not sqlite_pick(session, q).walkable:
         return None
     r = snap.result
-    holds = func.instr(func.quote_fold(r.quote), fold(q)) > 0
-    walk = filtered(replace(filters, q=None), session, snap).with_only_columns(
-        _row_key(session, snap).label("key"), holds.label("holds")
-    )
+    walk = filtered(replace(filters, q=None), session, snap).with_only_columns(_row_key(session, snap))
     if after is not None:
         walk = walk.where(_after(r, keys, after))
-    rows = session.connection().execute(walk.order_by(*_order(r, keys)).limit(WALK_ROWS)).all()
-    found = [row_key for row_key, match in rows if match][:limit]
-    return found if len(found) == limit or len(rows) < WALK_ROWS else None
+    conn = session.connection()
+    ordered = list(conn.execute(walk.order_by(*_order(r, keys)).limit(WALK_ROWS)).scalars())
+    found: list[Any] = []
+    for start in range(0, len(ordered), WALK_CHUNK):
+        chunk = ordered[start : start + WALK_CHUNK]
+        held = set(conn.execute(_holding(chunk, q)).scalars())
+        found += [row_key for row_key in chunk if row_key in held]
+        if len(found) >= limit:
+            return found[:limit]
+    return found if len(ordered) < WALK_ROWS else None
+
+
+WALK_CHUNK = 500  # rows of a walk checked at once: a page of a common text is mostly settled by the first
+
+
+def _holding(row_keys: list[Any], q: str) -> Select[Any]:
+    """Which of these rows (rowids) hold `q`, by the index's case folding."""
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    holds = func.instr(func.quote_fold(Result.quote), fold(q)) > 0
+    return select(rowid).select_from(Result).where(rowid.in_(row_keys), holds)
 
 
 def list_results(

@@ -106,7 +106,12 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
-    total: int
+    total: int = Field(description="How many items match, on every page (see total_lower_bound)")
+    total_lower_bound: bool = Field(
+        default=False,
+        description="True when there are more than `total`: a quote search (q=) counts at most "
+        "QUOTE_COUNT_LIMIT matches (1000 unless the operator set it), so its total reads 'at least'",
+    )
 
 
 class Problem(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from app.api.deps import AdminWriteDep, CuratorWriteDep, SessionDep, VersionDep
 from app.api.v1.params import AsOfParams, Bom, Format, FormatQuery, NoQuery
+from app.config import get_settings
 from app.curation.results import add_result, patch_result, retract
 from app.domain.citations import bibtex, csl_item, plain_text, ris
 from app.domain.revisions import result_etag
@@ -66,7 +67,11 @@ class ResultQuery(AsOfParams):
         default=None, description="as_of on or before (YYYY-MM-DD)", examples=["2023-12-31"]
     )
     q: str | None = Field(
-        default=None, max_length=200, description="Text in the quote, case-insensitive", examples=["opium"]
+        default=None,
+        max_length=200,
+        description="Text in the quote, case-insensitive (any script); the page's total then counts "
+        "at most QUOTE_COUNT_LIMIT matches and says so (total_lower_bound)",
+        examples=["opium"],
     )
     sort: str | None = Field(
         default=None,
@@ -127,13 +132,15 @@ def get_results(
     items, nxt = list_results(
         session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor, snap=snap
     )
-    total = cached_value(
+    limit = get_settings().quote_count_limit
+    count = cached_value(
         request,
         version,
-        ("count", filters),
-        lambda: count_results(session=session, filters=filters, snap=snap),
+        ("count", filters, limit),
+        lambda: count_results(session=session, filters=filters, snap=snap, limit=limit),
     )
-    return json_response({"items": items, "next_cursor": nxt, "total": total}, next_link(request, nxt))
+    page = {"items": items, "next_cursor": nxt, "total": count.total, "total_lower_bound": count.lower_bound}
+    return json_response(page, next_link(request, nxt))
 
 
 @router.get(
