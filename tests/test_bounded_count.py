@@ -98,12 +98,12 @@ def test_the_page_says_its_total_is_a_lower_bound(session, small_limit, client):
     session.commit()
     n = matching(session, ResultFilter(q="опий"))
     assert n > small_limit
-    seen, url = [], "/api/v1/results?q=%D0%BE%D0%BF%D0%B8%D0%B9&limit=4"
-    while url:
-        page = client.get(url).json()
+    seen, params = [], {"q": "опий", "limit": 4}
+    while params:
+        page = client.get("/api/v1/results", params=params).json()
         assert (page["total"], page["total_lower_bound"]) == (small_limit, True)
         seen += [item["id"] for item in page["items"]]
-        url = page["next_cursor"] and f"/api/v1/results?q=%D0%BE%D0%BF%D0%B8%D0%B9&limit=4&cursor={page['next_cursor']}"
+        params = page["next_cursor"] and {"q": "опий", "limit": 4, "cursor": page["next_cursor"]}
     assert len(seen) == len(set(seen)) == n
     few = client.get("/api/v1/results", params={"q": QUOTES[13].upper()}).json()
     assert few["total"] == len(few["items"]) == 1 and few["total_lower_bound"] is False
