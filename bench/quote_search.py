@@ -7,8 +7,10 @@ Searches of a make_million.py database (quotes like "In phase bench-channel-2015
 more than 12.3 tons of opium."): rare, absent, Cyrillic and common texts, short ones (one or two
 characters: no trigram), alone and beside operation + metric + year, each in several sorts, every
 request after a data-version bump so no answer is cached (the database's files are in the OS page
-cache after the first round). Each page's answer includes its exact `total`. Prints p50, p99 and
-the slowest per kind and overall.
+cache after the first round). Each page's answer includes its `total` (at most QUOTE_COUNT_LIMIT
+counted). Prints p50, p99 and the slowest per kind and overall, then apart the searches sorted by
+value with no metric filter (every metric's base unit in one order, where a text's matches may all
+come last) and the rest.
 """
 
 import argparse
@@ -44,6 +46,12 @@ def paths() -> list[tuple[str, str]]:
     ]
 
 
+def across_metrics(path: str) -> bool:
+    """A search sorted by value with no metric filter: values of every metric's base unit in one
+    order (kg beside cases), where a text's matches may all come last."""
+    return "sort=-value_base" in path and "metric=" not in path
+
+
 def summary(name: str, times: list[float]) -> str:
     """p50, p99 and the slowest of `times` (ms)."""
     ordered = sorted(times)
@@ -76,6 +84,9 @@ def main() -> None:
         print(summary(kind, kind_times))
     print(summary("indexed", times["rare"] + times["absent"] + times["common"]))
     print(summary("all", [t for kind_times in times.values() for t in kind_times]))
+    across = [ms for ms, path in each if across_metrics(path)]
+    print(summary("by value, every metric", across))
+    print(summary("the rest", [ms for ms, path in each if not across_metrics(path)]))
     for ms, path in sorted(each, reverse=True)[: args.slowest]:
         print(f"{ms:8.1f} ms  {path}")
 
