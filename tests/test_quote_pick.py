@@ -233,4 +233,12 @@ def test_pages_sorted_from_few_matches_equal_the_walked_ones(session, monkeypatc
             session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=500, cursor=None
         )
         assert [item["id"] for item in whole] == seen, (q, sort)
+        first = results.list_page(
+            session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=2, cursor=None
+        )
+        assert first.matched == (len(expected) if few and postgres else None), (q, sort)
+        for bound in (0, 1, len(expected), len(expected) + 1):
+            filters = ResultFilter(q=q)
+            known = count_results(session=session, filters=filters, limit=bound, matched=first.matched)
+            assert known == count_results(session=session, filters=filters, limit=bound), (q, bound)
     assert len(taken) >= 6 and {a[1].q for a in taken if few_matches(*a) is not (few and postgres)} == set()

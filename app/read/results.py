@@ -335,11 +335,19 @@ class Count:
 
 
 def count_results(
-    *, session: Session, filters: ResultFilter, snap: Snapshot = PRESENT, limit: int = 0
+    *,
+    session: Session,
+    filters: ResultFilter,
+    snap: Snapshot = PRESENT,
+    limit: int = 0,
+    matched: int | None = None,
 ) -> Count:
     """How many results match the filters (all pages). A quote search (`q`) counts at most `limit`
     matches (0: every one) and says when there are more: its exact count costs as much as its
-    matches, where one page of it costs a page."""
+    matches, where one page of it costs a page. `matched`: the number a page already found
+    (Listing.matched), not counted again."""
+    if matched is not None:
+        return Count(limit, lower_bound=True) if 0 < limit < matched else Count(matched)
     if filters.q and limit > 0:
         return _bounded_count(session, filters, snap, limit)
     return Count(_exact_count(session, filters, snap))
@@ -492,9 +500,10 @@ def _page_rows(
     after: list[Any] | None,
     limit: int,
     snap: Snapshot,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int | None]:
     """One page in one statement: the row keys in order (from a covering index when there is one, the
-    LIMIT inside the subquery), joined back to `limit` full rows and to their sources.
+    LIMIT inside the subquery), joined back to `limit` full rows and to their sources; and, when the
+    statement had every match in hand (a first page sorted from few matches), how many there are.
 
     Sorting only (filter, sort, id) index entries and fetching `limit` full rows afterwards keeps a
     filtered, sorted page from sorting thousands of whole rows (quotes included) to keep fifty; one
@@ -511,17 +520,20 @@ def _page_rows(
             .where(key.in_(walked))
             .order_by(*_order(r, keys))
         )
-        return [page_item(row) for row in session.connection().execute(stmt)] if walked else []
-    ids = _ordered_keys(session, filters, keys, after, snap)
-    page = ids.limit(limit).subquery("page")
+        return ([page_item(row) for row in session.connection().execute(stmt)] if walked else []), None
+    page = _ordered_keys(session, filters, keys, after, snap).limit(limit).subquery("page")
+    counted = "matched" in page.c
     stmt = (
-        select(*csv_columns(snap))
+        select(*csv_columns(snap), *([page.c.matched] if counted else []))
         .select_from(page)
         .join(r, key == page.c.key)
         .join(s, col(s.id) == col(r.source_id))
         .order_by(*_order(r, keys))
     )
-    return [page_item(row) for row in session.connection().execute(stmt)]
+    rows = session.connection().execute(stmt).all()
+    if not counted:
+        return [page_item(row) for row in rows], None
+    return [page_item(row[:-1]) for row in rows], int(rows[0][-1]) if rows else 0
 
 
 def _ordered_keys(
@@ -539,8 +551,10 @@ def _ordered_keys(
     sort_columns = [col(getattr(Result, name)) for name in SORT_COLUMNS]
     found = filtered(filters, session, snap).with_only_columns(*sort_columns)
     matches = aliased(Result, found.cte("matches").prefix_with("MATERIALIZED"), adapt_on_names=True)
-    ids = select(col(matches.id).label("key")).select_from(matches)
-    ids = ids if after is None else ids.where(_after(matches, keys, after))
+    if after is None:  # a first page: the matches' number comes with it (see Listing.matched)
+        ids = select(col(matches.id).label("key"), func.count().over().label("matched"))
+        return ids.select_from(matches).order_by(*_order(matches, keys))
+    ids = select(col(matches.id).label("key")).select_from(matches).where(_after(matches, keys, after))
     return ids.order_by(*_order(matches, keys))
 
 
@@ -611,6 +625,33 @@ def _holding(row_keys: list[Any], q: str) -> Select[Any]:
     return select(rowid).select_from(Result).where(rowid.in_(row_keys), holds)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """One page of results, the cursor of the next (None on the last) and, when the page's statement
+    had every match in hand, how many results match (`matched`; else None: count_results counts)."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    matched: int | None = None
+
+
+def list_page(
+    *,
+    session: Session,
+    filters: ResultFilter,
+    sort: Sequence[SortKey],
+    limit: int,
+    cursor: str | None,
+    snap: Snapshot = PRESENT,
+) -> Listing:
+    """One page of results (ResultPublic's JSON) in the sort order, with the next page's cursor."""
+    after = decode_cursor(cursor, sort) if cursor else None
+    items, matched = _page_rows(session, filters, sort, after, limit + 1, snap)
+    more = len(items) > limit
+    items = items[:limit]
+    return Listing(items, encode_cursor(sort, items[-1]) if more else None, matched)
+
+
 def list_results(
     *,
     session: Session,
@@ -622,11 +663,8 @@ def list_results(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of results (ResultPublic's JSON) in the sort order and the cursor of the next page
     (None on the last)."""
-    after = decode_cursor(cursor, sort) if cursor else None
-    items = _page_rows(session, filters, sort, after, limit + 1, snap)
-    more = len(items) > limit
-    items = items[:limit]
-    return items, encode_cursor(sort, items[-1]) if more else None
+    page = list_page(session=session, filters=filters, sort=sort, limit=limit, cursor=cursor, snap=snap)
+    return page.items, page.next_cursor
 
 
 def _csv_columns(dialect: str, snap: Snapshot) -> list[Any]:

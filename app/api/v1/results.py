@@ -33,7 +33,7 @@ from app.read.results import (
     count_results,
     find_result,
     iter_result_cells,
-    list_results,
+    list_page,
     parse_sort,
     result_filter,
     source_ref_map,
@@ -129,7 +129,7 @@ def get_results(
             iter_result_cells(session=session, filters=filters, sort=keys, snap=snap),
             bom=query.bom,
         )
-    items, nxt = list_results(
+    listing = list_page(
         session=session, filters=filters, sort=keys, limit=query.limit, cursor=query.cursor, snap=snap
     )
     limit = get_settings().quote_count_limit
@@ -137,9 +137,17 @@ def get_results(
         request,
         version,
         ("count", filters, limit),
-        lambda: count_results(session=session, filters=filters, snap=snap, limit=limit),
+        lambda: count_results(
+            session=session, filters=filters, snap=snap, limit=limit, matched=listing.matched
+        ),
     )
-    page = {"items": items, "next_cursor": nxt, "total": count.total, "total_lower_bound": count.lower_bound}
+    nxt = listing.next_cursor
+    page = {
+        "items": listing.items,
+        "next_cursor": nxt,
+        "total": count.total,
+        "total_lower_bound": count.lower_bound,
+    }
     return json_response(page, next_link(request, nxt))
 
 
