@@ -4,9 +4,9 @@
 its own PostgreSQL primary (`initdb` into a temporary directory, run as the `postgres` user, its own
 port and socket directory: the cluster on 5432 is never touched), a streaming hot standby made from
 it by `pg_basebackup -R` on another port (bench/postgres.py), PgBouncer in transaction mode in
-front of the primary, and two `opstats serve` instances sharing rate limits in Redis: A through
-PgBouncer (DATABASE_POOLER=transaction, DATABASE_LISTEN_URL direct), B direct, reading from the
-standby (DATABASE_READ_URL). Then it checks:
+front of the primary (server_login_retry 0.2 s: `--bouncer-login-retry`), and two `opstats serve`
+instances sharing rate limits in Redis: A through PgBouncer (DATABASE_POOLER=transaction,
+DATABASE_LISTEN_URL direct), B direct, reading from the standby (DATABASE_READ_URL). Then it checks:
 
 - writes through A are read through B; no 5xx, no DuplicatePreparedStatement in A's log;
 - B reads from the standby once it has replayed a write, from the primary before (replay paused);
@@ -71,8 +71,8 @@ class Topology:
     pooler_setting: bool = True  # False: A through PgBouncer without DATABASE_POOLER (the failure)
     logs_dir: Path | None = None  # where the logs are copied before the directory goes
     # PgBouncer's server_login_retry: after a failed server login (the primary restarting) it refuses
-    # new clients and holds the queries of the others that long (its default, 15 s: None)
-    bouncer_login_retry: int | None = 1
+    # new clients and holds the queries of the others that long (None: its default, 15 s)
+    bouncer_login_retry: float | None = 0.2
 
     @classmethod
     def local(cls, **overrides: Any) -> "Topology":
@@ -525,7 +525,8 @@ def check_replay(built: Cluster, n: int = 12) -> dict[str, Any]:
                 status, where = _first_200(client, b, f"/api/v1/phases/{r.json()['slug']}")
                 seen.statuses[status] += 1
                 seen.first_read[where] += 1
-                after = until_standby(client, b, acked)
+                first = (time.monotonic() - acked) * 1000  # (less the /metrics read after it)
+                after = first if where == "standby" else until_standby(client, b, acked)
                 seen.never_from_standby += after is None
                 seen.standby_after_ms += [] if after is None else [after]
     finally:
@@ -537,6 +538,7 @@ def _replay_figures(seen: Replay) -> dict[str, Any]:
     return {
         "statuses": dict(seen.statuses),
         "first_read_of_each_write": dict(seen.first_read),
+        # from A's answer to the end of B's first read from the standby (its /metrics reads included)
         "ms_until_b_read_from_the_standby": _spread(seen.standby_after_ms),
         "writes_never_read_from_the_standby": seen.never_from_standby,
         "pg_stat_replication_replay_lag_ms": _spread(seen.replay_lag_ms),
@@ -743,19 +745,28 @@ class Load:
                 out[name] = dict(counted)
         return out
 
+    def first_write_after(self, back: float) -> dict[str, float | None]:
+        """Per instance written to, seconds from `back` until a write sent after it was acknowledged
+        (None: none was)."""
+        names, out = self.names(), {}
+        for base in sorted(set(self.writers), key=lambda b: names[b]):
+            first = min(
+                (s.answered for s in self.writes if s.base == base and s.status == 201 and s.sent > back),
+                default=None,
+            )
+            out[names[base]] = None if first is None else round(first - back, 2)
+        return out
+
     def figures(self, start: float, stopped: float, back: float) -> dict[str, Any]:
         """What the clients saw around an outage from `start` to `back` (stopped: when it was down)."""
         stored = self.built.phase_slugs()
         acked = [s.slug for s in self.writes if s.status == 201 and s.slug]
         unavailable = [s for s in self.writes + self.reads if s.status == 503]
-        first_after = min(
-            (s.answered for s in self.writes if s.status == 201 and s.sent > back), default=None
-        )
         names = self.names()
         return {
             "stop_s": round(stopped - start, 2),
             "down_s": round(back - start, 2),
-            "first_write_after_restart_s": None if first_after is None else round(first_after - back, 2),
+            "first_write_after_restart_s": self.first_write_after(back),
             "write_statuses": self.by_instance(self.writes),
             "read_statuses": self.by_instance(self.reads),
             "503_sent_after_back": dict(Counter(names[s.base] for s in unavailable if s.sent > back)),
@@ -900,12 +911,14 @@ def check_read_throughput(
     built: Cluster, seconds: float, rounds: int = 2, clients: int = 4
 ) -> dict[str, Any]:
     """Reads per second through B with the standby and with it stopped (B then reads the primary),
-    alternated `rounds` times; only their ratio means anything on a shared 2-core box."""
+    alternated `rounds` times after a warm-up; only their ratio means anything on a shared 2-core
+    box. Stopped, not unset: B still tries it every DOWN_SECONDS (a refused connection)."""
     b = built.servers[1].base
     rates: dict[str, list[float]] = {"with": [], "without": []}
     where: dict[str, Counter[str]] = {"with": Counter(), "without": Counter()}
     statuses: Counter[int] = Counter()
     offset = 50_000_000
+    _read_rate(b, seconds / 2, clients, offset)  # warm-up, not counted: the standby's caches are cold
     for _ in range(rounds):
         for phase in ("with", "without"):
             if phase == "without":
@@ -935,9 +948,9 @@ def check_read_throughput(
 # ---------------------------------------------------------------- the run
 
 
-def run_checks(topo: Topology, writes: int = 50, throughput: float = 0) -> dict[str, Any]:
+def run_checks(topo: Topology, writes: int = 50, throughput: float = 0, rounds: int = 2) -> dict[str, Any]:
     """Build, check, tear down: the figures seen (`throughput`: seconds of each reads-per-second
-    phase, 0 for none)."""
+    phase, 0 for none, `rounds` times with and without the standby)."""
     t0 = time.monotonic()
     with cluster(topo) as built:
         report: dict[str, Any] = {"started_s": round(time.monotonic() - t0, 1)}
@@ -951,7 +964,7 @@ def run_checks(topo: Topology, writes: int = 50, throughput: float = 0) -> dict[
         if topo.standby_port:
             report["standby_kill"] = check_standby_kill(built)
             if throughput:
-                report["read_throughput"] = check_read_throughput(built, throughput)
+                report["read_throughput"] = check_read_throughput(built, throughput, rounds)
         if topo.bouncer_port:
             report["bouncer_restart"] = check_bouncer_restart(built)
         report["primary_restart"] = check_primary_restart(built)
@@ -990,8 +1003,9 @@ def _restart_problems(name: str, r: dict[str, Any]) -> list[str]:
         out.append(f"{name}: acknowledged writes lost: {r['lost_acknowledged_writes']}")
     if r["503_without_retry_after"]:
         out.append(f"{name}: {r['503_without_retry_after']} answers 503 without Retry-After")
-    if r["first_write_after_restart_s"] is None:
-        out.append(f"{name}: no write succeeded after the restart")
+    for instance, after in r["first_write_after_restart_s"].items():
+        if after is None:
+            out.append(f"{name}: no write through {instance} succeeded after the restart")
     return out
 
 
@@ -1061,11 +1075,15 @@ def main() -> int:
         "--no-pooler-setting", action="store_true", help="A through PgBouncer without DATABASE_POOLER"
     )
     parser.add_argument(
-        "--bouncer-login-retry", type=int, default=None, help="PgBouncer's server_login_retry"
+        "--bouncer-login-retry",
+        type=float,
+        default=0.2,
+        help="PgBouncer's server_login_retry, seconds (PgBouncer's own default: 15)",
     )
     parser.add_argument(
         "--throughput", type=float, default=0, help="seconds of each reads-per-second phase through B"
     )
+    parser.add_argument("--rounds", type=int, default=2, help="reads-per-second phases with and without")
     parser.add_argument("--logs", type=Path, default=None, help="copy the logs here before teardown")
     args = parser.parse_args()
     topo = Topology.local(
@@ -1078,7 +1096,7 @@ def main() -> int:
         topo.bouncer_port = None
     if args.no_standby:
         topo.standby_port = None
-    report = run_checks(topo, args.writes, args.throughput)
+    report = run_checks(topo, args.writes, args.throughput, args.rounds)
     print(json.dumps(report, indent=2))
     found = problems(report)
     for p in found:
