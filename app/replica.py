@@ -6,7 +6,9 @@ the standby and reads the version row there first: equal, the answer is the prim
 version (so the caches and ETags keyed by it stay right); lower (the standby lags) or higher (the
 listener has not yet seen a commit the standby replayed), or any error or timeout, and the session
 is closed and the request reads from the primary. A standby that failed is not tried again for
-DOWN_SECONDS, so a dead one costs one request its timeout, not every request.
+DOWN_SECONDS, so a dead one costs one request its timeout, not every request. A standby failing
+under a read it was chosen for is marked down too, and that GET is run again on the primary
+(app/http/edge/standby.py). Where the GETs read is counted (`ReplicaStats`, /metrics).
 """
 
 import threading

@@ -9,8 +9,8 @@ Metrics (prometheus-client, one registry per app, per process): `opstats_http_re
 and `opstats_http_request_duration_seconds` by method, route template and status;
 `opstats_db_pool_*` (size, checked out, overflow) when the app owns its engine;
 `opstats_write_slots_waiting`; `opstats_data_version`; with a standby (DATABASE_READ_URL),
-`opstats_standby_reads_total` by `outcome`: `standby` (read there), `lagging`, `failed`, `down`
-(read from the primary: app/replica.py).
+`opstats_standby_reads_total` by `outcome`: `standby` (read there), `lagging`, `failed`, `down`,
+`read_again` (read from the primary: app/replica.py).
 """
 
 import logging
