@@ -116,3 +116,24 @@ def wait_accepting(port: int, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def wait_replayed(primary: Postgres, standby: Postgres, timeout: float = 30.0) -> None:
+    """Wait until `standby` has replayed everything `primary` had written when called (a schema
+    just migrated, say): a read of the standby then finds it."""
+    import psycopg
+
+    def conninfo(server: Postgres) -> str:
+        return f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres"
+
+    with psycopg.connect(conninfo(primary), autocommit=True) as conn:
+        target = conn.execute("SELECT pg_current_wal_lsn()").fetchone()
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(conninfo(standby), autocommit=True) as conn:
+        while True:
+            row = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", target).fetchone()
+            if row and row[0]:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"standby on {standby.port} did not replay up to {target}")
+            time.sleep(0.01)

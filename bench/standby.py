@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.postgres import PG_BIN, Postgres, available, owned, run
+from bench.postgres import PG_BIN, Postgres, available, owned, run, wait_replayed
 
 __all__ = ["PG_BIN", "Topology", "available", "standby_topology"]
 
@@ -50,6 +50,10 @@ class Topology:
 
     def stop_standby(self, mode: str = "immediate") -> None:
         self.standby.stop(mode)
+
+    def wait_replayed(self) -> None:
+        """Until the standby has replayed all the primary has written so far."""
+        wait_replayed(self.primary, self.standby)
 
 
 @contextmanager

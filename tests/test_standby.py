@@ -34,6 +34,7 @@ def topology() -> Iterator[Topology]:
         pytest.skip("PostgreSQL server binaries are missing")
     with standby_topology(free_port(), free_port()) as topo:
         storage.upgrade(topo.primary_url)
+        topo.wait_replayed()  # the schema on the standby before any test reads it there
         yield topo
 
 
