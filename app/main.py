@@ -22,8 +22,9 @@ from app.http.conditional import ConditionalGetMiddleware, versioned_paths
 from app.http.cors import ReadOnlyCORS
 from app.http.edge.body import BodyLimitMiddleware
 from app.http.edge.limits import RateLimitMiddleware, RateLimits
-from app.http.edge.observability import AccessLogMiddleware, Metrics
+from app.http.edge.observability import AccessLogMiddleware, CountCollector, Metrics
 from app.http.edge.security import SecurityHeadersMiddleware
+from app.http.edge.standby import ReadAgainOnPrimary
 from app.http.edge.writes import WritesFirst, WriteSlots, WriteTransactionMiddleware, install_busy_handlers
 from app.http.idempotency import Sweeper
 from app.http.openapi import install_openapi
@@ -119,6 +120,8 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     )
     app.state.versions = versions
     app.state.replica = replica_of(settings.database_read_url, settings.read_replica_timeout, engine)
+    if app.state.replica is not None:
+        app.add_middleware(ReadAgainOnPrimary)  # innermost: it sees the answer the error handler made
     app.add_middleware(
         WriteTransactionMiddleware, sessions=scope, slots=app.state.write_slots, announce=versions.wait_for
     )
@@ -143,6 +146,11 @@ def create_app(sessions: SessionScope | None = None) -> FastAPI:
     app.add_middleware(WritesFirst, slots=app.state.write_slots)
     app.add_middleware(ReadOnlyCORS)
     app.state.metrics = Metrics(state_gauges(app, engine, version_reader(scope)))
+    if app.state.replica is not None:
+        reads = CountCollector(
+            "standby_reads", "GETs by where they read", "outcome", app.state.replica.stats.counts
+        )
+        app.state.metrics.registry.register(reads)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics, routes=lambda: app.router.routes)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -34,6 +34,7 @@ def topology() -> Iterator[Topology]:
         pytest.skip("PostgreSQL server binaries are missing")
     with standby_topology(free_port(), free_port()) as topo:
         storage.upgrade(topo.primary_url)
+        topo.wait_replayed()  # the schema on the standby before any test reads it there
         yield topo
 
 
@@ -160,3 +161,37 @@ def test_a_dead_standby_moves_reads_to_the_primary(client, topology, standby_eng
         topology.start_standby()
         standby_engine.dispose()
     replayed(standby_engine, seen, timeout=60)
+
+
+def test_a_standby_lost_under_a_read_is_read_again_from_the_primary(client, standby_engine):
+    """The app's standby connection is terminated after its version check, before its query: the
+    GET still answers 200, read again from the primary, and the standby is marked down."""
+    replica = client.app.state.replica
+    cur = curator()
+    write(client, cur)
+    known = read(client, 0)
+    replayed(standby_engine, known)
+    killed: list[int] = []
+
+    def terminate_before_the_query(conn, _cursor, statement, *_args) -> None:
+        if killed or "dataversion" in statement:
+            return
+        pid = conn.connection.dbapi_connection.info.backend_pid
+        with standby_engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killed.append(pid)
+
+    before = dict(replica.stats.counts())
+    event.listen(replica.engine, "before_cursor_execute", terminate_before_the_query)
+    try:
+        r = client.get("/api/v1/sources", params={"limit": 9})
+    finally:
+        event.remove(replica.engine, "before_cursor_execute", terminate_before_the_query)
+    assert killed, "the standby was not read"
+    assert r.status_code == 200, r.text
+    assert int(r.headers["data-version"]) == known
+    after = replica.stats.counts()
+    assert after["read_again"] == before["read_again"] + 1, (before, after)
+    assert after["standby"] == before["standby"] + 1, (before, after)
+    metrics = client.get("/metrics").text
+    assert f'opstats_standby_reads_total{{outcome="read_again"}} {float(after["read_again"])}' in metrics

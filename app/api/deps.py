@@ -6,12 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import contextmanager_in_threadpool
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.curation.keys import find_active_key
+from app.db import close_quietly
 from app.domain.errors import NotFound
 from app.http.auth import Credentials, bearer_token, forbidden, unauthorized
+from app.http.edge.standby import READ_AGAIN
 from app.http.edge.writes import request_write, take_write_slot
 from app.models import ApiKey, KeyScope, Operation
 from app.read.catalog import operation_slugs, resolve_operation
@@ -24,14 +27,22 @@ RANK = {KeyScope.curator.value: 1, KeyScope.admin.value: 2}
 @contextmanager
 def read_session(request: Request) -> Iterator[Session]:
     """A request's own session (an `at=` read takes its snapshot from its query: app/read/asof.py):
-    on the standby when there is one at the version the HTTP layer read, else on the primary."""
+    on the standby when there is one at the version the HTTP layer read, else on the primary. A
+    standby failing under the read marks the request to be read again from the primary
+    (app/http/edge/standby.py)."""
     standby = standby_session(request)
-    if standby is not None:
-        with standby:
-            yield standby
+    if standby is None:
+        with request.app.state.sessions() as session:
+            yield session
         return
-    with request.app.state.sessions() as session:
-        yield session
+    try:
+        yield standby
+    except DBAPIError as exc:
+        if request.app.state.replica.failed_under_read(exc):
+            setattr(request.state, READ_AGAIN, True)
+        raise
+    finally:
+        close_quietly(standby)
 
 
 def standby_session(request: Request) -> Session | None:

@@ -8,7 +8,9 @@ key ever is.
 Metrics (prometheus-client, one registry per app, per process): `opstats_http_requests_total`
 and `opstats_http_request_duration_seconds` by method, route template and status;
 `opstats_db_pool_*` (size, checked out, overflow) when the app owns its engine;
-`opstats_write_slots_waiting`; `opstats_data_version`.
+`opstats_write_slots_waiting`; `opstats_data_version`; with a standby (DATABASE_READ_URL),
+`opstats_standby_reads_total` by `outcome`: `standby` (read there), `lagging`, `failed`, `down`,
+`read_again` (read from the primary: app/replica.py).
 """
 
 import logging
@@ -20,7 +22,7 @@ from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -112,6 +114,19 @@ class StateCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         for name, value in self.gauges().items():
             yield GaugeMetricFamily(f"opstats_{name}", name.replace("_", " "), value=value)
+
+
+class CountCollector(Collector):
+    """One labelled counter whose counts are kept elsewhere (the standby's), read at scrape time."""
+
+    def __init__(self, name: str, documentation: str, label: str, counts: Callable[[], dict[str, float]]):
+        self.name, self.documentation, self.label, self.counts = name, documentation, label, counts
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(f"opstats_{self.name}", self.documentation, labels=[self.label])
+        for value, count in self.counts().items():
+            family.add_metric([value], count)
+        yield family
 
 
 class Metrics:
