@@ -377,13 +377,17 @@ def _bounded_count(session: Session, filters: ResultFilter, snap: Snapshot, limi
 
 def _matches(session: Session, filters: ResultFilter, snap: Snapshot) -> Select[Any]:
     """A row per match, in the order the quote index gives them where it streams them (SQLite's
-    present: the index drives and each hit's row is checked against the other filters, so a LIMIT
-    stops reading posting lists early), else in the database's own order."""
+    present, a common text: the index drives and each hit's row is checked against the other
+    filters, so a LIMIT stops reading posting lists early), else in the database's own order (a
+    rare text's few candidates first: driven from the other filters' rows, SQLite would run the
+    index's MATCH once per row)."""
     q = filters.q
+    plain = filtered(filters, session, snap).with_only_columns(literal(1))
     if q is None or snap.past or len(q) < TRIGRAM or session.connection().dialect.name != "sqlite":
-        return filtered(filters, session, snap).with_only_columns(literal(1))
-    pick = sqlite_pick(session, q)
-    match = " AND ".join(fts_phrase(term) for term in pick.terms) if pick.terms else fts_phrase(q)
+        return plain
+    if sqlite_pick(session, q).terms:
+        return plain
+    match = fts_phrase(q)
     others = filtered(replace(filters, q=None), session, snap)
     hits = table(QUOTE_INDEX, literal_column("rowid"))
     rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
@@ -393,11 +397,7 @@ def _matches(session: Session, filters: ResultFilter, snap: Snapshot) -> Select[
         .join(Result, rowid == hits.c.rowid)
         .where(literal_column(QUOTE_INDEX).op("MATCH")(match))
     )
-    if others.whereclause is not None:
-        stmt = stmt.where(others.whereclause)
-    if pick.terms:
-        stmt = stmt.where(func.instr(func.quote_fold(Result.quote), fold(q)) > 0)
-    return stmt
+    return stmt if others.whereclause is None else stmt.where(others.whereclause)
 
 
 def _checked_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
