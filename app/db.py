@@ -192,11 +192,13 @@ def describe(url: str) -> str:
 # ---------------------------------------------------------------- migrations
 
 
-# What the quote index's migrations (4b8e2d7f1a90, 8c1f5e2a7d34) make outside the models, which
-# cannot describe them: SQLite's FTS5 table with its shadow tables, its trigram statistics and the
-# index of retracted results; PostgreSQL's pg_trgm GIN index.
+# What the quote index's migrations (4b8e2d7f1a90, 8c1f5e2a7d34, 9a2d4c6e8f10) make outside the
+# models, which cannot describe them: SQLite's FTS5 table with its shadow tables, its trigram
+# statistics and the index of retracted results; PostgreSQL's pg_trgm GIN index and its GIN index of
+# quote_grams(quote).
 QUOTE_INDEX_OBJECTS = frozenset(
     {"result_quote_fts", "ix_result_quote_trgm", "result_quote_trigram", "result_quote_vocab"}
+    | {"ix_result_quote_grams"}
     | {"ix_result_retracted", "ix_result_quote_last", "ix_result_quote_second_last"}
     | {f"result_quote_fts_{shadow}" for shadow in ("data", "idx", "docsize", "config")}
 )
