@@ -7,21 +7,27 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from app import db as storage
+from app.config import get_settings
 from app.curation.keys import create_key
 from app.curation.results import create_result, retract_row
 from app.curation.unit_of_work import UnitOfWork
 from app.curation.unit_of_work import finish as finish_write
 from app.curation.verify import check_figure
+from app.main import create_app
 from app.models import KeyScope, Result, Source
 from app.schemas.results import ResultBase
 from app.writes import WriteContext
@@ -285,3 +291,18 @@ def cli_key(env: dict[str, str], name: str) -> str:
         check=True,
     )
     return made.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def app_with_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[TestClient]:
+    """A fresh app of its own engine and settings made from `env` (writes unlimited), then the
+    engine disposed and both caches cleared."""
+    for name, value in {"RATE_LIMIT_WRITES": "10000/minute", **env}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    storage.get_engine.cache_clear()
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+    storage.get_engine().dispose()
+    storage.get_engine.cache_clear()
+    get_settings.cache_clear()

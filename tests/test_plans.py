@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from app.db import make_engine
 from app.models import Result
-from app.read.results import ResultFilter, count_results, iter_result_cells, list_results, parse_sort
+from app.read.results import ResultFilter, count_results, iter_result_cells, list_page, parse_sort
 from app.seeds.prepare import prepare_database
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ def page_plan(engine: Engine, filters: ResultFilter, sort: str, *, csv: bool = F
             if csv:
                 next(iter(iter_result_cells(session=session, filters=filters, sort=parse_sort(sort)).batches))
             else:
-                list_results(session=session, filters=filters, sort=parse_sort(sort), limit=100, cursor=None)
+                list_page(session=session, filters=filters, sort=parse_sort(sort), limit=100, cursor=None)
                 count_results(session=session, filters=filters)
             conn = session.connection()
             return [
@@ -183,7 +183,7 @@ def test_postgres_serves_a_quote_search_from_its_trigram_index(fresh_db, filters
         with Session(engine) as session:
             pg_filler(session, 20_000)
             event.listen(engine, "before_cursor_execute", seen)
-            list_results(session=session, filters=filters, sort=parse_sort(sort), limit=50, cursor=None)
+            list_page(session=session, filters=filters, sort=parse_sort(sort), limit=50, cursor=None)
             count_results(session=session, filters=filters)
             event.remove(engine, "before_cursor_execute", seen)
             plans = [

@@ -21,12 +21,10 @@ from sqlalchemy.engine import Engine, ExceptionContext
 from sqlmodel import Session
 
 from app import db as storage
-from app.config import get_settings
 from app.curation.keys import create_key
-from app.main import create_app
 from app.models import KeyScope
 from bench.postgres import PG_BIN, Postgres, available, owned, run
-from tests.factories import IN_CI, SOURCE, free_port
+from tests.factories import IN_CI, SOURCE, app_with_env, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 POOLED = 6  # connections idle in the pool when the primary goes
@@ -57,15 +55,8 @@ def primary() -> Iterator[Postgres]:
 @pytest.fixture
 def client(primary: Postgres, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app on the primary (its own pool, its own listener)."""
-    monkeypatch.setenv("DATABASE_URL", primary.url())
-    monkeypatch.setenv("RATE_LIMIT_WRITES", "10000/minute")
-    get_settings.cache_clear()
-    storage.get_engine.cache_clear()
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    with app_with_env(monkeypatch, DATABASE_URL=primary.url()) as c:
         yield c
-    storage.get_engine().dispose()
-    storage.get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 def curator(engine: Engine) -> dict[str, str]:

@@ -22,7 +22,7 @@ from app.read.results import (
     filtered,
     fts_phrase,
     like_pattern,
-    list_results,
+    list_page,
     parse_sort,
 )
 from tests.factories import retract
@@ -146,9 +146,10 @@ def test_common_texts_checked_in_sort_order_give_the_same_pages(session, monkeyp
         }
         seen, cursor = [], None
         while True:
-            items, cursor = list_results(
+            listing = list_page(
                 session=session, filters=filters, sort=parse_sort(sort), limit=2, cursor=cursor
             )
+            items, cursor = listing.items, listing.next_cursor
             seen += [item["id"] for item in items]
             if cursor is None:
                 break
@@ -222,16 +223,18 @@ def test_pages_sorted_from_few_matches_equal_the_walked_ones(session, monkeypatc
         ]
         seen, cursor = [], None
         while True:
-            items, cursor = list_results(
+            listing = list_page(
                 session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=3, cursor=cursor
             )
+            items, cursor = listing.items, listing.next_cursor
             seen += [item["id"] for item in items]
             if cursor is None:
                 break
         assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)), (q, sort)
-        whole, _ = list_results(
+        listing = list_page(
             session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=500, cursor=None
         )
+        whole, _ = listing.items, listing.next_cursor
         assert [item["id"] for item in whole] == seen, (q, sort)
         first = results.list_page(
             session=session, filters=ResultFilter(q=q), sort=parse_sort(sort), limit=2, cursor=None

@@ -24,7 +24,7 @@ from app.read.results import (
     count_results,
     filtered,
     like_pattern,
-    list_results,
+    list_page,
     parse_sort,
 )
 from tests.factories import retract
@@ -133,7 +133,8 @@ def test_pages_and_counts_with_other_filters_and_sorts(session):
         filters = ResultFilter(q=q, metric=base.metric_slug, operation=base.operation_slug)
         keys, seen, cursor = parse_sort(sort), [], None
         while True:
-            items, cursor = list_results(session=session, filters=filters, sort=keys, limit=2, cursor=cursor)
+            listing = list_page(session=session, filters=filters, sort=keys, limit=2, cursor=cursor)
+            items, cursor = listing.items, listing.next_cursor
             seen += [item["id"] for item in items]
             if cursor is None:
                 break

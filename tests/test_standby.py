@@ -15,12 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import db as storage
-from app.config import get_settings
 from app.curation.keys import create_key
-from app.main import create_app
 from app.models import KeyScope
 from bench.standby import Topology, available, standby_topology
-from tests.factories import IN_CI, SOURCE, free_port
+from tests.factories import IN_CI, SOURCE, app_with_env, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.standby]
 
@@ -49,16 +47,9 @@ def standby_engine(topology: Topology) -> Iterator[Engine]:
 @pytest.fixture
 def client(topology: Topology, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app on the primary, reading from the standby."""
-    monkeypatch.setenv("DATABASE_URL", topology.primary_url)
-    monkeypatch.setenv("DATABASE_READ_URL", topology.standby_url)
-    monkeypatch.setenv("RATE_LIMIT_WRITES", "10000/minute")
-    get_settings.cache_clear()
-    storage.get_engine.cache_clear()
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
+    env = {"DATABASE_URL": topology.primary_url, "DATABASE_READ_URL": topology.standby_url}
+    with app_with_env(monkeypatch, **env) as c:
         yield c
-    storage.get_engine().dispose()
-    storage.get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 def curator() -> dict[str, str]:

@@ -652,21 +652,6 @@ def list_page(
     return Listing(items, encode_cursor(sort, items[-1]) if more else None, matched)
 
 
-def list_results(
-    *,
-    session: Session,
-    filters: ResultFilter,
-    sort: Sequence[SortKey],
-    limit: int,
-    cursor: str | None,
-    snap: Snapshot = PRESENT,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of results (ResultPublic's JSON) in the sort order and the cursor of the next page
-    (None on the last)."""
-    page = list_page(session=session, filters=filters, sort=sort, limit=limit, cursor=cursor, snap=snap)
-    return page.items, page.next_cursor
-
-
 def _csv_columns(dialect: str, snap: Snapshot) -> list[Any]:
     """CSV_COLUMNS as the cells the CSV writes, made by the database: text neutralised (a leading
     `'` before FORMULA_STARTS), `retracted` as true/false, `updated_at` as ISO 8601 UTC with Z
