@@ -89,8 +89,11 @@ def postgres_connect_args(url: str) -> dict[str, Any]:
     """psycopg's options for `url`: through a transaction-mode pooler, no server-side prepared
     statements (psycopg prepares a query after its 5th run on a connection; the next transaction
     may land on another server connection: DuplicatePreparedStatement or "does not exist").
-    Direct connections keep them: planning each query again costs (bench/RESULTS-cluster.md)."""
-    return {"prepare_threshold": None} if is_pooled(url) else {}
+    Direct connections keep them: planning each query again costs (bench/RESULTS-cluster.md), and
+    turn JIT compilation off: a page's statement priced above `jit_above_cost` spent far longer
+    compiling than running (bench/RESULTS-qidx.md); a pooler takes no startup options, so there it is
+    the role's setting (README)."""
+    return {"prepare_threshold": None} if is_pooled(url) else {"options": "-c jit=off"}
 
 
 def listen_url() -> str | None:
@@ -192,13 +195,14 @@ def describe(url: str) -> str:
 # ---------------------------------------------------------------- migrations
 
 
-# What the quote index's migrations (4b8e2d7f1a90, 8c1f5e2a7d34, 9a2d4c6e8f10) make outside the
-# models, which cannot describe them: SQLite's FTS5 table with its shadow tables, its trigram
-# statistics and the index of retracted results; PostgreSQL's pg_trgm GIN index and its GIN index of
-# quote_grams(quote).
+# What the quote index's migrations (4b8e2d7f1a90, 8c1f5e2a7d34, 9a2d4c6e8f10, c5e1a7f3b9d2) make
+# outside the models, which cannot describe them: SQLite's FTS5 tables with their shadow tables, its
+# trigram statistics and the index of retracted results; PostgreSQL's pg_trgm GIN index and its GIN
+# indexes of quote_grams(quote) and quote_metric_grams(metric_slug, quote).
 QUOTE_INDEX_OBJECTS = frozenset(
     {"result_quote_fts", "ix_result_quote_trgm", "result_quote_trigram", "result_quote_vocab"}
-    | {"ix_result_quote_grams"}
+    | {"ix_result_quote_grams", "ix_result_quote_metric_grams", "result_quote_by_metric"}
+    | {f"result_quote_by_metric_{shadow}" for shadow in ("data", "idx", "config")}
     | {"ix_result_retracted", "ix_result_quote_last", "ix_result_quote_second_last"}
     | {f"result_quote_fts_{shadow}" for shadow in ("data", "idx", "docsize", "config")}
 )

@@ -41,6 +41,15 @@ POSTGRES_GRAMS_DDL = (  # a quote's one- and two-character pieces, as ILIKE lowe
     "SELECT coalesce(array_agg(DISTINCT substr(l, i, n)), '{}') FROM lower(t) AS l, "
     "generate_series(1, length(l)) AS i, (VALUES (1), (2)) AS w(n) WHERE i + n - 1 <= length(l) $$"
 )
+METRIC_INDEX = "result_quote_by_metric"  # SQLite: FTS5 trigram index by metric (its migration: qmetric)
+METRIC_SPAN = 2**32  # a metric's rowid range in METRIC_INDEX: metric.rowid * METRIC_SPAN + result.rowid
+POSTGRES_METRIC_INDEX = "ix_result_quote_metric_grams"  # GIN on quote_metric_grams (qmetric)
+POSTGRES_METRIC_DDL = (  # a quote's lowered pieces of one to three characters, each after its metric
+    "CREATE OR REPLACE FUNCTION quote_metric_grams(m text, t text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT coalesce(array_agg(DISTINCT m || ':' || substr(l, i, n)), '{}') FROM lower(t) AS l, "
+    "generate_series(1, length(l)) AS i, (VALUES (1), (2), (3)) AS w(n) WHERE i + n - 1 <= length(l) $$"
+)
 TRIGRAM = 3
 MAX_TERMS = 4  # trigrams read at most: each more is one more posting list walked
 ENOUGH = 64  # estimated candidates below which no further trigram is worth reading
@@ -215,10 +224,9 @@ def pg_pick(session: Session, q: str) -> Pick:
     return pick if read_pieces < read_all else Pick((), pick.estimate, total)
 
 
-def pg_short_estimate(session: Session, q: str) -> float:
-    """The results expected to hold a text of one or two characters: its rarest lowered piece by the
-    most common elements ANALYZE found in `quote_grams(quote)` (one not among them: half the least
-    common that is); every result when there are no statistics."""
+def _element_frequencies(session: Session, index: str, column: str) -> tuple[dict[str, float], float] | None:
+    """The most common elements ANALYZE found in an expression index's array, with their shares of
+    the results, and the results' number; None without statistics."""
     row = (
         session.connection()
         .execute(
@@ -227,16 +235,75 @@ def pg_short_estimate(session: Session, q: str) -> float:
                 "FROM pg_stats AS s, pg_class AS c WHERE s.tablename = :index AND s.attname = :column "
                 "AND c.oid = 'result'::regclass"
             ),
-            {"index": POSTGRES_GRAMS_INDEX, "column": "quote_grams"},
+            {"index": index, "column": column},
         )
         .first()
     )
     if row is None or row[0] is None:
-        return float("inf")
+        return None
     freqs = dict(zip(row[0], row[1], strict=False))  # the frequencies end with three summary values
+    return {element: float(share) for element, share in freqs.items()}, max(float(row[2]), 0.0)
+
+
+def pg_short_estimate(session: Session, q: str) -> float:
+    """The results expected to hold a text of one or two characters: its rarest lowered piece by the
+    most common elements ANALYZE found in `quote_grams(quote)` (one not among them: half the least
+    common that is); every result when there are no statistics."""
+    stats = _element_frequencies(session, POSTGRES_GRAMS_INDEX, "quote_grams")
+    if stats is None:
+        return float("inf")
+    freqs, total = stats
     floor, low = min(freqs.values()) / 2, q.lower()
     pieces = {low[i : i + n] for n in (1, 2) for i in range(len(low) - n + 1)}
-    return max(float(row[2]), 0.0) * float(min(freqs.get(piece, floor) for piece in pieces))
+    return total * min(freqs.get(piece, floor) for piece in pieces)
+
+
+def metric_pieces(low: str) -> set[str]:
+    """The pieces of a lowered text that `quote_metric_grams` holds for every quote holding it: the
+    whole of a text of up to three characters, else each of its three-character pieces."""
+    if len(low) <= TRIGRAM:
+        return {low}
+    return {low[i : i + TRIGRAM] for i in range(len(low) - TRIGRAM + 1)}
+
+
+@dataclass(frozen=True)
+class MetricPieces:
+    """A text's rarest pieces in one metric's results (as `quote_metric_grams` spells them) and the
+    results of that metric expected to hold them (by ANALYZE's most common elements; None when the
+    rarest is not among them: then few, read from the index)."""
+
+    pieces: tuple[str, ...]
+    expected: float | None
+
+
+def pg_metric_pieces(session: Session, low: str, metrics: list[str]) -> dict[str, MetricPieces]:
+    """For each metric, the rarest MAX_TERMS pieces of a text (lowered by the database, as `ILIKE`
+    and `quote_metric_grams` lower it) among its results, and how many results hold the rarest."""
+    stats = _element_frequencies(session, POSTGRES_METRIC_INDEX, "quote_metric_grams")
+    freqs, total = stats if stats is not None else ({}, 0.0)
+    out: dict[str, MetricPieces] = {}
+    for metric in metrics:
+        ranked = sorted(f"{metric}:{piece}" for piece in metric_pieces(low))
+        ranked.sort(key=lambda element: freqs.get(element, 0.0))
+        taken = tuple(ranked[:MAX_TERMS])
+        shares = [freqs.get(element) for element in taken]
+        known = [share for share in shares if share is not None]
+        expected = None if len(known) < len(shares) or not stats else total * min(known)
+        out[metric] = MetricPieces(taken, expected)
+    return out
+
+
+def sqlite_rarest(session: Session, q: str) -> str | None:
+    """The query's rarest trigram by the statistics (folded, as the index holds it); None for a text
+    of fewer than three characters."""
+    grams = {gram for gram, _ in sqlite_trigrams(q).values()}
+    if not grams:
+        return None
+    stmt = text(f"SELECT trigram, docs FROM {SQLITE_STATS} WHERE trigram IN :grams").bindparams(
+        bindparam("grams", expanding=True)
+    )
+    docs: dict[str, int] = dict(session.connection().execute(stmt, {"grams": sorted(grams)}).all())
+    return min(sorted(grams), key=lambda gram: docs.get(gram, 0))
 
 
 CASED_PLANES = 0x20000  # the Basic and Supplementary Multilingual Planes: every cased letter

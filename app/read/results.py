@@ -13,9 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Select,
     String,
+    Text,
     and_,
     case,
     func,
@@ -40,12 +42,16 @@ from app.domain.errors import BadParameter, NotFound
 from app.domain.vocabulary import Qualifier, Scope
 from app.models import Metric, Result, Source
 from app.quote_index import (
+    METRIC_INDEX,
+    METRIC_SPAN,
     QUOTE_INDEX,
     TRIGRAM,
     fold,
+    pg_metric_pieces,
     pg_pick,
     pg_short_estimate,
     sqlite_pick,
+    sqlite_rarest,
     sqlite_starting,
 )
 from app.read.asof import PRESENT, RESULT_COLUMNS, REVISION, Snapshot, created_by, revisions_at
@@ -213,17 +219,23 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
     if session.connection().dialect.name != "sqlite" or snap.past:
         return _pg_match(session, q, snap)
     if len(q) < TRIGRAM:
-        spellings = case_variants(q)
-        spelled = or_(*(func.instr(Result.quote, spelling) > 0 for spelling in spellings))
-        candidates = _short_candidates(session, spellings)
-        return spelled if candidates is None else and_(candidates, spelled)
+        candidates = _short_candidates(session, case_variants(q))
+        return _holds(session, q) if candidates is None else and_(candidates, _holds(session, q))
     pick = sqlite_pick(session, q)
     if not pick.terms:
         return _rowid_in(fts_phrase(q))
-    return and_(
-        _rowid_in(" AND ".join(fts_phrase(term) for term in pick.terms)),
-        func.instr(func.quote_fold(r.quote), fold(q)) > 0,
-    )
+    return and_(_rowid_in(" AND ".join(fts_phrase(term) for term in pick.terms)), _holds(session, q, r))
+
+
+def _holds(session: Session, q: str, r: type[Result] = Result) -> ColumnElement[bool]:
+    """The exact test of one row's quote for `q`, on no index: SQLite, by the quote index's case
+    folding (`quote_fold`), a text of one or two characters as every case spelling of itself;
+    PostgreSQL, `ILIKE` on an expression no index serves (`quote || ''`)."""
+    if session.connection().dialect.name != "sqlite":
+        return (col(r.quote) + "").ilike(like_pattern(q), escape="\\")
+    if len(q) < TRIGRAM:
+        return or_(*(func.instr(r.quote, spelling) > 0 for spelling in case_variants(q)))
+    return func.instr(func.quote_fold(r.quote), fold(q)) > 0
 
 
 def _short_candidates(session: Session, spellings: list[str]) -> ColumnElement[bool] | None:
@@ -234,20 +246,29 @@ def _short_candidates(session: Session, spellings: list[str]) -> ColumnElement[b
     `ix_result_quote_second_last`; quotes shorter than three characters too). None when those
     trigrams are in more than WALK_ROWS results by the statistics: checking every row the other
     filters leave (or every row) then costs no more than so many candidates, far less beside filters."""
-    r = Result.__table__  # type: ignore[attr-defined]
     rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
     prefixes = {fold(spelling) for spelling in spellings}
     if sum(sqlite_starting(session, prefixes, live=False).values()) > WALK_ROWS:
         return None
     terms = sqlite_starting(session, prefixes)
-    second_last = func.substr(r.c.quote, literal_column("-2"), literal_column("1"))
-    parts: list[Any] = [select(rowid).where(second_last.in_(sorted({s[0] for s in spellings})))]
-    if len(spellings[0]) == 1:
-        parts.append(select(rowid).where(func.substr(r.c.quote, literal_column("-1")).in_(spellings)))
+    parts = _quote_end_rows(spellings)
     if terms:
         match = literal_column(QUOTE_INDEX).op("MATCH")(" OR ".join(fts_phrase(t) for t in terms))
         parts.append(select(literal_column("rowid")).select_from(table(QUOTE_INDEX)).where(match))
     return rowid.in_(union_all(*parts))
+
+
+def _quote_end_rows(spellings: list[str]) -> list[Select[Any]]:
+    """The rowids of results where one of `spellings` (one or two characters) may start at the
+    quote's last or second-to-last character, where no trigram of the index starts
+    (`ix_result_quote_last`, `ix_result_quote_second_last`)."""
+    r = Result.__table__  # type: ignore[attr-defined]
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    second_last = func.substr(r.c.quote, literal_column("-2"), literal_column("1"))
+    parts: list[Select[Any]] = [select(rowid).where(second_last.in_(sorted({s[0] for s in spellings})))]
+    if len(spellings[0]) == 1:
+        parts.append(select(rowid).where(func.substr(r.c.quote, literal_column("-1")).in_(spellings)))
+    return parts
 
 
 def _rowid_in(match: str) -> ColumnElement[bool]:
@@ -511,7 +532,9 @@ def _page_rows(
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
     r, s = snap.result, snap.source
     key = _row_key(session, snap)
-    walked = _walked_keys(session, filters, keys, after, limit, snap)
+    walked = _by_metric(session, filters, keys, after, limit, snap)
+    if walked is None:
+        walked = _walked_keys(session, filters, keys, after, limit, snap)
     if walked is not None:
         stmt = (
             select(*csv_columns(snap))
@@ -519,6 +542,7 @@ def _page_rows(
             .join(s, col(s.id) == col(r.source_id))
             .where(key.in_(walked))
             .order_by(*_order(r, keys))
+            .limit(limit)
         )
         return ([page_item(row) for row in session.connection().execute(stmt)] if walked else []), None
     page = _ordered_keys(session, filters, keys, after, snap).limit(limit).subquery("page")
@@ -589,40 +613,258 @@ def _walked_keys(
     snap: Snapshot,
 ) -> list[Any] | None:
     """SQLite, a text in many results: the page's row keys found by checking the rows in sort order
-    (`quote_fold`, the index's meaning), at most WALK_ROWS of them, instead of reading all its
-    matches from the index to keep `limit`; None when this does not apply or the rows checked did
-    not settle the page (the sort order puts the matches later). The order is read first (keys
-    only, from an index), then its rows checked a chunk at a time: a check beside the sort would
-    run on every row the sort sorts, not only on the rows it keeps."""
+    (`_walk`) instead of reading all its matches from the index to keep `limit`; None when this does
+    not apply or the rows checked did not settle the page (the sort order puts the matches later)."""
     q = filters.q
     if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
         return None
     if not sqlite_pick(session, q).walkable:
         return None
-    r = snap.result
-    walk = filtered(replace(filters, q=None), session, snap).with_only_columns(_row_key(session, snap))
+    return _walk(session, replace(filters, q=None), q, keys, after, limit)
+
+
+def _walk(
+    session: Session,
+    others: ResultFilter,
+    q: str,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+) -> list[Any] | None:
+    """SQLite's present: the first `limit` row keys in sort order of the rows `others` leave that
+    hold `q`, checking at most WALK_ROWS of them (`_holds`); None when those did not settle the page,
+    or when the share of them holding `q` says WALK_ROWS will not. The order is read first (keys
+    only, from an index, as it is stepped), then its rows checked a chunk at a time: a check beside
+    the sort would run on every row the sort sorts, not only on the rows it keeps."""
+    walk = filtered(others, session).with_only_columns(_row_key(session, PRESENT)).select_from(Result)
     if after is not None:
-        walk = walk.where(_after(r, keys, after))
+        walk = walk.where(_after(Result, keys, after))
     conn = session.connection()
-    ordered = list(conn.execute(walk.order_by(*_order(r, keys)).limit(WALK_ROWS)).scalars())
+    ordered = conn.execute(walk.order_by(*_order(Result, keys)).limit(WALK_ROWS))
     found: list[Any] = []
-    for start in range(0, len(ordered), WALK_CHUNK):
-        chunk = ordered[start : start + WALK_CHUNK]
-        held = set(conn.execute(_holding(chunk, q)).scalars())
-        found += [row_key for row_key in chunk if row_key in held]
-        if len(found) >= limit:
-            return found[:limit]
-    return found if len(ordered) < WALK_ROWS else None
+    seen, size = 0, 2 * limit
+    try:
+        while chunk := [row[0] for row in ordered.fetchmany(size)]:
+            held = set(conn.execute(_holding(session, chunk, q)).scalars())
+            found += [row_key for row_key in chunk if row_key in held]
+            seen, size = seen + len(chunk), WALK_CHUNK
+            if len(found) >= limit:
+                return found[:limit]
+            if seen >= WALK_CHUNK and len(found) * WALK_ROWS < limit * seen:
+                return None
+    finally:
+        ordered.close()
+    return found if seen < WALK_ROWS else None
 
 
 WALK_CHUNK = 500  # rows of a walk checked at once: a page of a common text is mostly settled by the first
 
 
-def _holding(row_keys: list[Any], q: str) -> Select[Any]:
-    """Which of these rows (rowids) hold `q`, by the index's case folding."""
+def _holding(session: Session, row_keys: list[Any], q: str) -> Select[Any]:
+    """Which of these rows (rowids) hold `q` (`_holds`)."""
     rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
-    holds = func.instr(func.quote_fold(Result.quote), fold(q)) > 0
-    return select(rowid).select_from(Result).where(rowid.in_(row_keys), holds)
+    return select(rowid).select_from(Result).where(rowid.in_(row_keys), _holds(session, q))
+
+
+FEW_IN_METRIC = 50  # a metric's candidates read and sorted whole up to here; above, its order walked
+
+
+def _by_metric(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    snap: Snapshot,
+) -> list[Any] | None:
+    """A text in many results sorted by value with no metric filter: the page's row keys, metric by
+    metric. Every metric's base unit stands in that order (tons of opium as kg before cases), so a
+    text that one metric's quotes hold has its matches after every row of the metrics before it,
+    and neither walking the order nor sorting every match settles a page fast. The quote index by
+    metric (qmetric) says which metrics hold the text in many rows: their own order is walked
+    (`ix_result_metric_value_base`); the other metrics' few candidates are read and checked; the
+    page is the first `limit` of both. None when this does not apply (a rare text's candidates are
+    few in all: the plain search sorts them)."""
+    q = filters.q
+    if q is None or snap.past or filters.metric is not None or keys[0].name != "value_base":
+        return None
+    if session.connection().dialect.name == "sqlite":
+        return _sqlite_by_metric(session, filters, keys, after, limit, q)
+    return _pg_by_metric(session, filters, keys, after, limit, q)
+
+
+def _sqlite_by_metric(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    q: str,
+) -> list[Any] | None:
+    """SQLite: each metric's candidates counted (at most FEW_IN_METRIC + 1) from one range of
+    `result_quote_by_metric`, by the text's rarest trigram (a short text: every trigram starting
+    with it, and the quotes ending with it)."""
+    probe, whole = _metric_matches(session, q)
+    if probe is None or whole is None:
+        return None
+    conn = session.connection()
+    ranges: dict[str, int] = dict(conn.execute(_metrics_with_results(literal_column("metric.rowid"))).all())
+    counts = _metric_counts(session, probe, ranges)
+    walked: list[Any] = []
+    read: dict[str, str] = {}
+    for slug, found in counts.items():
+        if found <= FEW_IN_METRIC:
+            read[slug] = probe
+            continue
+        keys_found = _walk(session, replace(filters, q=None, metric=slug), q, keys, after, limit)
+        if keys_found is None:
+            read[slug] = whole
+        else:
+            walked += keys_found
+    parts = [_metric_hits(m, ranges[slug]) for slug, m in read.items() if counts[slug] or m == whole]
+    if len(q) < TRIGRAM:
+        parts += _quote_end_rows(case_variants(q))
+    if not parts:
+        return walked
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    others = replace(filters, q=None)
+    candidates = filtered(others, session).with_only_columns(rowid).select_from(Result)
+    candidates = candidates.where(rowid.in_(union_all(*parts)), _holds(session, q))
+    candidates = candidates.where(col(Result.metric_slug).in_(sorted(read)))
+    if after is not None:
+        candidates = candidates.where(_after(Result, keys, after))
+    return walked + list(conn.execute(candidates.order_by(*_order(Result, keys)).limit(limit)).scalars())
+
+
+def _metric_matches(session: Session, q: str) -> tuple[str | None, str | None]:
+    """The FTS5 queries that give a text's candidates in one metric: few (the rarest trigram) and
+    exact (the phrase). A short text's both are every trigram that starts with it (the index's live
+    vocabulary, read by range), None when there are more than WALK_ROWS of those by the statistics
+    or when the plain search finds few candidates."""
+    if len(q) >= TRIGRAM:
+        if sqlite_pick(session, q).terms:
+            return None, None
+        rarest = sqlite_rarest(session, q)
+        return (None if rarest is None else fts_phrase(rarest)), fts_phrase(q)
+    prefixes = {fold(spelling) for spelling in case_variants(q)}
+    if sum(sqlite_starting(session, prefixes, live=False).values()) <= WALK_ROWS:
+        return None, None
+    terms = sqlite_starting(session, prefixes)
+    if not terms:  # the statistics are behind the index: the plain search is exact
+        return None, None
+    match = " OR ".join(fts_phrase(term) for term in terms)
+    return match, match
+
+
+def _metrics_with_results(*also: Any) -> Select[Any]:
+    """The slugs of the metrics that have results (one index seek each), with `also`."""
+    held = select(literal(1)).select_from(Result).where(col(Result.metric_slug) == col(Metric.slug))
+    return select(col(Metric.slug), *also).where(held.exists()).order_by(col(Metric.slug))
+
+
+def _metric_hits(match: str, metric_rowid: int, limit: int | None = None) -> Select[Any]:
+    """The result rowids the quote index by metric gives for `match` in one metric's range."""
+    low = metric_rowid * METRIC_SPAN
+    hits: Select[Any] = (
+        select(literal_column("rowid") - low)
+        .select_from(table(METRIC_INDEX))
+        .where(literal_column(METRIC_INDEX).op("MATCH")(match))
+        .where(literal_column("rowid").between(low, low + METRIC_SPAN - 1))
+    )
+    return hits if limit is None else hits.limit(limit)
+
+
+def _metric_counts(session: Session, match: str, ranges: dict[str, int]) -> dict[str, int]:
+    """Each metric's hits of `match` in the quote index by metric, at most FEW_IN_METRIC + 1 counted,
+    in one statement."""
+    counted = (
+        (slug, select(func.count()).select_from(_metric_hits(match, rowid, FEW_IN_METRIC + 1).subquery()))
+        for slug, rowid in ranges.items()
+    )
+    counts = [select(literal(slug).label("slug"), n.scalar_subquery()) for slug, n in counted]
+    if not counts:
+        return {}
+    return {slug: int(n) for slug, n in session.connection().execute(union_all(*counts)).all()}
+
+
+def _pg_by_metric(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    q: str,
+) -> list[Any] | None:
+    """PostgreSQL: the results of each metric expected to hold the text, by the statistics of
+    `quote_metric_grams` (ANALYZE); a metric expected in more than FEW_IN_METRIC is walked in its
+    order, the others' candidates read from `ix_result_quote_metric_grams` (few: their pieces are
+    not among the most common) in one statement."""
+    if _few_matches(session, filters, PRESENT):
+        return None
+    conn = session.connection()
+    metrics = list(conn.execute(_metrics_with_results()).scalars())
+    low = str(conn.execute(select(func.lower(literal(q, String)))).scalar_one())
+    walked: list[Any] = []
+    read: list[tuple[str, ...]] = []
+    for slug, found in pg_metric_pieces(session, low, metrics).items():
+        if found.expected is None or found.expected <= FEW_IN_METRIC:
+            read.append(found.pieces)
+            continue
+        keys_found = _pg_walk(session, replace(filters, q=None, metric=slug), q, keys, after, limit)
+        if keys_found is None:
+            read.append(found.pieces)
+        else:
+            walked += keys_found
+    return walked + (_pg_candidates(session, filters, keys, after, limit, read) if read else [])
+
+
+def _pg_walk(
+    session: Session,
+    others: ResultFilter,
+    q: str,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+) -> list[Any] | None:
+    """PostgreSQL: the first `limit` ids in sort order of the rows `others` leave that hold `q`, of
+    the first WALK_ROWS of them; None when those did not settle the page. One statement: the rows
+    in order (LIMIT WALK_ROWS), then the check, which stops the walk once `limit` hold the text (a
+    filter over the ordered subquery keeps its order; the page sorts them again)."""
+    rows = filtered(others, session).with_only_columns(col(Result.id), col(Result.quote))
+    if after is not None:
+        rows = rows.where(_after(Result, keys, after))
+    walk = rows.order_by(*_order(Result, keys)).limit(WALK_ROWS).subquery("walk")
+    holds = walk.c.quote.ilike(like_pattern(q), escape="\\")
+    found = list(session.connection().execute(select(walk.c.id).where(holds).limit(limit)).scalars())
+    if len(found) >= limit:
+        return found
+    there = select(func.count()).select_from(rows.with_only_columns(literal(1)).limit(WALK_ROWS).subquery())
+    return found if int(session.connection().execute(there).scalar_one()) < WALK_ROWS else None
+
+
+def _pg_candidates(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    read: list[tuple[str, ...]],
+) -> list[Any]:
+    """PostgreSQL: the first `limit` ids in sort order of the results holding `q` among the
+    candidates of these metrics' pieces (`quote_metric_grams(...) @> pieces`, any of them), matched
+    first in a MATERIALIZED CTE of their sort values and sorted: given the LIMIT, the planner would
+    rather walk the order and test every row."""
+    assert filters.q is not None
+    grams = func.quote_metric_grams(col(Result.metric_slug), col(Result.quote))
+    hit = or_(*(grams.op("@>")(literal(list(pieces), ARRAY(Text))) for pieces in read))
+    found = filtered(replace(filters, q=None), session).where(hit, _holds(session, filters.q))
+    if after is not None:
+        found = found.where(_after(Result, keys, after))
+    sort_columns = [col(getattr(Result, name)) for name in SORT_COLUMNS]
+    cte = found.with_only_columns(*sort_columns).cte("metric_matches").prefix_with("MATERIALIZED")
+    matches = aliased(Result, cte, adapt_on_names=True)
+    stmt = select(col(matches.id)).select_from(matches).order_by(*_order(matches, keys)).limit(limit)
+    return list(session.connection().execute(stmt).scalars())
 
 
 @dataclass(frozen=True)
