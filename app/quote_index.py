@@ -278,9 +278,12 @@ class MetricPieces:
 
 def pg_metric_pieces(session: Session, low: str, metrics: list[str]) -> dict[str, MetricPieces]:
     """For each metric, the rarest MAX_TERMS pieces of a text (lowered by the database, as `ILIKE`
-    and `quote_metric_grams` lower it) among its results, and how many results hold the rarest."""
+    and `quote_metric_grams` lower it) among its results, and how many results hold the rarest;
+    none without statistics or below PG_MIN_ROWS results."""
     stats = _element_frequencies(session, POSTGRES_METRIC_INDEX, "quote_metric_grams")
-    freqs, total = stats if stats is not None else ({}, 0.0)
+    if stats is None or stats[1] < PG_MIN_ROWS:  # no statistics yet, or every search is cheap
+        return {}
+    freqs, total = stats
     out: dict[str, MetricPieces] = {}
     for metric in metrics:
         ranked = sorted(f"{metric}:{piece}" for piece in metric_pieces(low))
@@ -288,7 +291,7 @@ def pg_metric_pieces(session: Session, low: str, metrics: list[str]) -> dict[str
         taken = tuple(ranked[:MAX_TERMS])
         shares = [freqs.get(element) for element in taken]
         known = [share for share in shares if share is not None]
-        expected = None if len(known) < len(shares) or not stats else total * min(known)
+        expected = None if len(known) < len(shares) else total * min(known)
         out[metric] = MetricPieces(taken, expected)
     return out
 

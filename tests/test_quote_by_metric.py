@@ -11,18 +11,19 @@ from app import quote_index
 from app.models import Result
 from app.quote_index import METRIC_INDEX, METRIC_SPAN, fill_sqlite_statistics
 from app.read import results
-from app.read.results import ResultFilter, _order, filtered, list_page, parse_sort
+from app.read.results import ResultFilter, _order, count_results, filtered, list_page, parse_sort
 from tests.factories import retract
 
 METRICS = ["heroin_seized", "opium_seized", "criminal_cases_opened", "firearms_seized"]
 TEXTS = ["heroin", "ГЕРОИН", "of_", "kg", "Ж", "no such words"]
 COMMON_ON_SQLITE = ("heroin", "ГЕРОИН", "of_", "kg")  # the rest: no trigram in the index, few candidates
-SORTS = ["-value_base", "value_base,-id", "-value_base,-as_of"]
+SORTS = ["-value_base", "value_base,-id", "-value_base,-as_of", "id"]
 
 
 def add_results(session: Session) -> None:
     """Results of four metrics whose values interleave, quotes by metric (heroin's hold `heroin`
-    and `kg`, a few others `ГЕРОИН`), one retracted; statistics made afresh on both engines."""
+    and `kg`, a few others `ГЕРОИН`, cases every trigram of both but not the texts), one
+    retracted; statistics made afresh on both engines."""
     base = session.exec(select(Result).order_by(col(Result.id))).first()
     assert base is not None
     for i in range(48):
@@ -30,7 +31,7 @@ def add_results(session: Session) -> None:
         quote = {
             "heroin_seized": f"seized {i} kg of heroin",
             "opium_seized": f"seized {i} t of opium" + (" ГЕРОИН" if i % 12 == 1 else ""),
-            "criminal_cases_opened": f"{i} cases of_x Ж" if i % 8 == 2 else f"{i} cases",
+            "criminal_cases_opened": f"{i} cases of_x Ж" if i % 8 == 2 else f"{i} cases heroi roin геро роин",
             "firearms_seized": f"{i} firearms" + (" Heroin kg" if i == 47 else ""),
         }[metric]
         row = {**base.model_dump(), "id": f"bym-{i:02}", "metric_slug": metric, "quote": quote}
@@ -41,6 +42,22 @@ def add_results(session: Session) -> None:
         fill_sqlite_statistics(session.connection())
     else:
         session.connection().exec_driver_sql("ANALYZE result")
+
+
+OTHERS: tuple[dict[str, Any], ...] = (
+    {},
+    {"include_retracted": True},
+    {"metric": "opium_seized"},  # holds ГЕРОИН in few rows: its candidates
+    {"metric": "heroin_seized", "include_retracted": True},  # holds heroin in every row: walked
+)
+
+
+def counted(session: Session, filters: ResultFilter, sort: str) -> int:
+    """The total of the first page's answer: what the page found, or counted (exactly: below 1000)."""
+    listing = list_page(session=session, filters=filters, sort=parse_sort(sort), limit=3, cursor=None)
+    total = count_results(session=session, filters=filters, limit=1000, matched=listing.matched)
+    assert not total.lower_bound
+    return total.total
 
 
 def whole_order(session: Session, filters: ResultFilter, sort: str) -> list[str]:
@@ -65,9 +82,10 @@ def paged(session: Session, filters: ResultFilter, sort: str) -> list[str]:
 def test_pages_by_metric_equal_the_order_read_whole(session, monkeypatch, few):
     """Every metric walked in its own order (given up after four rows when that does not settle the
     page: its candidates read instead) or every metric's candidates read (`few`): the pages are
-    the order read whole, for texts of every kind, sorts by value and other filters."""
+    the order read whole and the totals its length, for texts of every kind, sorts by value and
+    other filters; with a metric filter, that metric's few candidates (SQLite) or the plain search."""
     add_results(session)
-    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0)):
+    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0), ("PG_MIN_ROWS", 0)):
         monkeypatch.setattr(quote_index, name, value)
     monkeypatch.setattr(results, "FEW_IN_METRIC", few)
     monkeypatch.setattr(results, "WALK_ROWS", 4)
@@ -79,13 +97,15 @@ def test_pages_by_metric_equal_the_order_read_whole(session, monkeypatch, few):
     operation = session.get(Result, "bym-00").operation_slug  # type: ignore[union-attr]
     for q in TEXTS:
         for sort in SORTS:
-            for others in ({}, {"operation": operation}, {"include_retracted": True}):
+            for others in OTHERS + ({"operation": operation},):
                 filters = ResultFilter(q=q, **others)  # type: ignore[arg-type]
                 served.clear()
                 expected = whole_order(session, filters, sort)
                 assert paged(session, filters, sort) == expected, (q, sort, others)
+                assert counted(session, filters, sort) == len(expected), (q, sort, others)
                 taken = any(found is not None for found in served)
-                assert taken == (postgres or q in COMMON_ON_SQLITE), (q, sort, others)
+                across = sort != "id" and "metric" not in others
+                assert taken == (across and (postgres or q in COMMON_ON_SQLITE)), (q, sort, others)
     assert whole_order(session, ResultFilter(q="heroin"), "-value_base")  # the texts are found
 
 

@@ -379,6 +379,9 @@ def _exact_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int
     index_only = _index_count(session, filters, snap)
     if index_only is not None:
         return index_only
+    few = _few_in_metric_count(session, filters, snap)
+    if few is not None:
+        return few
     checked = _checked_count(session, filters, snap)
     if checked is not None:
         return checked
@@ -386,8 +389,23 @@ def _exact_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int
     return int(session.exec(counted).one())
 
 
+def _few_in_metric_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
+    """SQLite, a text that the one metric filtered on holds in few rows: its candidates checked."""
+    few = _one_metric_candidates(session, filters, snap)
+    if few is None:
+        return None
+    rows = _candidate_rows(session, filters, few)
+    if rows is None:
+        return 0
+    counted = select(func.count()).select_from(rows.subquery())
+    return int(session.connection().execute(counted).scalar_one())
+
+
 def _bounded_count(session: Session, filters: ResultFilter, snap: Snapshot, limit: int) -> Count:
     """At most `limit` + 1 matches counted (rows the other filters leave few of: all of them)."""
+    few = _few_in_metric_count(session, filters, snap)
+    if few is not None:
+        return Count(few)
     checked = _checked_count(session, filters, snap)
     if checked is not None:
         return Count(checked)
@@ -532,9 +550,13 @@ def _page_rows(
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
     r, s = snap.result, snap.source
     key = _row_key(session, snap)
-    walked = _by_metric(session, filters, keys, after, limit, snap)
+    few = _one_metric_candidates(session, filters, snap)
+    walked = None if few is None else _checked_candidates(session, filters, keys, after, limit, few)
+    matched = len(walked) if walked is not None and after is None and len(walked) < limit else None
     if walked is None:
         walked = _walked_keys(session, filters, keys, after, limit, snap)
+    if walked is None:
+        walked = _by_metric(session, filters, keys, after, limit, snap)
     if walked is not None:
         stmt = (
             select(*csv_columns(snap))
@@ -544,7 +566,7 @@ def _page_rows(
             .order_by(*_order(r, keys))
             .limit(limit)
         )
-        return ([page_item(row) for row in session.connection().execute(stmt)] if walked else []), None
+        return ([page_item(row) for row in session.connection().execute(stmt)] if walked else []), matched
     page = _ordered_keys(session, filters, keys, after, snap).limit(limit).subquery("page")
     counted = "matched" in page.c
     stmt = (
@@ -620,7 +642,8 @@ def _walked_keys(
         return None
     if not sqlite_pick(session, q).walkable:
         return None
-    return _walk(session, replace(filters, q=None), q, keys, after, limit)
+    hasty = _across_metrics(filters, keys, snap)
+    return _walk(session, replace(filters, q=None), q, keys, after, limit, hasty=hasty)
 
 
 def _walk(
@@ -630,10 +653,13 @@ def _walk(
     keys: Sequence[SortKey],
     after: list[Any] | None,
     limit: int,
+    *,
+    hasty: bool = False,
 ) -> list[Any] | None:
     """SQLite's present: the first `limit` row keys in sort order of the rows `others` leave that
     hold `q`, checking at most WALK_ROWS of them (`_holds`); None when those did not settle the page,
-    or when the share of them holding `q` says WALK_ROWS will not. The order is read first (keys
+    or, `hasty` (a cheaper way follows), when the share of them holding `q` says WALK_ROWS will not.
+    The order is read first (keys
     only, from an index, as it is stepped), then its rows checked a chunk at a time: a check beside
     the sort would run on every row the sort sorts, not only on the rows it keeps."""
     walk = filtered(others, session).with_only_columns(_row_key(session, PRESENT)).select_from(Result)
@@ -650,7 +676,7 @@ def _walk(
             seen, size = seen + len(chunk), WALK_CHUNK
             if len(found) >= limit:
                 return found[:limit]
-            if seen >= WALK_CHUNK and len(found) * WALK_ROWS < limit * seen:
+            if hasty and len(found) * WALK_ROWS < limit * seen:  # at this rate WALK_ROWS will not do
                 return None
     finally:
         ordered.close()
@@ -686,11 +712,16 @@ def _by_metric(
     page is the first `limit` of both. None when this does not apply (a rare text's candidates are
     few in all: the plain search sorts them)."""
     q = filters.q
-    if q is None or snap.past or filters.metric is not None or keys[0].name != "value_base":
+    if q is None or not _across_metrics(filters, keys, snap):
         return None
     if session.connection().dialect.name == "sqlite":
         return _sqlite_by_metric(session, filters, keys, after, limit, q)
     return _pg_by_metric(session, filters, keys, after, limit, q)
+
+
+def _across_metrics(filters: ResultFilter, keys: Sequence[SortKey], snap: Snapshot) -> bool:
+    """A search of the present sorted by value with no metric filter: served metric by metric."""
+    return filters.q is not None and not snap.past and filters.metric is None and keys[0].name == "value_base"
 
 
 def _sqlite_by_metric(
@@ -701,39 +732,83 @@ def _sqlite_by_metric(
     limit: int,
     q: str,
 ) -> list[Any] | None:
-    """SQLite: each metric's candidates counted (at most FEW_IN_METRIC + 1) from one range of
-    `result_quote_by_metric`, by the text's rarest trigram (a short text: every trigram starting
-    with it, and the quotes ending with it)."""
+    """SQLite: each metric's hits of the text's rarest trigram (a short text: of every trigram
+    starting with it) in its range of `result_quote_by_metric`, at most FEW_IN_METRIC + 1 of them;
+    a metric with more is walked, the others' hits (and a walk that did not settle: all of that
+    metric's hits of the text) are candidates, checked. Every key found holds the text and the
+    true page is among them: the page's statement sorts them and keeps `limit`."""
     probe, whole = _metric_matches(session, q)
     if probe is None or whole is None:
         return None
-    conn = session.connection()
-    ranges: dict[str, int] = dict(conn.execute(_metrics_with_results(literal_column("metric.rowid"))).all())
-    counts = _metric_counts(session, probe, ranges)
     walked: list[Any] = []
-    read: dict[str, str] = {}
-    for slug, found in counts.items():
-        if found <= FEW_IN_METRIC:
-            read[slug] = probe
-            continue
-        keys_found = _walk(session, replace(filters, q=None, metric=slug), q, keys, after, limit)
-        if keys_found is None:
-            read[slug] = whole
+    candidates: list[int] = []
+    for (slug, low), hits in _few_hits(session, probe, whole).items():
+        found = None
+        if len(hits) > FEW_IN_METRIC:
+            found = _walk(session, replace(filters, q=None, metric=slug), q, keys, after, limit)
+        if found is not None:
+            walked += found
+        elif len(hits) > FEW_IN_METRIC:  # the walk did not settle: every match of this metric
+            candidates += _metric_hits(session, whole, None, {slug: low})[slug, low]
         else:
-            walked += keys_found
-    parts = [_metric_hits(m, ranges[slug]) for slug, m in read.items() if counts[slug] or m == whole]
-    if len(q) < TRIGRAM:
-        parts += _quote_end_rows(case_variants(q))
-    if not parts:
-        return walked
-    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
-    others = replace(filters, q=None)
-    candidates = filtered(others, session).with_only_columns(rowid).select_from(Result)
-    candidates = candidates.where(rowid.in_(union_all(*parts)), _holds(session, q))
-    candidates = candidates.where(col(Result.metric_slug).in_(sorted(read)))
+            candidates += hits
+    return walked + _checked_candidates(session, filters, keys, after, limit, candidates)
+
+
+def _checked_candidates(
+    session: Session,
+    filters: ResultFilter,
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+    candidates: list[int],
+) -> list[Any]:
+    """SQLite: the first `limit` rowids in sort order of these candidates that hold the text."""
+    stmt = _candidate_rows(session, filters, candidates)
+    if stmt is None:
+        return []
     if after is not None:
-        candidates = candidates.where(_after(Result, keys, after))
-    return walked + list(conn.execute(candidates.order_by(*_order(Result, keys)).limit(limit)).scalars())
+        stmt = stmt.where(_after(Result, keys, after))
+    return list(session.connection().execute(stmt.order_by(*_order(Result, keys)).limit(limit)).scalars())
+
+
+def _candidate_rows(session: Session, filters: ResultFilter, candidates: list[int]) -> Select[Any] | None:
+    """SQLite: the rowids of these candidates (and, for a short text, of the quotes ending where no
+    trigram starts) that hold the text and pass the other filters; None when there are none. One
+    list of rowids, so the statement is driven by it (an OR of two sets, or an empty one, had the
+    planner check every row the other filters leave)."""
+    assert filters.q is not None
+    if len(filters.q) < TRIGRAM:
+        ends = session.connection().execute(union_all(*_quote_end_rows(case_variants(filters.q))))
+        candidates = sorted({*candidates, *ends.scalars()})
+    if not candidates:
+        return None
+    rowid: ColumnElement[Any] = literal_column(f"{Result.__tablename__}.rowid")
+    stmt = filtered(replace(filters, q=None), session).with_only_columns(rowid).select_from(Result)
+    return stmt.where(rowid.in_(candidates), _holds(session, filters.q))
+
+
+def _one_metric_candidates(session: Session, filters: ResultFilter, snap: Snapshot) -> list[int] | None:
+    """SQLite's present, a text in many results and a metric filter: the metric's hits of the text's
+    rarest trigram (a short text: of every trigram starting with it) in the quote index by metric,
+    when there are at most FEW_IN_METRIC (every match is among them, or among the quotes ending in a
+    short text); else None. A text that other metrics' quotes hold may be rare in this one."""
+    q, metric = filters.q, filters.metric
+    if q is None or metric is None or snap.past or session.connection().dialect.name != "sqlite":
+        return None
+    probe, whole = _metric_matches(session, q)
+    if probe is None or whole is None:
+        return None
+    span = {"span": METRIC_SPAN, "slug": metric}
+    low = (
+        session.connection()
+        .execute(text("SELECT rowid * :span FROM metric WHERE slug = :slug"), span)
+        .scalar()
+    )
+    if low is None:
+        return None
+    hits = _few_hits(session, probe, whole, {metric: int(low)})[metric, int(low)]
+    return hits if len(hits) <= FEW_IN_METRIC else None
 
 
 def _metric_matches(session: Session, q: str) -> tuple[str | None, str | None]:
@@ -756,35 +831,49 @@ def _metric_matches(session: Session, q: str) -> tuple[str | None, str | None]:
     return match, match
 
 
-def _metrics_with_results(*also: Any) -> Select[Any]:
-    """The slugs of the metrics that have results (one index seek each), with `also`."""
+def _metrics_with_results() -> Select[Any]:
+    """The slugs of the metrics that have results (one index seek each)."""
     held = select(literal(1)).select_from(Result).where(col(Result.metric_slug) == col(Metric.slug))
-    return select(col(Metric.slug), *also).where(held.exists()).order_by(col(Metric.slug))
+    stmt: Select[Any] = select(col(Metric.slug)).where(held.exists()).order_by(col(Metric.slug))
+    return stmt
 
 
-def _metric_hits(match: str, metric_rowid: int, limit: int | None = None) -> Select[Any]:
-    """The result rowids the quote index by metric gives for `match` in one metric's range."""
-    low = metric_rowid * METRIC_SPAN
-    hits: Select[Any] = (
-        select(literal_column("rowid") - low)
-        .select_from(table(METRIC_INDEX))
-        .where(literal_column(METRIC_INDEX).op("MATCH")(match))
-        .where(literal_column("rowid").between(low, low + METRIC_SPAN - 1))
-    )
-    return hits if limit is None else hits.limit(limit)
+def _metric_hits(
+    session: Session, match: str, limit: int | None, metrics: dict[str, int] | None = None
+) -> dict[tuple[str, int], list[int]]:
+    """Each metric's (slug, start of its range) result rowids that the quote index by metric gives
+    for `match` (at most `limit` a metric), in one statement: every metric's range read apart."""
+    conn = session.connection()
+    if metrics is None:
+        metrics = dict(
+            conn.execute(text("SELECT slug, rowid * :span FROM metric"), {"span": METRIC_SPAN}).all()
+        )
+    bound = "" if limit is None else " LIMIT :limit"
+    parts = [
+        f"SELECT {i} AS metric, rowid - :low_{i} AS hit FROM (SELECT rowid FROM {METRIC_INDEX} "
+        f"WHERE {METRIC_INDEX} MATCH :match AND rowid BETWEEN :low_{i} AND :low_{i} + :last{bound})"
+        for i in range(len(metrics))
+    ]
+    params: dict[str, Any] = {"match": match, "last": METRIC_SPAN - 1, "limit": limit}
+    params |= {f"low_{i}": low for i, low in enumerate(metrics.values())}
+    named = list(metrics.items())
+    out: dict[tuple[str, int], list[int]] = {entry: [] for entry in named}
+    for i, hit in conn.execute(text(" UNION ALL ".join(parts)), params).all() if parts else []:
+        out[named[i]].append(int(hit))
+    return out
 
 
-def _metric_counts(session: Session, match: str, ranges: dict[str, int]) -> dict[str, int]:
-    """Each metric's hits of `match` in the quote index by metric, at most FEW_IN_METRIC + 1 counted,
-    in one statement."""
-    counted = (
-        (slug, select(func.count()).select_from(_metric_hits(match, rowid, FEW_IN_METRIC + 1).subquery()))
-        for slug, rowid in ranges.items()
-    )
-    counts = [select(literal(slug).label("slug"), n.scalar_subquery()) for slug, n in counted]
-    if not counts:
-        return {}
-    return {slug: int(n) for slug, n in session.connection().execute(union_all(*counts)).all()}
+def _few_hits(
+    session: Session, probe: str, whole: str, metrics: dict[str, int] | None = None
+) -> dict[tuple[str, int], list[int]]:
+    """Each metric's hits of the text, at most FEW_IN_METRIC + 1: of its rarest trigram (`probe`,
+    whatever the other trigrams, a read that the limit bounds), and where that is in more rows, of
+    the whole text (the rarest trigram of all results may be common in one metric)."""
+    hits = _metric_hits(session, probe, FEW_IN_METRIC + 1, metrics)
+    many = {slug: low for (slug, low), found in hits.items() if len(found) > FEW_IN_METRIC}
+    if many and whole != probe:
+        hits |= _metric_hits(session, whole, FEW_IN_METRIC + 1, many)
+    return hits
 
 
 def _pg_by_metric(
@@ -804,9 +893,12 @@ def _pg_by_metric(
     conn = session.connection()
     metrics = list(conn.execute(_metrics_with_results()).scalars())
     low = str(conn.execute(select(func.lower(literal(q, String)))).scalar_one())
+    pieces = pg_metric_pieces(session, low, metrics)
+    if not pieces:
+        return None
     walked: list[Any] = []
     read: list[tuple[str, ...]] = []
-    for slug, found in pg_metric_pieces(session, low, metrics).items():
+    for slug, found in pieces.items():
         if found.expected is None or found.expected <= FEW_IN_METRIC:
             read.append(found.pieces)
             continue
