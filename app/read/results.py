@@ -585,22 +585,26 @@ def _page_rows(
 def _ordered_keys(
     session: Session, filters: ResultFilter, keys: Sequence[SortKey], after: list[Any] | None, snap: Snapshot
 ) -> Select[Any]:
-    """The matching rows' keys (`key`) after the cursor, in sort order. On PostgreSQL's present, a
-    text the index finds in few results is matched first (a MATERIALIZED CTE of the matches' sort
-    values) and those few are sorted: given the LIMIT, the planner would rather walk the sort order
-    and test each row, which reads every result when the matches are few or come last."""
+    """The matching rows' keys (`key`) after the cursor, in sort order. On the present, a text the
+    index finds in few results is matched first (a MATERIALIZED CTE of the matches' sort values and
+    keys) and those few are sorted, counted on a first page: given the LIMIT, PostgreSQL's planner
+    would rather walk the sort order and test each row, which reads every result when the matches
+    are few or come last; SQLite checked the candidates for the page and again for the total."""
     if not _few_matches(session, filters, snap):
         r = snap.result
         ids = filtered(filters, session, snap).with_only_columns(_row_key(session, snap).label("key"))
         ids = ids.select_from(r)
         return (ids if after is None else ids.where(_after(r, keys, after))).order_by(*_order(r, keys))
     sort_columns = [col(getattr(Result, name)) for name in SORT_COLUMNS]
-    found = filtered(filters, session, snap).with_only_columns(*sort_columns)
-    matches = aliased(Result, found.cte("matches").prefix_with("MATERIALIZED"), adapt_on_names=True)
+    found = filtered(filters, session, snap).with_only_columns(
+        *sort_columns, _row_key(session, snap).label("key")
+    )
+    cte = found.cte("matches").prefix_with("MATERIALIZED")
+    matches = aliased(Result, cte, adapt_on_names=True)
     if after is None:  # a first page: the matches' number comes with it (see Listing.matched)
-        ids = select(col(matches.id).label("key"), func.count().over().label("matched"))
+        ids = select(cte.c.key, func.count().over().label("matched"))
         return ids.select_from(matches).order_by(*_order(matches, keys))
-    ids = select(col(matches.id).label("key")).select_from(matches).where(_after(matches, keys, after))
+    ids = select(cte.c.key).select_from(matches).where(_after(matches, keys, after))
     return ids.order_by(*_order(matches, keys))
 
 
@@ -608,12 +612,16 @@ SORT_COLUMNS = ("id", "as_of", "value_base", "value", "metric_slug", "operation_
 
 
 def _few_matches(session: Session, filters: ResultFilter, snap: Snapshot) -> bool:
-    """PostgreSQL's present, a quote search its index finds in at most FEW_MATCHES results (by the
-    statistics: a piece not among ANALYZE's most common ones is taken to be in half as many results
-    as the least common that is, an overestimate for most)."""
+    """The present, a quote search its index finds in at most FEW_MATCHES results by the statistics:
+    on SQLite a text with rare trigrams (their candidates are all checked anyway; sorted once, they
+    also give the total); on PostgreSQL a piece not among ANALYZE's most common ones is taken to be
+    in half as many results as the least common that is, an overestimate for most."""
     q = filters.q
-    if q is None or snap.past or session.connection().dialect.name != "postgresql":
+    if q is None or snap.past:
         return False
+    if session.connection().dialect.name == "sqlite":
+        pick = sqlite_pick(session, q) if len(q) >= TRIGRAM else None
+        return pick is not None and bool(pick.terms) and pick.estimate <= FEW_MATCHES
     if len(q) < TRIGRAM:
         return pg_short_estimate(session, q) <= FEW_MATCHES
     pick = pg_pick(session, q)
