@@ -329,6 +329,16 @@ def fold_table() -> dict[int, str]:
     return {ord(chars[offset]): term[0] for term, offset in rows if term[0] != chars[offset]}
 
 
+@lru_cache
+def ascii_folds_as_lower() -> bool:
+    """Whether the index folds every ASCII character as SQLite's `lower()` does (A-Z to a-z, nothing
+    else): then an ASCII quote's fold is its `lower()`, computed without a call into Python."""
+    table = fold_table()
+    return all(
+        table.get(c, chr(c)) == (chr(c).lower() if "A" <= chr(c) <= "Z" else chr(c)) for c in range(1, 128)
+    )
+
+
 def fold(text: str) -> str:
     """`text` as the quote index sees it (FTS5's trigram case folding, character by character)."""
     return text.translate(fold_table())

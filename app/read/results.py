@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    LargeBinary,
     Select,
     String,
     Text,
     and_,
     case,
+    cast,
     func,
     literal,
     literal_column,
@@ -46,6 +48,7 @@ from app.quote_index import (
     METRIC_SPAN,
     QUOTE_INDEX,
     TRIGRAM,
+    ascii_folds_as_lower,
     fold,
     pg_metric_pieces,
     pg_pick,
@@ -229,13 +232,18 @@ def quote_match(session: Session, q: str, snap: Snapshot = PRESENT) -> ColumnEle
 
 def _holds(session: Session, q: str, r: type[Result] = Result) -> ColumnElement[bool]:
     """The exact test of one row's quote for `q`, on no index: SQLite, by the quote index's case
-    folding (`quote_fold`), a text of one or two characters as every case spelling of itself;
+    folding (`quote_fold`; an ASCII quote's is its `lower()`, in SQLite itself), a text of one or
+    two characters as every case spelling of itself;
     PostgreSQL, `ILIKE` on an expression no index serves (`quote || ''`)."""
     if session.connection().dialect.name != "sqlite":
         return (col(r.quote) + "").ilike(like_pattern(q), escape="\\")
     if len(q) < TRIGRAM:
         return or_(*(func.instr(r.quote, spelling) > 0 for spelling in case_variants(q)))
-    return func.instr(func.quote_fold(r.quote), fold(q)) > 0
+    folded = func.instr(func.quote_fold(r.quote), fold(q))
+    if not ascii_folds_as_lower():
+        return folded > 0
+    ascii_only = func.length(r.quote) == func.length(cast(r.quote, LargeBinary))  # characters = bytes
+    return case((ascii_only, func.instr(func.lower(r.quote), fold(q))), else_=folded) > 0
 
 
 def _short_candidates(session: Session, spellings: list[str]) -> ColumnElement[bool] | None:
@@ -441,7 +449,7 @@ def _matches(session: Session, filters: ResultFilter, snap: Snapshot) -> Select[
 
 def _checked_count(session: Session, filters: ResultFilter, snap: Snapshot) -> int | None:
     """SQLite, a common text beside other filters that leave at most WALK_ROWS results: those rows
-    checked one by one (`quote_fold`, the index's meaning) instead of reading all the text's matches
+    checked one by one (`_holds`, the index's meaning) instead of reading all the text's matches
     from the index; None when this does not apply."""
     q = filters.q
     if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
@@ -452,8 +460,9 @@ def _checked_count(session: Session, filters: ResultFilter, snap: Snapshot) -> i
     rows = filtered(others, session, snap).with_only_columns(literal(1)).limit(WALK_ROWS + 1).subquery()
     if int(session.exec(select(func.count()).select_from(rows)).one()) > WALK_ROWS:
         return None
-    holds = func.instr(func.quote_fold(snap.result.quote), fold(q)) > 0
-    counted = select(func.count()).select_from(filtered(others, session, snap).where(holds).subquery())
+    counted = select(func.count()).select_from(
+        filtered(others, session, snap).with_only_columns(literal(1)).where(_holds(session, q)).subquery()
+    )
     return int(session.exec(counted).one())
 
 
