@@ -2,6 +2,7 @@
 qmetric): the pages by cursor are the order read whole, whichever metrics are walked or read, and
 the index by metric keeps up with every write on SQLite."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -61,8 +62,12 @@ def counted(session: Session, filters: ResultFilter, sort: str) -> int:
 
 
 def whole_order(session: Session, filters: ResultFilter, sort: str) -> list[str]:
-    """Every match in sort order, read at once by the plain search (no page, no cursor)."""
-    stmt = filtered(filters, session).with_only_columns(col(Result.id))
+    """Every match in sort order, read at once: the other filters' rows whose quote, lowered, holds
+    the text lowered (what both engines' case folding gives for these texts), no index, no page."""
+    assert filters.q is not None
+    rows = session.exec(filtered(replace(filters, q=None), session)).all()
+    held = [row.id for row in rows if filters.q.lower() in row.quote.lower()]
+    stmt = select(col(Result.id)).where(col(Result.id).in_(held))
     return list(session.exec(stmt.order_by(*_order(Result, parse_sort(sort)))).all())
 
 
@@ -97,7 +102,7 @@ def test_pages_by_metric_equal_the_order_read_whole(session, monkeypatch, few):
     operation = session.get(Result, "bym-00").operation_slug  # type: ignore[union-attr]
     for q in TEXTS:
         for sort in SORTS:
-            for others in OTHERS + ({"operation": operation},):
+            for others in (*OTHERS, {"operation": operation}):
                 filters = ResultFilter(q=q, **others)  # type: ignore[arg-type]
                 served.clear()
                 expected = whole_order(session, filters, sort)
@@ -157,3 +162,25 @@ def test_the_sqlite_index_by_metric_follows_every_write(session):
 def holding(session: Session, text: str) -> set[tuple[str, str]]:
     """(metric, result id) of every result whose quote holds `text` (ASCII), read from the table."""
     return {(r.metric_slug, r.id) for r in session.exec(select(Result)).all() if text in r.quote.lower()}
+
+
+def test_a_metric_filter_reads_that_metrics_few_candidates(session, monkeypatch):
+    """A text that the metric filtered on holds in few rows is read from the index by metric (SQLite:
+    that metric's range; PostgreSQL: its pieces in `quote_metric_grams`): pages and totals are the
+    order read whole, in every metric, for every text and sort."""
+    add_results(session)
+    for name, value in (("COMMON_FLOOR", 0), ("COMMON_SHARE", 0.0), ("PG_MIN_ROWS", 0)):
+        monkeypatch.setattr(quote_index, name, value)
+    taken = []
+    for metric in METRICS:
+        for q in TEXTS:
+            filters = ResultFilter(q=q, metric=metric)
+            one = results._one_metric_candidates(session, filters, results.PRESENT)
+            taken.append(
+                one is not None or results._pg_few_in_metric(session, filters, results.PRESENT) is not None
+            )
+            for sort in SORTS:
+                expected = whole_order(session, filters, sort)
+                assert paged(session, filters, sort) == expected, (q, metric, sort)
+                assert counted(session, filters, sort) == len(expected), (q, metric, sort)
+    assert sum(taken) >= len(METRICS) * 3, taken

@@ -336,11 +336,31 @@ def filtered(f: ResultFilter, session: Session, snap: Snapshot = PRESENT) -> Sel
         stmt = stmt.where(col(r.as_of) >= f.date_from)
     if f.date_to is not None:
         stmt = stmt.where(col(r.as_of) <= f.date_to)
-    if f.q and _narrow_on_postgres(session, f, snap):
-        stmt = stmt.where(_pg_match(session, f.q, snap, narrow=True))
-    elif f.q:
-        stmt = stmt.where(quote_match(session, f.q, snap))
-    return stmt
+    return stmt if not f.q else stmt.where(_quote_condition(session, f, f.q, snap))
+
+
+def _quote_condition(session: Session, f: ResultFilter, q: str, snap: Snapshot) -> ColumnElement[bool]:
+    """Which results hold `q`, by the cheapest exact way the other filters allow."""
+    few = _pg_few_in_metric(session, f, snap)
+    if few is not None:
+        return and_(_metric_grams_hold([few]), _holds(session, q))
+    if _narrow_on_postgres(session, f, snap):
+        return _pg_match(session, q, snap, narrow=True)
+    return quote_match(session, q, snap)
+
+
+def _pg_few_in_metric(session: Session, f: ResultFilter, snap: Snapshot) -> tuple[str, ...] | None:
+    """PostgreSQL's present, a metric filter: the text's rarest pieces in that metric when the
+    statistics of `quote_metric_grams` put it in at most FEW_MATCHES of the metric's results (its
+    rarest piece not among ANALYZE's most common elements: fewer still); else None. A text that other
+    metrics' quotes hold may be rare in this one."""
+    if f.q is None or f.metric is None or snap.past or session.connection().dialect.name != "postgresql":
+        return None
+    low = str(session.connection().execute(select(func.lower(literal(f.q, String)))).scalar_one())
+    found = pg_metric_pieces(session, low, [f.metric]).get(f.metric)
+    if found is None or (found.expected is not None and found.expected > FEW_MATCHES):
+        return None
+    return found.pieces
 
 
 def _narrow_on_postgres(session: Session, f: ResultFilter, snap: Snapshot) -> bool:
@@ -585,10 +605,24 @@ def _page_rows(
         .join(s, col(s.id) == col(r.source_id))
         .order_by(*_order(r, keys))
     )
-    rows = session.connection().execute(stmt).all()
+    rows = _serially(session, stmt) if counted else session.connection().execute(stmt).all()
     if not counted:
         return [page_item(row) for row in rows], None
     return [page_item(row[:-1]) for row in rows], int(rows[0][-1]) if rows else 0
+
+
+def _serially(session: Session, stmt: Select[Any]) -> Sequence[Any]:
+    """The rows of a statement over a text's few candidates, on PostgreSQL without parallel workers
+    (for this statement only: SET LOCAL, then back to the default). The planner's estimate of an
+    array index's rare elements is far above their rows, so it starts workers, which cost more
+    than the statement (bench/RESULTS-qidx.md)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return conn.execute(stmt).all()
+    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    rows = conn.execute(stmt).all()
+    conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+    return rows
 
 
 def _ordered_keys(
@@ -631,6 +665,8 @@ def _few_matches(session: Session, filters: ResultFilter, snap: Snapshot) -> boo
     if session.connection().dialect.name == "sqlite":
         pick = sqlite_pick(session, q) if len(q) >= TRIGRAM else None
         return pick is not None and bool(pick.terms) and pick.estimate <= FEW_MATCHES
+    if _pg_few_in_metric(session, filters, snap) is not None:
+        return True
     if len(q) < TRIGRAM:
         return pg_short_estimate(session, q) <= FEW_MATCHES
     pick = pg_pick(session, q)
@@ -951,6 +987,13 @@ def _pg_walk(
     return found if int(session.connection().execute(there).scalar_one()) < WALK_ROWS else None
 
 
+def _metric_grams_hold(read: list[tuple[str, ...]]) -> ColumnElement[bool]:
+    """The results holding the rarest piece of one of these metrics (`quote_metric_grams` of a row
+    has its own metric's pieces only): one read of `ix_result_quote_metric_grams` for them all."""
+    grams = func.quote_metric_grams(col(Result.metric_slug), col(Result.quote))
+    return grams.op("&&")(literal(sorted({pieces[0] for pieces in read}), ARRAY(Text)))
+
+
 def _pg_candidates(
     session: Session,
     filters: ResultFilter,
@@ -960,20 +1003,20 @@ def _pg_candidates(
     read: list[tuple[str, ...]],
 ) -> list[Any]:
     """PostgreSQL: the first `limit` ids in sort order of the results holding `q` among the
-    candidates of these metrics' pieces (`quote_metric_grams(...) @> pieces`, any of them), matched
-    first in a MATERIALIZED CTE of their sort values and sorted: given the LIMIT, the planner would
-    rather walk the order and test every row."""
+    candidates of these metrics (`_metric_grams_hold`), matched first in a MATERIALIZED CTE of their
+    sort values and sorted: given the LIMIT, the planner would rather walk the order and test every
+    row."""
     assert filters.q is not None
-    grams = func.quote_metric_grams(col(Result.metric_slug), col(Result.quote))
-    hit = or_(*(grams.op("@>")(literal(list(pieces), ARRAY(Text))) for pieces in read))
-    found = filtered(replace(filters, q=None), session).where(hit, _holds(session, filters.q))
+    found = filtered(replace(filters, q=None), session).where(
+        _metric_grams_hold(read), _holds(session, filters.q)
+    )
     if after is not None:
         found = found.where(_after(Result, keys, after))
     sort_columns = [col(getattr(Result, name)) for name in SORT_COLUMNS]
     cte = found.with_only_columns(*sort_columns).cte("metric_matches").prefix_with("MATERIALIZED")
     matches = aliased(Result, cte, adapt_on_names=True)
     stmt = select(col(matches.id)).select_from(matches).order_by(*_order(matches, keys)).limit(limit)
-    return list(session.connection().execute(stmt).scalars())
+    return [row[0] for row in _serially(session, stmt)]
 
 
 @dataclass(frozen=True)
