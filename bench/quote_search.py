@@ -8,10 +8,10 @@ more than 12.3 tons of opium."): rare, absent, Cyrillic and common texts, short 
 characters: no trigram), alone and beside operation + metric + year, each in several sorts, every
 request after a data-version bump so no answer is cached (the database's files are in the OS page
 cache after the first round; `--warmup`: after an untimed round, as in a process that has served
-these searches before, its compiled statements cached). Each page's answer includes its `total` (at most QUOTE_COUNT_LIMIT
-counted). Prints p50, p99 and the slowest per kind and overall, then apart the searches sorted by
-value with no metric filter (every metric's base unit in one order, where a text's matches may all
-come last) and the rest.
+these searches before, its compiled statements cached). Each page's answer includes its `total`
+(at most QUOTE_COUNT_LIMIT counted). Prints p50, p99 and the slowest per kind and overall, then
+apart the searches sorted by value with no metric filter (every metric's base unit in one order,
+where a text's matches may all come last) and the rest.
 """
 
 import argparse
