@@ -89,11 +89,8 @@ def postgres_connect_args(url: str) -> dict[str, Any]:
     """psycopg's options for `url`: through a transaction-mode pooler, no server-side prepared
     statements (psycopg prepares a query after its 5th run on a connection; the next transaction
     may land on another server connection: DuplicatePreparedStatement or "does not exist").
-    Direct connections keep them: planning each query again costs (bench/RESULTS-cluster.md), and
-    turn JIT compilation off: a page's statement priced above `jit_above_cost` spent far longer
-    compiling than running (bench/RESULTS-qidx.md); a pooler takes no startup options, so there it is
-    the role's setting (README)."""
-    return {"prepare_threshold": None} if is_pooled(url) else {"options": "-c jit=off"}
+    Direct connections keep them: planning each query again costs (bench/RESULTS-cluster.md)."""
+    return {"prepare_threshold": None} if is_pooled(url) else {}
 
 
 def listen_url() -> str | None:

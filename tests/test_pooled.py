@@ -45,13 +45,12 @@ def configure(env: pytest.MonkeyPatch, **values: str) -> None:
 
 
 def test_only_the_pooled_url_loses_prepared_statements(settings_env):
-    """Through the pooler: no prepared statements and no startup options (it refuses them)."""
     configure(settings_env, DATABASE_URL=POOLED, DATABASE_POOLER="transaction", DATABASE_LISTEN_URL=DIRECT)
     assert is_pooled(POOLED) and postgres_connect_args(POOLED) == {"prepare_threshold": None}
-    assert not is_pooled(DIRECT) and postgres_connect_args(DIRECT) == {"options": "-c jit=off"}
+    assert not is_pooled(DIRECT) and postgres_connect_args(DIRECT) == {}
     assert listen_url() == DIRECT
     configure(settings_env, DATABASE_POOLER="none", DATABASE_LISTEN_URL="")
-    assert not is_pooled(POOLED) and postgres_connect_args(POOLED) == {"options": "-c jit=off"}
+    assert not is_pooled(POOLED) and postgres_connect_args(POOLED) == {}
     assert listen_url() == POOLED and pooling_notes() == []
 
 
@@ -120,11 +119,3 @@ def test_a_session_whose_connection_went_away_closes_quietly(fresh_db, caplog):
     finally:
         engine.dispose()
         admin.dispose()
-
-
-def test_a_direct_postgres_connection_compiles_no_jit(session):
-    """JIT compilation is off on the app's direct connections: priced above jit_above_cost, a page's
-    statement spent longer compiling than running."""
-    if session.connection().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's JIT")
-    assert session.connection().exec_driver_sql("SHOW jit").scalar() == "off"
