@@ -121,7 +121,10 @@ def test_not_sorted_by_value_or_one_metric_is_the_plain_search(session, monkeypa
         monkeypatch.setattr(quote_index, name, value)
     for filters, sort in ((ResultFilter(q="heroin", metric="heroin_seized"), "-value_base"),
                           (ResultFilter(q="heroin"), "id,-value_base")):  # fmt: skip
-        assert results._by_metric(session, filters, parse_sort(sort), None, 3, results.PRESENT) is None
+        assert (
+            results._by_metric(session, results.Ask(filters, parse_sort(sort), None, 3), results.PRESENT)
+            is None
+        )
         assert paged(session, filters, sort) == whole_order(session, filters, sort)
 
 

@@ -84,6 +84,27 @@ class ResultFilter:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """One page asked for: the filters (`q` among them), the sort, the previous page's last sort
+    values (None: the first page) and how many rows."""
+
+    filters: ResultFilter
+    keys: Sequence["SortKey"]
+    after: list[Any] | None
+    limit: int
+
+    @property
+    def text(self) -> str:
+        """The quote search's text (the paths that take an Ask serve one)."""
+        assert self.filters.q is not None
+        return self.filters.q
+
+    def with_filters(self, **changes: Any) -> "Ask":
+        """The same page of other filters."""
+        return replace(self, filters=replace(self.filters, **changes))
+
+
+@dataclass(frozen=True)
 class SortKey:
     """One field of a sort order."""
 
@@ -561,14 +582,7 @@ def _row_key(session: Session, snap: Snapshot) -> Any:
     return col(snap.result.id)
 
 
-def _page_rows(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    snap: Snapshot,
-) -> tuple[list[dict[str, Any]], int | None]:
+def _page_rows(session: Session, ask: Ask, snap: Snapshot) -> tuple[list[dict[str, Any]], int | None]:
     """One page in one statement: the row keys in order (from a covering index when there is one, the
     LIMIT inside the subquery), joined back to `limit` full rows and to their sources; and, when the
     statement had every match in hand (a first page sorted from few matches), how many there are.
@@ -578,14 +592,15 @@ def _page_rows(
     round trip instead of three (ids, rows, sources); the rows read as tuples through the session's
     connection (no ORM layer) and made JSON-ready dicts directly (no model per row)."""
     r, s = snap.result, snap.source
+    filters, keys, after, limit = ask.filters, ask.keys, ask.after, ask.limit
     key = _row_key(session, snap)
     few = _one_metric_candidates(session, filters, snap)
-    walked = None if few is None else _checked_candidates(session, filters, keys, after, limit, few)
+    walked = None if few is None else _checked_candidates(session, ask, few)
     matched = len(walked) if walked is not None and after is None and len(walked) < limit else None
     if walked is None:
-        walked = _walked_keys(session, filters, keys, after, limit, snap)
+        walked = _walked_keys(session, ask, snap)
     if walked is None:
-        walked = _by_metric(session, filters, keys, after, limit, snap)
+        walked = _by_metric(session, ask, snap)
     if walked is not None:
         stmt = (
             select(*csv_columns(snap))
@@ -679,45 +694,30 @@ FEW_MATCHES = 20_000  # matches sorted whole (their sort values only) rather tha
 WALK_ROWS = 5000  # rows a common text's page or count checks one by one before it reads the index
 
 
-def _walked_keys(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    snap: Snapshot,
-) -> list[Any] | None:
+def _walked_keys(session: Session, ask: Ask, snap: Snapshot) -> list[Any] | None:
     """SQLite, a text in many results: the page's row keys found by checking the rows in sort order
     (`_walk`) instead of reading all its matches from the index to keep `limit`; None when this does
     not apply or the rows checked did not settle the page (the sort order puts the matches later)."""
-    q = filters.q
+    q = ask.filters.q
     if q is None or len(q) < TRIGRAM or snap.past or session.connection().dialect.name != "sqlite":
         return None
     if not sqlite_pick(session, q).walkable:
         return None
-    hasty = _across_metrics(filters, keys, snap)
-    return _walk(session, replace(filters, q=None), q, keys, after, limit, hasty=hasty)
+    return _walk(session, ask, hasty=_across_metrics(ask, snap))
 
 
-def _walk(
-    session: Session,
-    others: ResultFilter,
-    q: str,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    *,
-    hasty: bool = False,
-) -> list[Any] | None:
-    """SQLite's present: the first `limit` row keys in sort order of the rows `others` leave that
-    hold `q`, checking at most WALK_ROWS of them (`_holds`); None when those did not settle the page,
+def _walk(session: Session, ask: Ask, *, hasty: bool = False) -> list[Any] | None:
+    """SQLite's present: the first `limit` row keys in sort order of the rows the other filters leave
+    that hold `q`, checking at most WALK_ROWS of them (`_holds`); None when those did not settle the page,
     or, `hasty` (a cheaper way follows), when the share of them holding `q` says WALK_ROWS will not.
     The order is read first (keys
     only, from an index, as it is stepped), then its rows checked a chunk at a time: a check beside
     the sort would run on every row the sort sorts, not only on the rows it keeps."""
-    walk = filtered(others, session).with_only_columns(_row_key(session, PRESENT)).select_from(Result)
-    if after is not None:
-        walk = walk.where(_after(Result, keys, after))
+    q, keys, limit = ask.text, ask.keys, ask.limit
+    walk = filtered(replace(ask.filters, q=None), session).with_only_columns(_row_key(session, PRESENT))
+    walk = walk.select_from(Result)
+    if ask.after is not None:
+        walk = walk.where(_after(Result, keys, ask.after))
     conn = session.connection()
     ordered = conn.execute(walk.order_by(*_order(Result, keys)).limit(WALK_ROWS))
     found: list[Any] = []
@@ -748,14 +748,7 @@ def _holding(session: Session, row_keys: list[Any], q: str) -> Select[Any]:
 FEW_IN_METRIC = 50  # a metric's candidates read and sorted whole up to here; above, its order walked
 
 
-def _by_metric(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    snap: Snapshot,
-) -> list[Any] | None:
+def _by_metric(session: Session, ask: Ask, snap: Snapshot) -> list[Any] | None:
     """A text in many results sorted by value with no metric filter: the page's row keys, metric by
     metric. Every metric's base unit stands in that order (tons of opium as kg before cases), so a
     text that one metric's quotes hold has its matches after every row of the metrics before it,
@@ -764,33 +757,26 @@ def _by_metric(
     (`ix_result_metric_value_base`); the other metrics' few candidates are read and checked; the
     page is the first `limit` of both. None when this does not apply (a rare text's candidates are
     few in all: the plain search sorts them)."""
-    q = filters.q
-    if q is None or not _across_metrics(filters, keys, snap):
+    if not _across_metrics(ask, snap):
         return None
     if session.connection().dialect.name == "sqlite":
-        return _sqlite_by_metric(session, filters, keys, after, limit, q)
-    return _pg_by_metric(session, filters, keys, after, limit, q)
+        return _sqlite_by_metric(session, ask)
+    return _pg_by_metric(session, ask)
 
 
-def _across_metrics(filters: ResultFilter, keys: Sequence[SortKey], snap: Snapshot) -> bool:
+def _across_metrics(ask: Ask, snap: Snapshot) -> bool:
     """A search of the present sorted by value with no metric filter: served metric by metric."""
-    return filters.q is not None and not snap.past and filters.metric is None and keys[0].name == "value_base"
+    f = ask.filters
+    return f.q is not None and not snap.past and f.metric is None and ask.keys[0].name == "value_base"
 
 
-def _sqlite_by_metric(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    q: str,
-) -> list[Any] | None:
+def _sqlite_by_metric(session: Session, ask: Ask) -> list[Any] | None:
     """SQLite: each metric's hits of the text's rarest trigram (a short text: of every trigram
     starting with it) in its range of `result_quote_by_metric`, at most FEW_IN_METRIC + 1 of them;
     a metric with more is walked, the others' hits (and a walk that did not settle: all of that
     metric's hits of the text) are candidates, checked. Every key found holds the text and the
     true page is among them: the page's statement sorts them and keeps `limit`."""
-    probe, whole = _metric_matches(session, q)
+    probe, whole = _metric_matches(session, ask.text)
     if probe is None or whole is None:
         return None
     walked: list[Any] = []
@@ -798,31 +784,25 @@ def _sqlite_by_metric(
     for (slug, low), hits in _few_hits(session, probe, whole).items():
         found = None
         if len(hits) > FEW_IN_METRIC:
-            found = _walk(session, replace(filters, q=None, metric=slug), q, keys, after, limit)
+            found = _walk(session, ask.with_filters(metric=slug))
         if found is not None:
             walked += found
         elif len(hits) > FEW_IN_METRIC:  # the walk did not settle: every match of this metric
             candidates += _metric_hits(session, whole, None, {slug: low})[slug, low]
         else:
             candidates += hits
-    return walked + _checked_candidates(session, filters, keys, after, limit, candidates)
+    return walked + _checked_candidates(session, ask, candidates)
 
 
-def _checked_candidates(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    candidates: list[int],
-) -> list[Any]:
+def _checked_candidates(session: Session, ask: Ask, candidates: list[int]) -> list[Any]:
     """SQLite: the first `limit` rowids in sort order of these candidates that hold the text."""
-    stmt = _candidate_rows(session, filters, candidates)
+    stmt = _candidate_rows(session, ask.filters, candidates)
     if stmt is None:
         return []
-    if after is not None:
-        stmt = stmt.where(_after(Result, keys, after))
-    return list(session.connection().execute(stmt.order_by(*_order(Result, keys)).limit(limit)).scalars())
+    if ask.after is not None:
+        stmt = stmt.where(_after(Result, ask.keys, ask.after))
+    stmt = stmt.order_by(*_order(Result, ask.keys)).limit(ask.limit)
+    return list(session.connection().execute(stmt).scalars())
 
 
 def _candidate_rows(session: Session, filters: ResultFilter, candidates: list[int]) -> Select[Any] | None:
@@ -929,23 +909,16 @@ def _few_hits(
     return hits
 
 
-def _pg_by_metric(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    q: str,
-) -> list[Any] | None:
+def _pg_by_metric(session: Session, ask: Ask) -> list[Any] | None:
     """PostgreSQL: the results of each metric expected to hold the text, by the statistics of
     `quote_metric_grams` (ANALYZE); a metric expected in more than FEW_IN_METRIC is walked in its
     order, the others' candidates read from `ix_result_quote_metric_grams` (few: their pieces are
     not among the most common) in one statement."""
-    if _few_matches(session, filters, PRESENT):
+    if _few_matches(session, ask.filters, PRESENT):
         return None
     conn = session.connection()
     metrics = list(conn.execute(_metrics_with_results()).scalars())
-    low = str(conn.execute(select(func.lower(literal(q, String)))).scalar_one())
+    low = str(conn.execute(select(func.lower(literal(ask.text, String)))).scalar_one())
     pieces = pg_metric_pieces(session, low, metrics)
     if not pieces:
         return None
@@ -955,33 +928,29 @@ def _pg_by_metric(
         if found.expected is None or found.expected <= FEW_IN_METRIC:
             read.append(found.pieces)
             continue
-        keys_found = _pg_walk(session, replace(filters, q=None, metric=slug), q, keys, after, limit)
+        keys_found = _pg_walk(session, ask.with_filters(metric=slug))
         if keys_found is None:
             read.append(found.pieces)
         else:
             walked += keys_found
-    return walked + (_pg_candidates(session, filters, keys, after, limit, read) if read else [])
+    return walked + (_pg_candidates(session, ask, read) if read else [])
 
 
-def _pg_walk(
-    session: Session,
-    others: ResultFilter,
-    q: str,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-) -> list[Any] | None:
-    """PostgreSQL: the first `limit` ids in sort order of the rows `others` leave that hold `q`, of
+def _pg_walk(session: Session, ask: Ask) -> list[Any] | None:
+    """PostgreSQL: the first `limit` ids in sort order of the rows the other filters leave that hold
+    `q`, of
     the first WALK_ROWS of them; None when those did not settle the page. One statement: the rows
     in order (LIMIT WALK_ROWS), then the check, which stops the walk once `limit` hold the text (a
     filter over the ordered subquery keeps its order; the page sorts them again)."""
-    rows = filtered(others, session).with_only_columns(col(Result.id), col(Result.quote))
-    if after is not None:
-        rows = rows.where(_after(Result, keys, after))
-    walk = rows.order_by(*_order(Result, keys)).limit(WALK_ROWS).subquery("walk")
-    holds = walk.c.quote.ilike(like_pattern(q), escape="\\")
-    found = list(session.connection().execute(select(walk.c.id).where(holds).limit(limit)).scalars())
-    if len(found) >= limit:
+    rows = filtered(replace(ask.filters, q=None), session).with_only_columns(
+        col(Result.id), col(Result.quote)
+    )
+    if ask.after is not None:
+        rows = rows.where(_after(Result, ask.keys, ask.after))
+    walk = rows.order_by(*_order(Result, ask.keys)).limit(WALK_ROWS).subquery("walk")
+    holds = walk.c.quote.ilike(like_pattern(ask.text), escape="\\")
+    found = list(session.connection().execute(select(walk.c.id).where(holds).limit(ask.limit)).scalars())
+    if len(found) >= ask.limit:
         return found
     there = select(func.count()).select_from(rows.with_only_columns(literal(1)).limit(WALK_ROWS).subquery())
     return found if int(session.connection().execute(there).scalar_one()) < WALK_ROWS else None
@@ -994,28 +963,19 @@ def _metric_grams_hold(read: list[tuple[str, ...]]) -> ColumnElement[bool]:
     return grams.op("&&")(literal(sorted({pieces[0] for pieces in read}), ARRAY(Text)))
 
 
-def _pg_candidates(
-    session: Session,
-    filters: ResultFilter,
-    keys: Sequence[SortKey],
-    after: list[Any] | None,
-    limit: int,
-    read: list[tuple[str, ...]],
-) -> list[Any]:
+def _pg_candidates(session: Session, ask: Ask, read: list[tuple[str, ...]]) -> list[Any]:
     """PostgreSQL: the first `limit` ids in sort order of the results holding `q` among the
     candidates of these metrics (`_metric_grams_hold`), matched first in a MATERIALIZED CTE of their
     sort values and sorted: given the LIMIT, the planner would rather walk the order and test every
     row."""
-    assert filters.q is not None
-    found = filtered(replace(filters, q=None), session).where(
-        _metric_grams_hold(read), _holds(session, filters.q)
-    )
-    if after is not None:
-        found = found.where(_after(Result, keys, after))
+    found = filtered(replace(ask.filters, q=None), session)
+    found = found.where(_metric_grams_hold(read), _holds(session, ask.text))
+    if ask.after is not None:
+        found = found.where(_after(Result, ask.keys, ask.after))
     sort_columns = [col(getattr(Result, name)) for name in SORT_COLUMNS]
     cte = found.with_only_columns(*sort_columns).cte("metric_matches").prefix_with("MATERIALIZED")
     matches = aliased(Result, cte, adapt_on_names=True)
-    stmt = select(col(matches.id)).select_from(matches).order_by(*_order(matches, keys)).limit(limit)
+    stmt = select(col(matches.id)).select_from(matches).order_by(*_order(matches, ask.keys)).limit(ask.limit)
     return [row[0] for row in _serially(session, stmt)]
 
 
@@ -1040,7 +1000,7 @@ def list_page(
 ) -> Listing:
     """One page of results (ResultPublic's JSON) in the sort order, with the next page's cursor."""
     after = decode_cursor(cursor, sort) if cursor else None
-    items, matched = _page_rows(session, filters, sort, after, limit + 1, snap)
+    items, matched = _page_rows(session, Ask(filters, sort, after, limit + 1), snap)
     more = len(items) > limit
     items = items[:limit]
     return Listing(items, encode_cursor(sort, items[-1]) if more else None, matched)
