@@ -276,13 +276,14 @@ class MetricPieces:
     expected: float | None
 
 
-def pg_metric_pieces(session: Session, low: str, metrics: list[str]) -> dict[str, MetricPieces]:
-    """For each metric, the rarest MAX_TERMS pieces of a text (lowered by the database, as `ILIKE`
-    and `quote_metric_grams` lower it) among its results, and how many results hold the rarest;
-    none without statistics or below PG_MIN_ROWS results."""
+def pg_metric_pieces(session: Session, q: str, metrics: list[str]) -> dict[str, MetricPieces]:
+    """For each metric, the rarest MAX_TERMS pieces of `q` (lowered by the database, as `ILIKE` and
+    `quote_metric_grams` lower it) among its results, and how many results hold the rarest; none
+    without statistics or below PG_MIN_ROWS results."""
     stats = _element_frequencies(session, POSTGRES_METRIC_INDEX, "quote_metric_grams")
     if stats is None or stats[1] < PG_MIN_ROWS:  # no statistics yet, or every search is cheap
         return {}
+    low = str(session.connection().execute(text("SELECT lower(:q)"), {"q": q}).scalar_one())
     freqs, total = stats
     out: dict[str, MetricPieces] = {}
     for metric in metrics:

@@ -321,7 +321,7 @@ def _pg_match(session: Session, q: str, snap: Snapshot, *, narrow: bool = False)
     whole = quote.ilike(like_pattern(q), escape="\\")
     if snap.past or session.connection().dialect.name != "postgresql":
         return whole
-    checked = (quote + "").ilike(like_pattern(q), escape="\\")
+    checked = _holds(session, q, snap.result)
     if narrow:
         return checked
     if len(q) < TRIGRAM:  # no trigram: the pieces index (qgrams) gives the candidates
@@ -377,8 +377,7 @@ def _pg_few_in_metric(session: Session, f: ResultFilter, snap: Snapshot) -> tupl
     metrics' quotes hold may be rare in this one."""
     if f.q is None or f.metric is None or snap.past or session.connection().dialect.name != "postgresql":
         return None
-    low = str(session.connection().execute(select(func.lower(literal(f.q, String)))).scalar_one())
-    found = pg_metric_pieces(session, low, [f.metric]).get(f.metric)
+    found = pg_metric_pieces(session, f.q, [f.metric]).get(f.metric)
     if found is None or (found.expected is not None and found.expected > FEW_MATCHES):
         return None
     return found.pieces
@@ -708,11 +707,11 @@ def _walked_keys(session: Session, ask: Ask, snap: Snapshot) -> list[Any] | None
 
 def _walk(session: Session, ask: Ask, *, hasty: bool = False) -> list[Any] | None:
     """SQLite's present: the first `limit` row keys in sort order of the rows the other filters leave
-    that hold `q`, checking at most WALK_ROWS of them (`_holds`); None when those did not settle the page,
-    or, `hasty` (a cheaper way follows), when the share of them holding `q` says WALK_ROWS will not.
-    The order is read first (keys
-    only, from an index, as it is stepped), then its rows checked a chunk at a time: a check beside
-    the sort would run on every row the sort sorts, not only on the rows it keeps."""
+    that hold `q`, checking at most WALK_ROWS of them (`_holds`); None when those did not settle the
+    page, or, `hasty` (a cheaper way follows), when the share of them holding `q` says WALK_ROWS will
+    not. The order is read first (keys only, from an index, as it is stepped), then its rows checked
+    a chunk at a time: a check beside the sort would run on every row the sort sorts, not only on
+    the rows it keeps."""
     q, keys, limit = ask.text, ask.keys, ask.limit
     walk = filtered(replace(ask.filters, q=None), session).with_only_columns(_row_key(session, PRESENT))
     walk = walk.select_from(Result)
@@ -918,8 +917,7 @@ def _pg_by_metric(session: Session, ask: Ask) -> list[Any] | None:
         return None
     conn = session.connection()
     metrics = list(conn.execute(_metrics_with_results()).scalars())
-    low = str(conn.execute(select(func.lower(literal(ask.text, String)))).scalar_one())
-    pieces = pg_metric_pieces(session, low, metrics)
+    pieces = pg_metric_pieces(session, ask.text, metrics)
     if not pieces:
         return None
     walked: list[Any] = []
@@ -938,8 +936,7 @@ def _pg_by_metric(session: Session, ask: Ask) -> list[Any] | None:
 
 def _pg_walk(session: Session, ask: Ask) -> list[Any] | None:
     """PostgreSQL: the first `limit` ids in sort order of the rows the other filters leave that hold
-    `q`, of
-    the first WALK_ROWS of them; None when those did not settle the page. One statement: the rows
+    `q`, of the first WALK_ROWS of them; None when those did not settle the page. One statement: the rows
     in order (LIMIT WALK_ROWS), then the check, which stops the walk once `limit` hold the text (a
     filter over the ordered subquery keeps its order; the page sorts them again)."""
     rows = filtered(replace(ask.filters, q=None), session).with_only_columns(
